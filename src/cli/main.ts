@@ -1,0 +1,57 @@
+// The steer command line: a thin shell over the library. Each command group lives in its own
+// file and registers itself here; main() maps errors to exit codes (user error 2, bug 1).
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { isUserError } from '../util/errors.js';
+import { registerInfo } from './info.js';
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('steer')
+    .description(
+      'The Nemotron alignment recipe: HelpSteer2 reward models (regression, Bradley-Terry, Scaled BT, ExPO),\n' +
+        'REINFORCE with a leave-one-out baseline, DPO, and the evaluations that judge them.',
+    )
+    .version(packageVersion(), '-V, --version', 'print the steer version')
+    .helpOption('-h, --help', 'show help for steer or a command')
+    .showSuggestionAfterError(true)
+    .addHelpText(
+      'after',
+      '\nStart with `steer demo` (the whole recipe on the built-in toy world); `steer <command> --help` teaches each command.',
+    );
+  registerInfo(program);
+  return program;
+}
+
+/** Run the CLI; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const sub of program.commands) sub.exitOverride();
+  if (argv.length === 0) {
+    program.outputHelp();
+    return 0;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      // commander has already printed "error: ..." for usage errors.
+      process.stderr.write('Run `steer --help` for the list of commands.\n');
+      return 2;
+    }
+    if (isUserError(e)) {
+      process.stderr.write(`steer: error: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`steer: internal error (please report it):\n${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,37 @@
+// Atomic writes: write to a temporary file in the same directory, fsync, then rename over the
+// target. A reader (or a resumed run) sees either the old file or the complete new one, never a
+// partial file.
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Write many chunks (e.g. JSONL lines) atomically. */
+export function writeLinesAtomic(path: string, lines: Iterable<string>): void {
+  const parts: string[] = [];
+  for (const line of lines) parts.push(line.endsWith('\n') ? line : line + '\n');
+  writeFileAtomic(path, parts.join(''));
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
