@@ -24,9 +24,6 @@ if (files.length === 0) {
   console.error(`no test files found under ${roots.join(', ') || 'test'}`);
   process.exit(1);
 }
-// The CLI tests run bin/steer.js, which loads dist/: build first so it is never stale.
-const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-if (build.status !== 0) process.exit(build.status ?? 1);
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
