@@ -1,0 +1,185 @@
+// compile(): a traced graph → an ONNX Runtime session behind a typed run(feeds) → outputs.
+// Sessions are cached by (serialised model, threads, device), so re-tracing the same step graph
+// (same shapes) costs a serialisation, not a new session. One session.run per call.
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { UserError } from '../util/errors.js';
+import { type DType, type TypedArray, dtypeOfArray } from '../graph/dtype.js';
+import { exportOnnx } from '../graph/onnx.js';
+import { fmtShape, sizeOf } from '../graph/shape.js';
+import type { Graph, Tensor } from '../graph/tensor.js';
+
+export type Device = 'cpu' | 'cuda';
+
+export interface CompileOptions {
+  /** Graph inputs, in any order; each is fed by its name on every run. */
+  inputs: readonly Tensor[];
+  /** Output name → tensor. Names must differ from input names. */
+  outputs: Readonly<Record<string, Tensor>>;
+  /** Intra-op threads (default: the machine's available parallelism; use physical cores). */
+  threads?: number;
+  /** Execution provider: 'cpu' (default) or 'cuda' (needs onnxruntime-node installed with CUDA binaries). */
+  device?: Device;
+  /** ONNX Runtime graph optimisation level (default 'all'). */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Model name in the proto and in errors. */
+  name?: string;
+}
+
+export interface IOSpec {
+  name: string;
+  shape: readonly number[];
+  dtype: DType;
+}
+
+const sessionCache = new Map<string, Promise<ort.InferenceSession>>();
+
+/** Number of distinct sessions created so far (for tests of the cache). */
+export function compiledSessionCount(): number {
+  return sessionCache.size;
+}
+
+/** Drop every cached session (frees native memory held by ONNX Runtime). */
+export async function clearCompileCache(): Promise<void> {
+  const all = [...sessionCache.values()];
+  sessionCache.clear();
+  for (const p of all) {
+    try {
+      await (await p).release();
+    } catch {
+      // a session that failed to build has nothing to release
+    }
+  }
+}
+
+export function defaultThreads(): number {
+  return Math.max(1, availableParallelism());
+}
+
+export class Executable {
+  readonly inputs: readonly IOSpec[];
+  readonly outputs: readonly IOSpec[];
+  private readonly byName: Map<string, IOSpec>;
+
+  constructor(
+    private readonly session: ort.InferenceSession,
+    inputs: IOSpec[],
+    outputs: IOSpec[],
+    /** The serialised ONNX model (write it out with writeFileAtomic to inspect or deploy). */
+    readonly model: Uint8Array,
+    readonly nodeCount: number,
+    readonly name: string,
+  ) {
+    this.inputs = inputs;
+    this.outputs = outputs;
+    this.byName = new Map(inputs.map((s) => [s.name, s]));
+  }
+
+  /**
+   * One session.run. Feeds are passed to ONNX Runtime without copying (except int32 → int64
+   * widening for int64 inputs given as Int32Array); every output comes back as a new typed array.
+   */
+  async run(feeds: Readonly<Record<string, TypedArray>>): Promise<Record<string, TypedArray>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const spec of this.inputs) {
+      const v = feeds[spec.name];
+      ortFeeds[spec.name] = new ort.Tensor(spec.dtype, this.check(spec, v), spec.shape as number[]);
+    }
+    for (const k of Object.keys(feeds)) {
+      if (!this.byName.has(k)) {
+        throw new UserError({ what: `unknown feed "${k}"`, where: `${this.name}.run(feeds.${k})`, expected: `one of ${this.inputs.map((s) => s.name).join(', ')}`, received: k, fix: 'feed exactly the inputs listed at compile time' });
+      }
+    }
+    const res = await this.session.run(ortFeeds);
+    const out: Record<string, TypedArray> = {};
+    for (const spec of this.outputs) out[spec.name] = res[spec.name].data as TypedArray;
+    return out;
+  }
+
+  private check(spec: IOSpec, v: TypedArray | undefined): TypedArray {
+    const where = `${this.name}.run(feeds.${spec.name})`;
+    if (v === undefined) {
+      throw new UserError({ what: `missing feed "${spec.name}"`, where, expected: `${spec.dtype}${fmtShape(spec.shape)}`, received: 'nothing', fix: 'feed every input listed at compile time' });
+    }
+    if (!ArrayBuffer.isView(v)) {
+      throw new UserError({ what: `feed "${spec.name}" is not a typed array`, where, expected: `a typed array for ${spec.dtype}`, received: typeof v });
+    }
+    let arr = v;
+    const got = dtypeOfArray(v);
+    if (got !== spec.dtype) {
+      if (spec.dtype === 'int64' && v instanceof Int32Array) arr = BigInt64Array.from(v, (x) => BigInt(x));
+      else {
+        const want = { float32: 'Float32Array', float64: 'Float64Array', int64: 'BigInt64Array (or Int32Array)', int32: 'Int32Array', bool: 'Uint8Array' }[spec.dtype];
+        throw new UserError({ what: `feed "${spec.name}" has the wrong element type`, where, expected: `${want} (${spec.dtype})`, received: v.constructor.name, fix: `convert it, e.g. ${want.split(' ')[0]}.from(values)` });
+      }
+    }
+    const n = sizeOf(spec.shape);
+    if (arr.length !== n) {
+      throw new UserError({ what: `feed "${spec.name}" has the wrong length`, where, expected: `${n} elements (shape ${fmtShape(spec.shape)})`, received: `${arr.length} elements`, fix: 'static shapes: trace a new graph for a new shape' });
+    }
+    return arr;
+  }
+
+  /** Free the native session (also removes it from the compile cache). */
+  async release(): Promise<void> {
+    for (const [k, p] of sessionCache) {
+      if ((await p) === this.session) sessionCache.delete(k);
+    }
+    await this.session.release();
+  }
+}
+
+/** Serialise the subgraph computing `outputs` from `inputs` and open (or reuse) an ONNX Runtime session for it. */
+export async function compile(graph: Graph, opts: CompileOptions): Promise<Executable> {
+  const name = opts.name ?? 'graph';
+  const threads = opts.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new UserError({ what: 'invalid thread count', where: 'compile(threads)', expected: 'a positive integer (physical cores is fastest)', received: String(threads) });
+  }
+  const device = opts.device ?? 'cpu';
+  if (device !== 'cpu' && device !== 'cuda') {
+    throw new UserError({ what: 'unknown device', where: 'compile(device)', expected: "'cpu' or 'cuda'", received: String(device) });
+  }
+  const exported = exportOnnx(graph, { inputs: opts.inputs, outputs: opts.outputs, name });
+  const optimization = opts.optimization ?? 'all';
+  const key = createHash('sha256').update(exported.bytes).digest('hex') + `|${threads}|${device}|${optimization}`;
+  let p = sessionCache.get(key);
+  if (!p) {
+    p = createSession(exported.bytes, threads, device, optimization);
+    sessionCache.set(key, p);
+    p.catch(() => sessionCache.delete(key));
+  }
+  const session = await p;
+  const inputs = opts.inputs.map((t) => ({ name: t.attrs.name as string, shape: t.shape, dtype: t.dtype }));
+  const outputs = Object.entries(opts.outputs).map(([k, t]) => ({ name: k, shape: t.shape, dtype: t.dtype }));
+  return new Executable(session, inputs, outputs, exported.bytes, exported.nodeCount, name);
+}
+
+async function createSession(bytes: Uint8Array, threads: number, device: Device, optimization: CompileOptions['optimization']): Promise<ort.InferenceSession> {
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: optimization,
+    logSeverityLevel: 3,
+  };
+  if (device === 'cuda') {
+    const backends = ort.listSupportedBackends().map((b) => b.name);
+    if (!backends.includes('cuda')) {
+      throw new UserError({
+        what: 'the CUDA execution provider is not installed',
+        where: "compile(device: 'cuda')",
+        expected: 'onnxruntime-node with its CUDA binaries',
+        received: `execution providers: ${backends.join(', ')}`,
+        fix: 'reinstall with CUDA: `npm install onnxruntime-node --onnxruntime-node-install=cuda12` (needs CUDA 12 and cuDNN 9), or use the default device cpu',
+      });
+    }
+  }
+  try {
+    return await ort.InferenceSession.create(bytes, options);
+  } catch (e) {
+    throw new Error(`ONNX Runtime rejected the model: ${(e as Error).message}`, { cause: e });
+  }
+}

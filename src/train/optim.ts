@@ -1,0 +1,301 @@
+// AdamW as part of the step graph (Loshchilov & Hutter 2019, decoupled weight decay; PyTorch AdamW):
+//   p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
+//   p ← p − lr · (m / (1−β1ᵗ)) / (sqrt(v / (1−β2ᵗ)) + ε)
+// with g optionally clipped by the global norm (clip.ts). The learning rate and the step count
+// are graph inputs, so schedules never recompile. Two ways to train:
+//   - compileTrainStep: one graph = forward + backward + clipping + AdamW, one run per step;
+//   - compileAccumulation: a gradient graph run per micro-batch (adds into accumulators inside the
+//     graph) and an apply graph that does the AdamW update on the accumulated gradients.
+// State (params, m, v) lives in a TrainState; each step's outputs become the next step's inputs
+// (ONNX Runtime does not copy inputs).
+import { UserError } from '../util/errors.js';
+import { type DType, type Tensor, type TypedArray, Graph, allocTyped, grad } from '../graph/index.js';
+import { type Device, type Executable, compile } from '../runtime/index.js';
+import { clipCoefficient, globalNorm } from './clip.js';
+
+export interface AdamWOptions {
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** Decoupled weight decay (default 0 = Adam). */
+  weightDecay?: number;
+  /** Parameter names excluded from weight decay (norm gains, biases). */
+  noDecay?: readonly string[];
+  /** Clip gradients to this global L2 norm (default: no clipping). */
+  maxGradNorm?: number;
+}
+
+export interface RunOptions {
+  threads?: number;
+  device?: Device;
+  /** Bit-reproducible gradients (one-hot embedding gradients; see graph/grad.ts). */
+  deterministic?: boolean;
+}
+
+export interface TrainStepSpec {
+  /** A scalar loss traced in the graph of the params. */
+  loss: Tensor;
+  /** Trainable parameters: float graph inputs, fed from (and written back to) the TrainState. */
+  params: readonly Tensor[];
+  /** The other graph inputs (the batch), fed by name on every step. */
+  batch: readonly Tensor[];
+  /** Extra scalars or tensors to return every step (e.g. accuracy), by name. */
+  extraOutputs?: Readonly<Record<string, Tensor>>;
+}
+
+/** Names of the graph values the optimizer adds. */
+export const OPT = {
+  lr: 'optim.lr',
+  step: 'optim.step',
+  gradScale: 'optim.grad_scale',
+  m: (p: string) => `adam.m/${p}`,
+  v: (p: string) => `adam.v/${p}`,
+  acc: (p: string) => `grad.acc/${p}`,
+  next: (name: string) => `next/${name}`,
+} as const;
+
+function paramName(p: Tensor, i: number): string {
+  if (p.op !== 'Input') {
+    throw new UserError({ what: 'trainable parameters must be graph inputs', where: `params[${i}]`, expected: "a tensor from graph.input(name, shape)", received: String(p), fix: 'declare each weight with graph.input and pass that tensor' });
+  }
+  if (p.dtype !== 'float32' && p.dtype !== 'float64') {
+    throw new UserError({ what: 'trainable parameters must be floating point', where: `params[${i}] "${p.attrs.name}"`, expected: 'float32 or float64', received: p.dtype });
+  }
+  return p.attrs.name as string;
+}
+
+function resolve(o: AdamWOptions): Required<Omit<AdamWOptions, 'maxGradNorm'>> & { maxGradNorm: number | undefined } {
+  const r = { beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999, eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0, noDecay: o.noDecay ?? [], maxGradNorm: o.maxGradNorm };
+  const bad = (field: string, expected: string, v: unknown): never => {
+    throw new UserError({ what: `invalid AdamW ${field}`, where: `adamW.${field}`, expected, received: String(v) });
+  };
+  if (!(r.beta1 >= 0 && r.beta1 < 1)) bad('beta1', 'a number in [0, 1)', r.beta1);
+  if (!(r.beta2 >= 0 && r.beta2 < 1)) bad('beta2', 'a number in [0, 1)', r.beta2);
+  if (!(r.eps > 0)) bad('eps', 'a positive number', r.eps);
+  if (!(r.weightDecay >= 0)) bad('weightDecay', 'a number ≥ 0', r.weightDecay);
+  if (r.maxGradNorm !== undefined && !(r.maxGradNorm > 0)) bad('maxGradNorm', 'a positive number, or undefined for no clipping', r.maxGradNorm);
+  return r;
+}
+
+/**
+ * Add the AdamW update of `params` given their gradients to the params' graph. Inputs created:
+ * adam.m/<p>, adam.v/<p>, optim.step (count of this update, from 1), optim.lr, and, when
+ * `gradScale` is set, optim.grad_scale (multiplies the gradients before clipping, e.g.
+ * 1/micro-batches). Outputs: next/<p>, next/adam.m/<p>, next/adam.v/<p>, grad_norm.
+ */
+export function adamW(
+  params: readonly Tensor[],
+  grads: readonly Tensor[],
+  opts: AdamWOptions = {},
+  gradScale = false,
+): { inputs: Tensor[]; outputs: Record<string, Tensor> } {
+  const o = resolve(opts);
+  const g0 = params[0].graph;
+  const names = params.map(paramName);
+  const dtype: DType = params[0].dtype;
+  const step = g0.input(OPT.step, [], 'float32');
+  const lr = g0.input(OPT.lr, [], 'float32');
+  const inputs = [step, lr];
+  const scalar = (t: Tensor): Tensor => t.cast(dtype);
+  let gs = [...grads];
+  let scale: Tensor | null = null;
+  if (gradScale) {
+    const s = g0.input(OPT.gradScale, [], 'float32');
+    inputs.push(s);
+    scale = scalar(s);
+    gs = gs.map((g) => g.mul(scale!));
+  }
+  const { norm, squares } = globalNorm(gs);
+  // coef folds clipping into the moment updates: (1−β1)·coef·g and (1−β2)·coef²·g².
+  const coef = o.maxGradNorm === undefined ? null : clipCoefficient(norm, o.maxGradNorm);
+  const c1 = coef ? coef.mul(1 - o.beta1) : g0.full([], 1 - o.beta1, dtype);
+  const c2 = coef ? coef.mul(coef).mul(1 - o.beta2) : g0.full([], 1 - o.beta2, dtype);
+  // Bias corrections bc1 = 1 − β1ᵗ, bc2 = 1 − β2ᵗ. Rewritten so that one scalar multiplies:
+  //   lr·(m/bc1)/(sqrt(v/bc2) + ε) = (lr·sqrt(bc2)/bc1) · m / (sqrt(v) + ε·sqrt(bc2)).
+  const t = scalar(step);
+  const bc1 = g0.full([], 1, dtype).sub(g0.full([], o.beta1, dtype).pow(t));
+  const sqrtBc2 = g0.full([], 1, dtype).sub(g0.full([], o.beta2, dtype).pow(t)).sqrt();
+  const lrT = scalar(lr);
+  const stepSize = lrT.mul(sqrtBc2).div(bc1);
+  const epsHat = sqrtBc2.mul(o.eps);
+  const outputs: Record<string, Tensor> = { grad_norm: norm };
+  params.forEach((p, i) => {
+    const name = names[i];
+    const m = g0.input(OPT.m(name), p.shape, dtype);
+    const v = g0.input(OPT.v(name), p.shape, dtype);
+    inputs.push(m, v);
+    // gradScale already applied to gs[i]; squares[i] = gs[i]².
+    const m2 = m.mul(o.beta1).add(gs[i].mul(c1));
+    const v2 = v.mul(o.beta2).add(squares[i].mul(c2));
+    const decay = o.weightDecay > 0 && !o.noDecay.includes(name);
+    const pd = decay ? p.mul(g0.full([], 1, dtype).sub(lrT.mul(o.weightDecay))) : p;
+    const p2 = pd.sub(m2.div(v2.sqrt().add(epsHat)).mul(stepSize));
+    outputs[OPT.next(name)] = p2;
+    outputs[OPT.next(OPT.m(name))] = m2;
+    outputs[OPT.next(OPT.v(name))] = v2;
+  });
+  return { inputs, outputs };
+}
+
+/** Optimizer state fed to and returned by every step: params, Adam moments, update count. */
+export class TrainState {
+  /** Number of optimizer updates applied so far. */
+  step = 0;
+  readonly params: Record<string, TypedArray> = {};
+  readonly m: Record<string, TypedArray> = {};
+  readonly v: Record<string, TypedArray> = {};
+
+  /** Start from initial weights (not copied): moments zero, step 0. */
+  static init(params: Readonly<Record<string, TypedArray>>): TrainState {
+    const s = new TrainState();
+    for (const [k, a] of Object.entries(params)) {
+      s.params[k] = a;
+      s.m[k] = allocTyped(a instanceof Float64Array ? 'float64' : 'float32', a.length);
+      s.v[k] = allocTyped(a instanceof Float64Array ? 'float64' : 'float32', a.length);
+    }
+    return s;
+  }
+
+  /** Feeds for an update graph (params and moments). */
+  feeds(names: readonly string[], where: string): Record<string, TypedArray> {
+    const f: Record<string, TypedArray> = {};
+    for (const n of names) {
+      if (!(n in this.params)) {
+        throw new UserError({ what: `no state for parameter "${n}"`, where, expected: `TrainState with ${names.join(', ')}`, received: Object.keys(this.params).join(', ') || '(empty)', fix: 'create the state with TrainState.init(weights) holding every trainable parameter' });
+      }
+      f[n] = this.params[n];
+      f[OPT.m(n)] = this.m[n];
+      f[OPT.v(n)] = this.v[n];
+    }
+    return f;
+  }
+
+  /** Take the next params and moments from an update's outputs (no copy) and count the step. */
+  absorb(names: readonly string[], out: Record<string, TypedArray>): void {
+    for (const n of names) {
+      this.params[n] = out[OPT.next(n)];
+      this.m[n] = out[OPT.next(OPT.m(n))];
+      this.v[n] = out[OPT.next(OPT.v(n))];
+    }
+    this.step += 1;
+  }
+}
+
+export interface StepResult {
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  /** The extra outputs requested in the spec. */
+  extra: Record<string, TypedArray>;
+}
+
+function checkBatchNames(spec: TrainStepSpec): void {
+  for (const [i, b] of spec.batch.entries()) {
+    if (b.op !== 'Input') throw new UserError({ what: 'batch entries must be graph inputs', where: `batch[${i}]`, expected: 'a tensor from graph.input', received: String(b) });
+  }
+  if (spec.loss.size !== 1) {
+    throw new UserError({ what: 'the loss must be a scalar', where: 'TrainStepSpec.loss', expected: 'one element', received: `shape [${spec.loss.shape.join(', ')}]`, fix: 'reduce it, e.g. loss.mean()' });
+  }
+}
+
+function scalarOf(a: TypedArray): number {
+  return Number(a[0]);
+}
+
+/** One graph: loss, gradients, clipping and the AdamW update; one ONNX Runtime run per step. */
+export class TrainStep {
+  constructor(readonly exe: Executable, readonly paramNames: readonly string[], readonly extraNames: readonly string[]) {}
+
+  /** Apply one update to `state` with learning rate `lr`; `batch` feeds the batch inputs by name. */
+  async run(state: TrainState, batch: Readonly<Record<string, TypedArray>>, lr: number): Promise<StepResult> {
+    const feeds = { ...batch, ...state.feeds(this.paramNames, 'TrainStep.run(state)'), [OPT.step]: Float32Array.of(state.step + 1), [OPT.lr]: Float32Array.of(lr) };
+    const out = await this.exe.run(feeds);
+    state.absorb(this.paramNames, out);
+    const extra: Record<string, TypedArray> = {};
+    for (const k of this.extraNames) extra[k] = out[k];
+    return { loss: scalarOf(out.loss), gradNorm: scalarOf(out.grad_norm), extra };
+  }
+}
+
+/** Differentiate spec.loss, fuse AdamW and compile the whole step. */
+export async function compileTrainStep(spec: TrainStepSpec, opt: AdamWOptions = {}, run: RunOptions = {}): Promise<TrainStep> {
+  checkBatchNames(spec);
+  const names = spec.params.map(paramName);
+  const grads = grad(spec.loss, spec.params, { deterministic: run.deterministic });
+  const { inputs, outputs } = adamW(spec.params, grads, opt);
+  const extra = spec.extraOutputs ?? {};
+  const exe = await compile(spec.loss.graph, {
+    inputs: [...spec.params, ...inputs, ...spec.batch],
+    outputs: { loss: spec.loss, ...outputs, ...extra },
+    threads: run.threads,
+    device: run.device,
+    name: 'train_step',
+  });
+  return new TrainStep(exe, names, Object.keys(extra));
+}
+
+/**
+ * Gradient accumulation: `grads.run(acc, batch)` adds one micro-batch's gradients into the
+ * accumulators (inside the graph) and returns its loss; `apply.run(state, acc, lr, scale)` does
+ * the clipped AdamW update on scale·acc (scale = 1/micro-batches gives the mean).
+ */
+export class Accumulation {
+  constructor(
+    readonly gradExe: Executable,
+    readonly applyExe: Executable,
+    readonly paramNames: readonly string[],
+    readonly shapes: readonly (readonly number[])[],
+    readonly dtype: DType,
+    readonly extraNames: readonly string[],
+  ) {}
+
+  /** Fresh zero accumulators (one per parameter). */
+  zeros(): Record<string, TypedArray> {
+    const acc: Record<string, TypedArray> = {};
+    this.paramNames.forEach((n, i) => (acc[n] = allocTyped(this.dtype, this.shapes[i].reduce((a, b) => a * b, 1))));
+    return acc;
+  }
+
+  /** Forward + backward of one micro-batch at the current params; returns the new accumulators. */
+  async accumulate(state: TrainState, acc: Record<string, TypedArray>, batch: Readonly<Record<string, TypedArray>>): Promise<{ loss: number; acc: Record<string, TypedArray>; extra: Record<string, TypedArray> }> {
+    const feeds: Record<string, TypedArray> = { ...batch };
+    for (const n of this.paramNames) {
+      feeds[n] = state.params[n];
+      feeds[OPT.acc(n)] = acc[n];
+    }
+    const out = await this.gradExe.run(feeds);
+    const next: Record<string, TypedArray> = {};
+    for (const n of this.paramNames) next[n] = out[OPT.next(OPT.acc(n))];
+    const extra: Record<string, TypedArray> = {};
+    for (const k of this.extraNames) extra[k] = out[k];
+    return { loss: scalarOf(out.loss), acc: next, extra };
+  }
+
+  /** AdamW update with gradients scale·acc; returns the pre-clip global norm of scale·acc. */
+  async apply(state: TrainState, acc: Record<string, TypedArray>, lr: number, scale = 1): Promise<{ gradNorm: number }> {
+    const feeds: Record<string, TypedArray> = { ...state.feeds(this.paramNames, 'Accumulation.apply(state)'), [OPT.step]: Float32Array.of(state.step + 1), [OPT.lr]: Float32Array.of(lr), [OPT.gradScale]: Float32Array.of(scale) };
+    for (const n of this.paramNames) feeds[OPT.acc(n)] = acc[n];
+    const out = await this.applyExe.run(feeds);
+    state.absorb(this.paramNames, out);
+    return { gradNorm: scalarOf(out.grad_norm) };
+  }
+}
+
+/** Compile the micro-batch gradient graph and the AdamW apply graph. */
+export async function compileAccumulation(spec: TrainStepSpec, opt: AdamWOptions = {}, run: RunOptions = {}): Promise<Accumulation> {
+  checkBatchNames(spec);
+  const names = spec.params.map(paramName);
+  const g = spec.loss.graph;
+  const grads = grad(spec.loss, spec.params, { deterministic: run.deterministic });
+  const accIn = spec.params.map((p, i) => g.input(OPT.acc(names[i]), p.shape, p.dtype));
+  const outputs: Record<string, Tensor> = { loss: spec.loss, ...(spec.extraOutputs ?? {}) };
+  names.forEach((n, i) => (outputs[OPT.next(OPT.acc(n))] = accIn[i].add(grads[i])));
+  const gradExe = await compile(g, { inputs: [...spec.params, ...accIn, ...spec.batch], outputs, threads: run.threads, device: run.device, name: 'grad_accumulate' });
+
+  const ag = new Graph();
+  const params = spec.params.map((p, i) => ag.input(names[i], p.shape, p.dtype));
+  const accs = spec.params.map((p, i) => ag.input(OPT.acc(names[i]), p.shape, p.dtype));
+  const upd = adamW(params, accs, opt, true);
+  const applyExe = await compile(ag, { inputs: [...params, ...accs, ...upd.inputs], outputs: upd.outputs, threads: run.threads, device: run.device, name: 'adamw_apply' });
+  return new Accumulation(gradExe, applyExe, names, spec.params.map((p) => p.shape), spec.params[0].dtype, Object.keys(spec.extraOutputs ?? {}));
+}
