@@ -81,12 +81,20 @@ export class HfTokenizer implements TextTokenizer {
     return new HfTokenizer(tj as Record<string, unknown>, cfg, tjPath);
   }
 
-  /** Token ids; addSpecialTokens runs the post-processor (e.g. Llama 3 prepends <|begin_of_text|>). */
+  /**
+   * Token ids. `bos` (default true) adds special tokens as transformers does: the tokenizer.json
+   * post-processor decides (e.g. TemplateProcessing prepends <|begin_of_text|>), and
+   * tokenizer_config.json `add_bos_token: true` (LlamaTokenizer's flag) prepends BOS if it did not.
+   */
   encode(text: string, opts: { bos?: boolean } = {}): number[] {
-    return this.tok.encode(text, { add_special_tokens: opts.bos ?? true }).ids;
+    const bos = opts.bos ?? true;
+    const ids = this.tok.encode(text, { add_special_tokens: bos }).ids;
+    if (bos && this.config.add_bos_token === true && this.bosId !== null && ids[0] !== this.bosId) ids.unshift(this.bosId);
+    return ids;
   }
 
   decode(ids: readonly number[], opts: { skipSpecialTokens?: boolean } = {}): string {
+    if (ids.length === 0) return '';
     return this.tok.decode([...ids], { skip_special_tokens: opts.skipSpecialTokens ?? true, clean_up_tokenization_spaces: false });
   }
 
