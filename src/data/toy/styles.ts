@@ -1,0 +1,176 @@
+// Response styles: several ways to answer a toy task, each with hidden true attribute values
+// (helpfulness, correctness, coherence, complexity, verbosity on HelpSteer2's 0–4 scale) so that
+// all five attributes vary across the world's responses.
+import type { Rng } from '../../util/rng.js';
+import { scoreAnswer, type ToyTask } from './tasks.js';
+
+export type ToyStyle = 'terse' | 'phrase' | 'worked' | 'padded' | 'wrong_terse' | 'wrong_phrase' | 'incoherent';
+export const TOY_STYLES: readonly ToyStyle[] = ['terse', 'phrase', 'worked', 'padded', 'wrong_terse', 'wrong_phrase', 'incoherent'];
+
+/** Whether a style's final answer is the right one (tests check every generated response). */
+export const STYLE_CORRECT: Record<ToyStyle, boolean> = {
+  terse: true,
+  phrase: true,
+  worked: true,
+  padded: true,
+  wrong_terse: false,
+  wrong_phrase: false,
+  incoherent: false,
+};
+
+/** Hidden true attributes per style: [helpfulness, correctness, coherence, complexity, verbosity]. */
+export const STYLE_ATTRIBUTES: Record<ToyStyle, readonly number[]> = {
+  terse: [3.3, 4.0, 4.0, 0.4, 0.6],
+  phrase: [3.7, 4.0, 4.0, 1.2, 1.8],
+  worked: [3.9, 4.0, 3.7, 2.6, 2.8],
+  padded: [2.2, 3.0, 1.8, 0.8, 3.8],
+  wrong_terse: [0.5, 0.2, 3.8, 0.4, 0.6],
+  wrong_phrase: [0.8, 0.3, 3.8, 1.2, 1.8],
+  incoherent: [0.2, 0.3, 0.3, 0.5, 1.4],
+};
+
+/** A plausible wrong answer (a near miss). */
+export function wrongAnswer(task: ToyTask, rng: Rng): string {
+  switch (task.kind) {
+    case 'count':
+    case 'add':
+    case 'sub': {
+      const n = Number(task.answer);
+      const candidates = [n - 1, n + 1, n + 2, n - 2].filter((x) => x >= 0 && x !== n);
+      return String(candidates[rng.int(0, Math.min(2, candidates.length))]);
+    }
+    case 'spell': {
+      const letters = [...task.word!];
+      const doubled = letters.findIndex((c, i) => i > 0 && c === letters[i - 1]);
+      let out: string[];
+      if (doubled > 0 && rng.bernoulli(0.6)) {
+        out = letters.filter((_, i) => i !== doubled); // drop one of a doubled letter: the classic slip
+      } else if (rng.bernoulli(0.5)) {
+        const k = rng.int(0, letters.length);
+        out = letters.filter((_, i) => i !== k);
+      } else {
+        const i = rng.int(0, letters.length - 1);
+        out = [...letters];
+        [out[i], out[i + 1]] = [out[i + 1], out[i]];
+      }
+      const s = out.join('-');
+      // swapping two equal neighbours changes nothing: fall back to dropping the last letter
+      return s === task.answer ? letters.slice(0, -1).join('-') : s;
+    }
+    case 'reverse': {
+      const rev = [...task.answer];
+      if (rng.bernoulli(0.4) && task.word !== task.answer) return task.word!; // not reversed at all
+      const i = rng.int(0, rev.length - 1);
+      [rev[i], rev[i + 1]] = [rev[i + 1], rev[i]];
+      const s = rev.join('');
+      return s === task.answer ? task.answer.slice(1) : s;
+    }
+    case 'first': {
+      const w = task.word!;
+      const options = [w[w.length - 1], w[1], 'abcdefghijklmnopqrstuvwxyz'[rng.int(0, 26)]].filter((c) => c !== task.answer);
+      return options[rng.int(0, options.length)] ?? (task.answer === 'a' ? 'b' : 'a');
+    }
+  }
+}
+
+function plural(n: string, letter: string): string {
+  return n === '1' ? `1 ${letter}` : `${n} ${letter}'s`;
+}
+
+/** A phrased answer carrying `ans` as its final answer token. */
+function phrase(task: ToyTask, ans: string, rng: Rng): string {
+  const v = rng.int(0, 2);
+  switch (task.kind) {
+    case 'count':
+      return v === 0 ? `${task.word} has ${plural(ans, task.letter!)}.` : `there are ${plural(ans, task.letter!)}.`;
+    case 'spell':
+      return v === 0 ? `it is spelled ${ans}.` : `here it is: ${ans}`;
+    case 'reverse':
+      return v === 0 ? `backwards it is ${ans}.` : `reversed, it reads ${ans}.`;
+    case 'add':
+    case 'sub':
+      return v === 0 ? `the answer is ${ans}.` : `${task.a}${task.kind === 'add' ? '+' : '-'}${task.b} is ${ans}.`;
+    case 'first':
+      return v === 0 ? `${task.word} starts with ${ans}.` : `the first letter is ${ans}.`;
+  }
+}
+
+/** Showing the work (more complex, more verbose), ending with the answer. */
+function worked(task: ToyTask): string {
+  switch (task.kind) {
+    case 'count': {
+      const pos = [...task.word!].flatMap((c, i) => (c === task.letter ? [i + 1] : []));
+      return pos.length === 0 ? `no ${task.letter} in it, so 0.` : `${task.letter} at ${pos.join(', ')}, so ${pos.length}.`;
+    }
+    case 'spell':
+      return `${task.word!.length} letters: ${task.answer}.`;
+    case 'reverse':
+      return `${task.word!.length} letters, backwards: ${task.answer}.`;
+    case 'add':
+      return `${task.a} plus ${task.b} makes ${task.answer}.`;
+    case 'sub':
+      return `${task.a} minus ${task.b} leaves ${task.answer}.`;
+    case 'first':
+      return `${task.word} begins with the letter ${task.answer}.`;
+  }
+}
+
+const PADDING = ['hmm, let me think...', 'well, that is a good one.', 'ok so, thinking about it,', 'let me see, let me see...'];
+const HEDGE = ['maybe', 'probably', 'it could be', 'my guess is'];
+
+/** Correct but wordy and hedged: the final answer is still the last answer-shaped token. */
+function padded(task: ToyTask, rng: Rng): string {
+  return `${rng.choice(PADDING)} ${rng.choice(HEDGE)} ${task.answer}`;
+}
+
+/** Garbled tokens from the prompt, ending in a wrong answer-shaped token. */
+function incoherent(task: ToyTask, rng: Rng): string {
+  const pool: string[] = [];
+  if (task.word) pool.push(...task.word.slice(0, 4), task.word.slice(0, 3), 'is', 'the');
+  if (task.letter) pool.push(task.letter, task.letter);
+  if (task.a !== undefined) pool.push(String(task.a), String(task.b), '+', '=');
+  pool.push('so', 'it', 'no');
+  const n = rng.int(2, 5);
+  const toks = Array.from({ length: n }, () => rng.choice(pool));
+  toks.push(wrongAnswer(task, rng));
+  return toks.join(' ');
+}
+
+export interface ToyResponse {
+  style: ToyStyle;
+  text: string;
+  correct: boolean;
+  /** Hidden true attributes for this response (style base + small per-item variation), 0–4. */
+  truth: number[];
+}
+
+/** One response to a task in a given style, with its hidden attributes. */
+export function makeResponse(task: ToyTask, style: ToyStyle, rng: Rng): ToyResponse {
+  let text: string;
+  switch (style) {
+    case 'terse':
+      text = task.answer;
+      break;
+    case 'phrase':
+      text = phrase(task, task.answer, rng);
+      break;
+    case 'worked':
+      text = worked(task);
+      break;
+    case 'padded':
+      text = padded(task, rng);
+      break;
+    case 'wrong_terse':
+      text = wrongAnswer(task, rng);
+      break;
+    case 'wrong_phrase':
+      text = phrase(task, wrongAnswer(task, rng), rng);
+      break;
+    case 'incoherent':
+      text = incoherent(task, rng);
+      break;
+  }
+  const correct = scoreAnswer(task, text).correct;
+  const truth = STYLE_ATTRIBUTES[style].map((v) => Math.min(4, Math.max(0, v + rng.normal(0, 0.25))));
+  return { style, text, correct, truth };
+}

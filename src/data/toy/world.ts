@@ -1,0 +1,466 @@
+// The toy world (DESIGN §3): a complete, seeded stand-in for HelpSteer2 + HelpSteer2-Preference
+// that steer's demo trains on. It holds
+//   - tasks with checkable answers (tasks.ts) asked with short prompts,
+//   - responses in several styles with hidden true attribute values (styles.ts),
+//   - a simulated panel of annotators with rater bias and noise: 3 per item, up to 5 when the
+//     first ones disagree by more than 2 (as HelpSteer2 did), giving integer 0–4 ratings and
+//     −3…3 preference strengths with short justifications,
+//   - aggregation by the real rules (aggregate.ts), written in the HelpSteer2 and
+//     HelpSteer2-Preference formats, plus an SFT set (a mix of styles, so a policy trained on it
+//     is imperfect), RL prompts, held-out evaluation prompts and a ground-truth file.
+// Everything is drawn from named Rng streams of one seed: the same seed gives the same bytes.
+import { join } from 'node:path';
+import { Rng } from '../../util/rng.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { UserError } from '../../util/errors.js';
+import { CharTokenizer } from '../../text/char.js';
+import { aggregateRating, aggregatePreference, threeMostSimilar } from '../aggregate.js';
+import { HELPSTEER2_ATTRIBUTES, type HelpSteer2Row, type HelpSteer2Disagreement } from '../helpsteer2.js';
+import type { HelpSteer2PreferenceRow } from '../pairs.js';
+import { preferenceAgreement, ratingAgreement, type AgreementReport } from '../stats.js';
+import { readRecords } from '../read.js';
+import { parseRecord } from '../schema.js';
+import { groundTruthRowSchema } from './schema.js';
+import { TOY_WORDS } from './words.js';
+import { TOY_TASK_KINDS, makeTask, renderPrompt, PROMPT_TEMPLATES, type ToyTask, type ToyTaskKind } from './tasks.js';
+import { makeResponse, TOY_STYLES, type ToyResponse, type ToyStyle } from './styles.js';
+
+export const TOY_WORLD_VERSION = 1;
+
+export interface ToyWorldOptions {
+  seed: number;
+  /** Prompts in the rated (HelpSteer2) set; the other sets scale with it. Default 1000. */
+  size?: number;
+}
+
+export interface ToyPrompt {
+  prompt: string;
+  task: ToyTask;
+}
+
+export interface GroundTruthRow {
+  prompt: string;
+  kind: ToyTaskKind;
+  word?: string;
+  letter?: string;
+  a?: number;
+  b?: number;
+  answer: string;
+  probe?: true;
+}
+
+export interface SftRow {
+  prompt: string;
+  response: string;
+  style: ToyStyle;
+  correct: boolean;
+}
+
+export interface ToyWorld {
+  seed: number;
+  size: number;
+  ratingsTrain: HelpSteer2Row[];
+  ratingsValidation: HelpSteer2Row[];
+  disagreements: HelpSteer2Disagreement[];
+  preferences: HelpSteer2PreferenceRow[];
+  sft: SftRow[];
+  rlPrompts: { prompt: string }[];
+  evalPrompts: { prompt: string; probe?: true }[];
+  groundTruth: GroundTruthRow[];
+  agreement: { preferences: AgreementReport; helpfulness: AgreementReport };
+}
+
+/** Share of each task kind among sampled prompts. */
+const KIND_WEIGHTS: Record<ToyTaskKind, number> = { count: 0.3, spell: 0.14, reverse: 0.12, add: 0.16, sub: 0.08, first: 0.2 };
+
+/** Styles of the two responses rated per prompt (HelpSteer2 has two per prompt). */
+const RATED_STYLE_WEIGHTS: Record<ToyStyle, number> = { terse: 0.18, phrase: 0.16, worked: 0.12, padded: 0.14, wrong_terse: 0.14, wrong_phrase: 0.12, incoherent: 0.14 };
+
+/** The SFT mix: about 55 % correct, so the base policy it trains is imperfect. */
+const SFT_STYLE_WEIGHTS: Record<ToyStyle, number> = { terse: 0.22, phrase: 0.16, worked: 0.1, padded: 0.07, wrong_terse: 0.18, wrong_phrase: 0.12, incoherent: 0.15 };
+
+/** Count probes (the "strawberry" family): rated, RL-trained and evaluated, never in SFT. */
+export const PROBE_TASKS: readonly { word: string; letter: string }[] = [
+  { word: 'strawberry', letter: 'r' },
+  { word: 'raspberry', letter: 'r' },
+  { word: 'blueberry', letter: 'r' },
+  { word: 'banana', letter: 'a' },
+  { word: 'committee', letter: 'e' },
+  { word: 'bookkeeper', letter: 'e' },
+  { word: 'balloon', letter: 'l' },
+];
+
+// ---------------------------------------------------------------------------------------------
+// The annotator panel
+
+export interface Annotator {
+  id: number;
+  /** Added to every rating (a lenient or harsh rater). */
+  leniency: number;
+  /** Per-attribute offsets. */
+  attributeBias: number[];
+  /** Std of rating noise. */
+  noise: number;
+  /** Position bias for preferences (positive: favours response 2). */
+  preferenceBias: number;
+  preferenceNoise: number;
+  /** Sometimes answers at random. */
+  careless: boolean;
+}
+
+export const PANEL_SIZE = 24;
+/** How often a disagreeing task gets another annotator (HelpSteer2 had 3.41 per task on average). */
+export const EXTRA_ANNOTATOR_RATE = 0.7;
+
+/** Careless annotators in the panel (a fixed number, so agreement varies little across seeds). */
+export const CARELESS_ANNOTATORS = 6;
+
+export function makePanel(rng: Rng): Annotator[] {
+  const carelessIds = new Set(rng.shuffle(Array.from({ length: PANEL_SIZE }, (_, i) => i)).slice(0, CARELESS_ANNOTATORS));
+  return Array.from({ length: PANEL_SIZE }, (_, id) => {
+    const careless = carelessIds.has(id);
+    return {
+      id,
+      leniency: rng.normal(0, 0.3),
+      attributeBias: HELPSTEER2_ATTRIBUTES.map(() => rng.normal(0, 0.2)),
+      noise: careless ? 1.3 : 0.35 + 0.45 * rng.float(),
+      preferenceBias: rng.normal(0, 0.3),
+      preferenceNoise: careless ? 2.0 : 0.6 + 0.6 * rng.float(),
+      careless,
+    };
+  });
+}
+
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+
+export function rateResponse(annotator: Annotator, truth: readonly number[], rng: Rng): number[] {
+  return truth.map((t, a) => {
+    if (annotator.careless && rng.bernoulli(0.3)) return rng.int(0, 5);
+    return clamp(Math.round(t + annotator.leniency + annotator.attributeBias[a] + rng.normal(0, annotator.noise)), 0, 4);
+  });
+}
+
+/** −3 … 3, negative = response 1 better; driven by the gap in true helpfulness. */
+export function preferResponse(annotator: Annotator, r1: ToyResponse, r2: ToyResponse, rng: Rng): number {
+  if (annotator.careless && rng.bernoulli(0.45)) return rng.int(-3, 4);
+  const gap = r2.truth[0] - r1.truth[0];
+  return clamp(Math.round(0.9 * gap + annotator.preferenceBias + rng.normal(0, annotator.preferenceNoise)), -3, 3);
+}
+
+/**
+ * Three distinct annotators, then — while the signal spans more than 2 and an extra annotator is
+ * available (probability EXTRA_ANNOTATOR_RATE each time) — more, up to five.
+ */
+function convene<T>(panel: Annotator[], rng: Rng, annotate: (a: Annotator) => T, signal: (x: T) => number): T[] {
+  const order = rng.shuffle([...panel]);
+  const out: T[] = [];
+  for (const a of order) {
+    out.push(annotate(a));
+    if (out.length >= 5) break;
+    if (out.length >= 3) {
+      const vs = out.map(signal);
+      if (Math.max(...vs) - Math.min(...vs) <= 2 || !rng.bernoulli(EXTRA_ANNOTATOR_RATE)) break;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Justifications
+
+const STRENGTH_WORDS = ['slightly better', 'better', 'much better'];
+
+function reason(better: ToyResponse, worse: ToyResponse): string {
+  if (better.correct && !worse.correct) return 'it gets the answer right';
+  if (!better.correct && worse.correct) return 'it is easier to follow';
+  if (Math.abs(better.truth[2] - worse.truth[2]) > 1) return better.truth[2] > worse.truth[2] ? 'it is clearer' : 'it is less muddled';
+  if (better.truth[4] < worse.truth[4]) return 'it is more concise';
+  return 'it explains a little more';
+}
+
+function justify(strength: number, r1: ToyResponse, r2: ToyResponse, task: ToyTask): { statement: string; elaboration: string } {
+  const says = (r: ToyResponse) => (r.correct ? 'gives the right answer' : 'gives a wrong answer');
+  const elaboration = `@Response 1 ${says(r1)} and @Response 2 ${says(r2)}; the answer is ${task.answer}.`;
+  if (strength === 0) return { statement: '@Response 1 and @Response 2 are about equally good.', elaboration };
+  const [b, w, bn, wn] = strength > 0 ? [r2, r1, 2, 1] : [r1, r2, 1, 2];
+  return { statement: `@Response ${bn} is ${STRENGTH_WORDS[Math.abs(strength) - 1]} than @Response ${wn} because ${reason(b, w)}.`, elaboration };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prompts
+
+function promptPool(rng: Rng): Map<ToyTaskKind, ToyPrompt[]> {
+  const pool = new Map<ToyTaskKind, ToyPrompt[]>(TOY_TASK_KINDS.map((k) => [k, []]));
+  const add = (task: ToyTask) => {
+    PROMPT_TEMPLATES[task.kind].forEach((_, t) => pool.get(task.kind)!.push({ prompt: renderPrompt(task, t), task }));
+  };
+  for (const word of TOY_WORDS) {
+    const letters = [...new Set(word)];
+    for (const letter of letters) add(makeTask('count', { word, letter }));
+    const absent = [...'abcdefghijklmnopqrstuvwxyz'].filter((c) => !word.includes(c));
+    add(makeTask('count', { word, letter: rng.choice(absent) }));
+    add(makeTask('spell', { word }));
+    add(makeTask('reverse', { word }));
+    add(makeTask('first', { word }));
+  }
+  for (let a = 0; a <= 20; a++) {
+    for (let b = 0; b <= 20; b++) {
+      add(makeTask('add', { a, b }));
+      if (b <= a) add(makeTask('sub', { a, b }));
+    }
+  }
+  for (const list of pool.values()) rng.shuffle(list);
+  return pool;
+}
+
+function isProbeTask(t: ToyTask): boolean {
+  return t.kind === 'count' && PROBE_TASKS.some((p) => p.word === t.word && p.letter === t.letter);
+}
+
+/** Draw `n` prompts, kinds in KIND_WEIGHTS proportions while their pools last. */
+function drawPrompts(pool: Map<ToyTaskKind, ToyPrompt[]>, n: number, rng: Rng): ToyPrompt[] {
+  const out: ToyPrompt[] = [];
+  for (let i = 0; i < n; i++) {
+    const kinds = TOY_TASK_KINDS.filter((k) => pool.get(k)!.length > 0);
+    if (kinds.length === 0) return out;
+    const k = kinds[rng.weightedIndex(kinds.map((x) => KIND_WEIGHTS[x]))];
+    out.push(pool.get(k)!.pop()!);
+  }
+  return out;
+}
+
+function pickStyle(rng: Rng, weights: Record<ToyStyle, number>): ToyStyle {
+  return TOY_STYLES[rng.weightedIndex(TOY_STYLES.map((s) => weights[s]))];
+}
+
+function truthRow(p: ToyPrompt, probe: boolean): GroundTruthRow {
+  const { kind, word, letter, a, b, answer } = p.task;
+  // built field by field so that the JSON key order is fixed: prompt, kind, word, letter, a, b, answer
+  const row: Record<string, unknown> = { prompt: p.prompt, kind };
+  if (word !== undefined) row.word = word;
+  if (letter !== undefined) row.letter = letter;
+  if (a !== undefined) row.a = a;
+  if (b !== undefined) row.b = b;
+  row.answer = answer;
+  if (probe) row.probe = true;
+  return row as unknown as GroundTruthRow;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export function generateToyWorld(opts: ToyWorldOptions): ToyWorld {
+  const seed = opts.seed;
+  const size = opts.size ?? 1000;
+  if (!Number.isInteger(size) || size < 10) {
+    throw new UserError({ what: 'toy world size must be an integer >= 10', received: String(size), fix: 'pass --size 10 or more (the default is 1000)' });
+  }
+  const pool = promptPool(Rng.derive(seed, 'toy/prompts'));
+  const probes: ToyPrompt[] = PROBE_TASKS.map((p) => {
+    const task = makeTask('count', p);
+    return { prompt: renderPrompt(task, 0), task };
+  });
+  for (const [k, list] of pool) pool.set(k, list.filter((p) => !isProbeTask(p.task)));
+  const available = [...pool.values()].reduce((s, l) => s + l.length, 0);
+  const nEval = Math.max(100, Math.round(size / 5));
+  const nRl = Math.max(50, Math.round(size / 2));
+  const need = nEval + nRl + 2 * size;
+  if (need > available) {
+    const maxSize = Math.floor((available - 150) / 2.7);
+    throw new UserError({
+      what: `the toy world has ${available} distinct prompts; size ${size} needs ${need}`,
+      expected: `--size <= ${maxSize}`,
+      received: String(size),
+      fix: `pass a smaller --size (at most ${maxSize})`,
+    });
+  }
+  const drawRng = Rng.derive(seed, 'toy/draw');
+  const evalSet = drawPrompts(pool, nEval, drawRng);
+  const rlSet = drawPrompts(pool, nRl, drawRng);
+  const ratedSet = [...probes, ...drawPrompts(pool, size - probes.length, drawRng)];
+  Rng.derive(seed, 'toy/rated-order').shuffle(ratedSet);
+  const sftSet = drawPrompts(pool, size, drawRng);
+
+  // Ratings and preferences: two responses per rated prompt.
+  const panel = makePanel(Rng.derive(seed, 'toy/panel'));
+  const respRng = Rng.derive(seed, 'toy/responses');
+  const rateRng = Rng.derive(seed, 'toy/ratings');
+  const prefRng = Rng.derive(seed, 'toy/preferences');
+  const splitRng = Rng.derive(seed, 'toy/split');
+  const ratingsTrain: HelpSteer2Row[] = [];
+  const ratingsValidation: HelpSteer2Row[] = [];
+  const disagreements: HelpSteer2Disagreement[] = [];
+  const preferences: HelpSteer2PreferenceRow[] = [];
+  for (const p of ratedSet) {
+    const validation = splitRng.bernoulli(0.05);
+    const responses = [0, 1].map(() => makeResponse(p.task, pickStyle(respRng, RATED_STYLE_WEIGHTS), respRng));
+    for (const r of responses) {
+      const ratings = convene(panel, rateRng, (a) => rateResponse(a, r.truth, rateRng), (x) => x[0]);
+      const d = { prompt: p.prompt, response: r.text } as HelpSteer2Disagreement;
+      const row = { prompt: p.prompt, response: r.text } as HelpSteer2Row;
+      HELPSTEER2_ATTRIBUTES.forEach((attr, i) => {
+        d[attr] = ratings.map((x) => x[i]);
+        row[attr] = aggregateRating(d[attr]).value;
+      });
+      disagreements.push(d);
+      (validation ? ratingsValidation : ratingsTrain).push(row);
+    }
+    const [r1, r2] = responses;
+    const strengths = convene(panel, prefRng, (a) => preferResponse(a, r1, r2, prefRng), (x) => x);
+    const notes = strengths.map((s) => justify(s, r1, r2, p.task));
+    const agg = aggregatePreference(strengths, { dropTies: false });
+    const similar = threeMostSimilar(strengths).indices;
+    const closest = similar.reduce((best, i) => (Math.abs(strengths[i] - agg.strength) < Math.abs(strengths[best] - agg.strength) ? i : best), similar[0]);
+    preferences.push({
+      split: validation ? 'validation' : 'train',
+      prompt: p.prompt,
+      response_1: r1.text,
+      response_2: r2.text,
+      preference_strength: agg.strength,
+      preference_statement: notes[closest].statement,
+      preference_elaboration: notes[closest].elaboration,
+      three_most_similar_preferences: similar.map((i) => ({ statement: notes[i].statement, elaboration: notes[i].elaboration, strength: strengths[i] })),
+      all_preferences_unprocessed: strengths.map((s, i) => ({ strength: s, justification: `${notes[i].statement} ${notes[i].elaboration}` })),
+    });
+  }
+
+  // SFT: two responses per prompt from the imperfect mix.
+  const sftRng = Rng.derive(seed, 'toy/sft');
+  const sft: SftRow[] = [];
+  for (const p of sftSet) {
+    for (let k = 0; k < 2; k++) {
+      const r = makeResponse(p.task, pickStyle(sftRng, SFT_STYLE_WEIGHTS), sftRng);
+      sft.push({ prompt: p.prompt, response: r.text, style: r.style, correct: r.correct });
+    }
+  }
+
+  const rlPrompts = [...probes, ...rlSet].map((p) => ({ prompt: p.prompt }));
+  const evalPrompts: ToyWorld['evalPrompts'] = [...probes.map((p) => ({ prompt: p.prompt, probe: true as const })), ...evalSet.map((p) => ({ prompt: p.prompt }))];
+
+  const seen = new Set<string>();
+  const groundTruth: GroundTruthRow[] = [];
+  for (const [list, probe] of [[probes, true], [evalSet, false], [rlSet, false], [ratedSet, false], [sftSet, false]] as const) {
+    for (const p of list) {
+      if (seen.has(p.prompt)) continue;
+      seen.add(p.prompt);
+      groundTruth.push(truthRow(p, probe));
+    }
+  }
+
+  const world: ToyWorld = {
+    seed,
+    size,
+    ratingsTrain,
+    ratingsValidation,
+    disagreements,
+    preferences,
+    sft,
+    rlPrompts,
+    evalPrompts,
+    groundTruth,
+    agreement: {
+      preferences: preferenceAgreement(preferences),
+      helpfulness: ratingAgreement(disagreements.map((d) => d.helpfulness)),
+    },
+  };
+  validateEncodable(world);
+  return world;
+}
+
+/** Every string the world holds must be encodable by the char tokenizer (a bug otherwise). */
+export function validateEncodable(world: ToyWorld, tok = new CharTokenizer()): void {
+  const check = (s: string, where: string) => {
+    if (!tok.canEncode(s)) throw new Error(`toy world bug: ${where} ${JSON.stringify(s)} is not encodable by the char tokenizer`);
+  };
+  for (const r of [...world.ratingsTrain, ...world.ratingsValidation]) {
+    check(r.prompt, 'rated prompt');
+    check(r.response, 'rated response');
+  }
+  for (const r of world.preferences) {
+    check(r.response_1, 'preference response');
+    check(r.response_2, 'preference response');
+  }
+  for (const r of world.sft) check(r.response, 'SFT response');
+  for (const r of world.groundTruth) check(r.prompt, 'prompt');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+/** Relative paths of the files writeToyWorld creates. */
+export const TOY_WORLD_FILES = {
+  manifest: 'world.json',
+  tokenizer: 'tokenizer.json',
+  ratingsTrain: 'helpsteer2/train.jsonl',
+  ratingsValidation: 'helpsteer2/validation.jsonl',
+  disagreements: 'helpsteer2/disagreements.jsonl',
+  preferences: 'helpsteer2/preference.jsonl',
+  sft: 'sft.jsonl',
+  rlPrompts: 'rl-prompts.jsonl',
+  evalPrompts: 'eval-prompts.jsonl',
+  groundTruth: 'ground-truth.jsonl',
+} as const;
+
+const jsonl = (rows: readonly unknown[]) => rows.map((r) => JSON.stringify(r) + '\n').join('');
+
+/** The file contents of a world, by relative path (what writeToyWorld writes). */
+export function toyWorldFiles(world: ToyWorld): Record<string, string> {
+  const f = TOY_WORLD_FILES;
+  const manifest = {
+    generator: 'steer data toy',
+    version: TOY_WORLD_VERSION,
+    seed: world.seed,
+    size: world.size,
+    files: f,
+    counts: {
+      ratingsTrain: world.ratingsTrain.length,
+      ratingsValidation: world.ratingsValidation.length,
+      preferences: world.preferences.length,
+      sft: world.sft.length,
+      rlPrompts: world.rlPrompts.length,
+      evalPrompts: world.evalPrompts.length,
+      groundTruth: world.groundTruth.length,
+    },
+    agreement: world.agreement,
+  };
+  return {
+    [f.manifest]: JSON.stringify(manifest, null, 2) + '\n',
+    [f.tokenizer]: JSON.stringify(new CharTokenizer().toJSON(), null, 2) + '\n',
+    [f.ratingsTrain]: jsonl(world.ratingsTrain),
+    [f.ratingsValidation]: jsonl(world.ratingsValidation),
+    [f.disagreements]: jsonl(world.disagreements),
+    [f.preferences]: jsonl(world.preferences),
+    [f.sft]: jsonl(world.sft),
+    [f.rlPrompts]: jsonl(world.rlPrompts),
+    [f.evalPrompts]: jsonl(world.evalPrompts),
+    [f.groundTruth]: jsonl(world.groundTruth),
+  };
+}
+
+/**
+ * Write a world under `dir`. All contents are generated before the first write and each file is
+ * written atomically, so an error never leaves a partial file.
+ */
+export function writeToyWorld(world: ToyWorld, dir: string): string[] {
+  const files = toyWorldFiles(world);
+  const written: string[] = [];
+  for (const [rel, content] of Object.entries(files)) {
+    const path = join(dir, rel);
+    writeFileAtomic(path, content);
+    written.push(path);
+  }
+  return written;
+}
+
+/** The ground truth of a written world: prompt → task (for scoreAnswer). */
+export async function readGroundTruth(path: string): Promise<Map<string, ToyTask>> {
+  const out = new Map<string, ToyTask>();
+  for await (const rec of readRecords(path)) {
+    const r = parseRecord(groundTruthRowSchema, rec, 'ground-truth row');
+    const task = makeTask(r.kind, r);
+    if (task.answer !== r.answer) {
+      throw new UserError({ what: `ground-truth answer ${JSON.stringify(r.answer)} disagrees with the task (${JSON.stringify(task.answer)})`, where: `${rec.where} field answer`, fix: 'regenerate the file with `steer data toy`' });
+    }
+    out.set(r.prompt, task);
+  }
+  return out;
+}
