@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../util/errors.js';
 import { registerInfo } from './info.js';
+import { registerData } from './data.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
       '\nStart with `steer demo` (the whole recipe on the built-in toy world); `steer <command> --help` teaches each command.',
     );
   registerInfo(program);
+  registerData(program);
   return program;
 }
 
