@@ -1,0 +1,426 @@
+// Batched autoregressive generation with a KV cache, on static-shape graphs:
+//   prefill: the left-padded prompts [B, P] in one run; decode: one token per row per run.
+// The cache lives in JS (keys stored transposed [B, KV, hd, M], values [B, KV, M, hd], M = P +
+// max new tokens) and is fed to every run without a copy; each run returns only the new k/v
+// columns, which are written into the cache here. Attention at a step is
+//   softmax([q·Kᵀ_cache, q·kᵀ_new] + bias) · [V_cache; v_new]
+// with bias MASKED on padding, on cache columns not yet written, and on future new tokens.
+// Sampling (host, per row, seeded): temperature, top-k, top-p (run.c's sample_topp), greedy
+// (temperature 0 or top-k 1; greedy runs argmax inside the graph). The log-probabilities returned
+// are those of the model itself, log softmax(logits)[token], unaffected by temperature/top-k/top-p:
+// exactly what a full forward pass of the training graph gives for the same tokens.
+import { Graph, type Tensor, concat, where } from '../graph/index.js';
+import { compile, type Executable } from '../runtime/index.js';
+import { UserError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import type { LlamaConfig } from './config.js';
+import { MASKED, decoderLayer, rmsNorm, ropeAt, type LlamaParams } from './llama.js';
+import { EMBED, FINAL_NORM, expectedWeightShapes, lmHead, type LlamaWeights } from './weights.js';
+
+export interface SamplingOptions {
+  /** new tokens per row at most */
+  maxNewTokens: number;
+  /** 0 = greedy */
+  temperature?: number;
+  /** keep the k most likely tokens (0 = off) */
+  topK?: number;
+  /** nucleus: the smallest set of tokens whose probability exceeds p (1 = off) */
+  topP?: number;
+  /** a row ends after emitting one of these (default: the config's eos ids) */
+  stopTokens?: readonly number[];
+  /** seeds the per-row random streams */
+  seed?: number;
+}
+
+export interface Generation {
+  /** new tokens (a final stop token included) */
+  tokens: number[];
+  /** log p(token | prefix) under the model, one per token */
+  logprobs: number[];
+  finishReason: 'stop' | 'length';
+}
+
+export interface GeneratorOptions {
+  threads?: number;
+  device?: 'cpu' | 'cuda';
+}
+
+/** Validated sampling options with defaults. */
+export function resolveSampling(c: LlamaConfig, o: SamplingOptions): Required<SamplingOptions> {
+  const bad = (field: string, expected: string, received: unknown): never => {
+    throw new UserError({ what: `invalid sampling option ${field}`, where: `generate(${field})`, expected, received: String(received), fix: `pass ${field} within range` });
+  };
+  const r = {
+    maxNewTokens: o.maxNewTokens,
+    temperature: o.temperature ?? 1,
+    topK: o.topK ?? 0,
+    topP: o.topP ?? 1,
+    stopTokens: [...(o.stopTokens ?? c.eosTokenIds)],
+    seed: o.seed ?? 0,
+  };
+  if (!Number.isInteger(r.maxNewTokens) || r.maxNewTokens < 1) bad('maxNewTokens', 'an integer ≥ 1', r.maxNewTokens);
+  if (!(r.temperature >= 0) || !Number.isFinite(r.temperature)) bad('temperature', 'a number ≥ 0 (0 = greedy)', r.temperature);
+  if (!Number.isInteger(r.topK) || r.topK < 0) bad('topK', 'an integer ≥ 0 (0 = off)', r.topK);
+  if (!(r.topP > 0 && r.topP <= 1)) bad('topP', 'a number in (0, 1] (1 = off)', r.topP);
+  if (!Number.isSafeInteger(r.seed) || r.seed < 0) bad('seed', 'a non-negative integer', r.seed);
+  for (const t of r.stopTokens) if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) bad('stopTokens', `ids in [0, ${c.vocabSize})`, t);
+  return r;
+}
+
+const isGreedy = (s: Required<SamplingOptions>): boolean => s.temperature === 0 || s.topK === 1;
+
+/** Projection weights fed transposed ([in, out]) so that no step transposes a weight. */
+function transposed(w: { shape: number[]; data: Float32Array }): Float32Array {
+  const [rows, cols] = w.shape;
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w.data[r * cols + c];
+  return out;
+}
+
+interface StepGraph {
+  exe: Executable;
+  B: number;
+  S: number;
+  M: number;
+}
+
+/**
+ * A model ready to generate: weights prepared once (projections transposed), one compiled graph
+ * per (kind, B, S, M), reused across calls. release() frees the sessions.
+ */
+export class LlamaGenerator {
+  private readonly feeds: Record<string, Float32Array> = {};
+  private readonly steps = new Map<string, Promise<StepGraph>>();
+
+  constructor(
+    readonly config: LlamaConfig,
+    weights: LlamaWeights,
+    readonly opts: GeneratorOptions = {},
+  ) {
+    for (const [name, shape] of expectedWeightShapes(config)) {
+      const t = weights.get(name);
+      if (!t) throw new UserError({ what: `weight ${name} is missing`, where: 'LlamaGenerator', fix: 'load the model with loadModel()' });
+      this.feeds[name] = shape.length === 2 && name !== EMBED ? transposed(t) : t.data;
+    }
+    this.feeds['lm_head.T'] = transposed(lmHead(config, weights));
+  }
+
+  private step(kind: 'greedy' | 'logits', B: number, S: number, M: number): Promise<StepGraph> {
+    const key = `${kind}|${B}|${S}|${M}`;
+    let p = this.steps.get(key);
+    if (!p) {
+      p = this.buildStep(kind, B, S, M);
+      this.steps.set(key, p);
+    }
+    return p;
+  }
+
+  private async buildStep(kind: 'greedy' | 'logits', B: number, S: number, M: number): Promise<StepGraph> {
+    const c = this.config;
+    const g = new Graph();
+    const KV = c.numKvHeads;
+    const G = c.numHeads / KV;
+    const hd = c.headDim;
+    const inputs: Tensor[] = [];
+    const params = new Map<string, Tensor>();
+    for (const [name, shape] of expectedWeightShapes(c)) {
+      if (name === 'lm_head.weight') continue;
+      if (shape.length === 2 && name !== EMBED) {
+        const t = g.input(name, [shape[1], shape[0]]);
+        inputs.push(t);
+        params.set(name, t.transpose([1, 0])); // cancels against linear()'s transpose
+      } else {
+        const t = g.input(name, shape);
+        inputs.push(t);
+        params.set(name, t);
+      }
+    }
+    const headT = g.input('lm_head.T', [c.hiddenSize, c.vocabSize]);
+    inputs.push(headT);
+    const ids = g.input('ids', [B, S], 'int64');
+    const positions = g.input('positions', [B, S], 'int64');
+    const bias = g.input('bias', [B, 1, 1, S, M + S]); // [B, ·, ·, S, cache columns + new tokens]
+    inputs.push(ids, positions, bias);
+    const outputs: Record<string, Tensor> = {};
+    const rope = ropeAt(g, c, positions, M + S);
+    let layer = 0;
+    const attend = (q: Tensor, k: Tensor, v: Tensor): Tensor => {
+      const kT = g.input(`cache_kT.${layer}`, [B, KV, hd, M]);
+      const vC = g.input(`cache_v.${layer}`, [B, KV, M, hd]);
+      inputs.push(kT, vC);
+      outputs[`k.${layer}`] = k; // [B, KV, S, hd]
+      outputs[`v.${layer}`] = v;
+      const q4 = q.reshape([B, KV, G * S, hd]);
+      const scoresCache = q4.matmul(kT); // [B, KV, G·S, M]
+      const scoresNew = q4.matmul(k.transpose([0, 1, 3, 2])); // [B, KV, G·S, S]
+      const probs = concat([scoresCache, scoresNew], -1)
+        .reshape([B, KV, G, S, M + S])
+        .add(bias)
+        .softmax(-1)
+        .reshape([B, KV, G * S, M + S]);
+      const out = probs.slice(-1, 0, M).matmul(vC).add(probs.slice(-1, M).matmul(v)); // [B, KV, G·S, hd]
+      return out.reshape([B, KV, G, S, hd]);
+    };
+    let x = params.get(EMBED)!.gather(ids); // [B, S, D]
+    for (layer = 0; layer < c.numLayers; layer++) x = decoderLayer(c, params as LlamaParams, layer, x, rope, attend);
+    const last = rmsNorm(x.slice(1, S - 1).reshape([B, c.hiddenSize]), params.get(FINAL_NORM)!, c.rmsNormEps); // [B, D]
+    const logits = last.matmul(headT); // [B, V]
+    if (kind === 'logits') {
+      outputs.logits = logits;
+    } else {
+      // first argmax: max over where(logit = max, V − i, 0) is V − (lowest maximal index)
+      const V = c.vocabSize;
+      const m = logits.max(-1, true); // [B, 1]
+      const rev = new Float32Array(V);
+      for (let i = 0; i < V; i++) rev[i] = V - i;
+      const hit = logits.ge(m);
+      const revIdx = g.constant(rev, [V]);
+      const zeros = g.zeros([V]);
+      outputs.token = g.full([B], V).sub(where(hit, revIdx, zeros).max(-1)); // [B] (float32, exact below 2^24)
+      // log p(argmax) = −log Σ exp(logits − max)
+      outputs.logprob = logits.sub(m).exp().sum(-1).log().neg(); // [B]
+    }
+    const exe = await compile(g, { inputs, outputs, threads: this.opts.threads, device: this.opts.device, name: `llama-${kind}-B${B}-S${S}-M${M}` });
+    return { exe, B, S, M };
+  }
+
+  /**
+   * Generate for each prompt (token ids, BOS included when the model wants it). Rows are
+   * left-padded to the longest prompt; results are in prompt order.
+   */
+  async generate(prompts: readonly (readonly number[])[], options: SamplingOptions): Promise<Generation[]> {
+    const c = this.config;
+    const s = resolveSampling(c, options);
+    const B = prompts.length;
+    if (B === 0) return [];
+    prompts.forEach((p, b) => {
+      if (p.length === 0) throw new UserError({ what: `prompt ${b} is empty`, where: `generate(prompts[${b}])`, expected: 'at least one token (e.g. BOS)', fix: 'encode prompts with the tokenizer, which adds BOS' });
+      for (const t of p) if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) throw new UserError({ what: `prompt ${b} has token ${t} outside the vocabulary`, where: `generate(prompts[${b}])`, expected: `ids in [0, ${c.vocabSize})`, fix: 'use the tokenizer that belongs to the model' });
+    });
+    const P = Math.max(...prompts.map((p) => p.length));
+    if (P + s.maxNewTokens > c.maxPositionEmbeddings) {
+      throw new UserError({
+        what: 'prompt plus new tokens exceed the model context',
+        where: 'generate(maxNewTokens)',
+        expected: `longest prompt (${P}) + maxNewTokens ≤ max_position_embeddings (${c.maxPositionEmbeddings})`,
+        received: `${P} + ${s.maxNewTokens} = ${P + s.maxNewTokens}`,
+        fix: `lower --max-new-tokens to at most ${Math.max(0, c.maxPositionEmbeddings - P)} or shorten the prompt`,
+      });
+    }
+    const greedy = isGreedy(s);
+    const kind = greedy ? 'greedy' : 'logits';
+    const M = P + s.maxNewTokens - 1; // cache columns: the prompt and every fed-back new token
+    const KV = c.numKvHeads;
+    const hd = c.headDim;
+    const V = c.vocabSize;
+    const L = c.numLayers;
+    const padBefore = prompts.map((p) => P - p.length);
+    const cacheK = Array.from({ length: L }, () => new Float32Array(B * KV * hd * M));
+    const cacheV = Array.from({ length: L }, () => new Float32Array(B * KV * M * hd));
+    const rngs = prompts.map((_, b) => new Rng(s.seed, b));
+    const results: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], finishReason: 'length' }));
+    const done = new Array<boolean>(B).fill(false);
+    const Mg = M; // ≥ P ≥ 1
+
+    /** One run: S new tokens per row at cache columns col0 … col0+S−1. Returns per-row samples. */
+    const run = async (S: number, col0: number, tokens: number[][]) => {
+      const step = await this.step(kind, B, S, Mg);
+      const ids = new BigInt64Array(B * S);
+      const positions = new BigInt64Array(B * S);
+      const bias = new Float32Array(B * S * (Mg + S)).fill(MASKED);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < S; i++) {
+          const col = col0 + i;
+          const real = col >= padBefore[b];
+          ids[b * S + i] = BigInt(tokens[b][i]);
+          positions[b * S + i] = BigInt(real ? col - padBefore[b] : 0);
+          const row = (b * S + i) * (Mg + S);
+          for (let j = padBefore[b]; j < col0; j++) bias[row + j] = 0; // written cache columns
+          for (let j = 0; j <= i; j++) if (col0 + j >= padBefore[b]) bias[row + Mg + j] = 0; // new tokens up to itself
+          if (!real) bias[row + Mg + i] = 0; // a padding query attends to itself (its output is unused)
+        }
+      }
+      const feeds: Record<string, Float32Array | BigInt64Array> = { ...this.feeds, ids, positions, bias };
+      for (let l = 0; l < L; l++) {
+        feeds[`cache_kT.${l}`] = cacheK[l];
+        feeds[`cache_v.${l}`] = cacheV[l];
+      }
+      const out = await step.exe.run(feeds);
+      // write the new columns into the cache
+      for (let l = 0; l < L; l++) {
+        const k = out[`k.${l}`] as Float32Array; // [B, KV, S, hd]
+        const v = out[`v.${l}`] as Float32Array;
+        const kT = cacheK[l];
+        const vC = cacheV[l];
+        for (let bh = 0; bh < B * KV; bh++) {
+          for (let i = 0; i < S; i++) {
+            const col = col0 + i;
+            if (col >= Mg) continue; // the last new token is never attended to
+            const src = (bh * S + i) * hd;
+            vC.set(v.subarray(src, src + hd), (bh * Mg + col) * hd);
+            for (let d = 0; d < hd; d++) kT[(bh * hd + d) * Mg + col] = k[src + d];
+          }
+        }
+      }
+      return out;
+    };
+
+    const record = (b: number, token: number, logprob: number) => {
+      results[b].tokens.push(token);
+      results[b].logprobs.push(logprob);
+      if (s.stopTokens.includes(token)) {
+        results[b].finishReason = 'stop';
+        done[b] = true;
+      } else if (results[b].tokens.length >= s.maxNewTokens) done[b] = true;
+    };
+
+    const sampleAll = (out: Record<string, unknown>): number[] => {
+      const next: number[] = [];
+      if (greedy) {
+        const tok = out.token as Float32Array;
+        const lp = out.logprob as Float32Array;
+        for (let b = 0; b < B; b++) {
+          if (!done[b]) record(b, tok[b], lp[b]);
+          next.push(tok[b]);
+        }
+      } else {
+        const logits = out.logits as Float32Array;
+        for (let b = 0; b < B; b++) {
+          const row = logits.subarray(b * V, (b + 1) * V);
+          const t = sampleToken(row, s, rngs[b]);
+          if (!done[b]) record(b, t, tokenLogprob(row, t));
+          next.push(t);
+        }
+      }
+      return next;
+    };
+
+    const padded = prompts.map((p, b) => [...new Array<number>(padBefore[b]).fill(p[0]), ...p]);
+    let next = sampleAll(await run(P, 0, padded));
+    for (let i = 1; i < s.maxNewTokens && !done.every(Boolean); i++) {
+      next = sampleAll(await run(1, P + i - 1, next.map((t) => [t])));
+    }
+    return results;
+  }
+
+  async release(): Promise<void> {
+    const all = [...this.steps.values()];
+    this.steps.clear();
+    for (const p of all) {
+      try {
+        await (await p).exe.release();
+      } catch {
+        // a graph that failed to build holds nothing
+      }
+    }
+  }
+}
+
+/** One-shot generation (compiles, generates, releases). Keep a LlamaGenerator to reuse graphs. */
+export async function generate(c: LlamaConfig, w: LlamaWeights, prompts: readonly (readonly number[])[], o: SamplingOptions & GeneratorOptions): Promise<Generation[]> {
+  const gen = new LlamaGenerator(c, w, { threads: o.threads, device: o.device });
+  try {
+    return await gen.generate(prompts, o);
+  } finally {
+    await gen.release();
+  }
+}
+
+// ---- sampling (host) ---------------------------------------------------------------------------
+
+/** log softmax(logits)[t], in float64 with the max shifted out (no overflow). */
+export function tokenLogprob(logits: Float32Array, t: number): number {
+  let m = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > m) m = logits[i];
+  let s = 0;
+  for (let i = 0; i < logits.length; i++) s += Math.exp(logits[i] - m);
+  return logits[t] - m - Math.log(s);
+}
+
+/** The k-th largest value of xs (1-based), by quickselect on a copy: O(V). */
+function kthLargest(xs: Float32Array, k: number): number {
+  const a = Float64Array.from(xs);
+  let lo = 0;
+  let hi = a.length - 1;
+  const want = k - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] > pivot) i++;
+      while (a[j] < pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (want <= j) hi = j;
+    else if (want >= i) lo = i;
+    else break;
+  }
+  return a[want];
+}
+
+/**
+ * Draw one token from logits with temperature, top-k then top-p, using `rng`.
+ * top-k keeps every token whose logit is ≥ the k-th largest (ties kept, as HF's TopKLogitsWarper);
+ * top-p follows run.c's sample_topp: candidates sorted by probability, truncated after the first
+ * one where the cumulative probability exceeds p, then sampled in proportion.
+ */
+export function sampleToken(logits: Float32Array, o: Pick<Required<SamplingOptions>, 'temperature' | 'topK' | 'topP'>, rng: Rng): number {
+  const V = logits.length;
+  if (o.temperature === 0 || o.topK === 1) {
+    let best = 0;
+    for (let i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
+    return best;
+  }
+  const threshold = o.topK > 0 && o.topK < V ? kthLargest(logits, o.topK) : -Infinity;
+  let m = -Infinity;
+  for (let i = 0; i < V; i++) if (logits[i] >= threshold && logits[i] > m) m = logits[i];
+  const p = new Float64Array(V);
+  let total = 0;
+  for (let i = 0; i < V; i++) {
+    if (logits[i] >= threshold) {
+      p[i] = Math.exp((logits[i] - m) / o.temperature); // max-shifted: never overflows
+      total += p[i];
+    }
+  }
+  for (let i = 0; i < V; i++) p[i] /= total;
+  if (o.topP < 1) {
+    const cutoff = (1 - o.topP) / (V - 1); // tokens below cannot be in the nucleus (run.c)
+    const cand: number[] = [];
+    for (let i = 0; i < V; i++) if (p[i] >= cutoff && p[i] > 0) cand.push(i);
+    cand.sort((a, b) => p[b] - p[a] || a - b);
+    let cum = 0;
+    let last = cand.length - 1;
+    for (let i = 0; i < cand.length; i++) {
+      cum += p[cand[i]];
+      if (cum > o.topP) {
+        last = i;
+        break;
+      }
+    }
+    let acc = 0;
+    for (let i = 0; i <= last; i++) acc += p[cand[i]];
+    const r = rng.float() * acc;
+    let cdf = 0;
+    for (let i = 0; i <= last; i++) {
+      cdf += p[cand[i]];
+      if (r < cdf) return cand[i];
+    }
+    return cand[last];
+  }
+  const r = rng.float();
+  let cdf = 0;
+  let lastPositive = 0;
+  for (let i = 0; i < V; i++) {
+    if (p[i] > 0) lastPositive = i;
+    cdf += p[i];
+    if (r < cdf) return i;
+  }
+  return lastPositive; // rounding: the cdf ended just below r
+}

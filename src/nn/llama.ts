@@ -1,0 +1,251 @@
+// The Llama-family transformer on the graph API (HF LlamaForCausalLM, modeling_llama.py):
+//   x = embed[ids];  per layer: x += o(attn(rope(q(n₁x)), rope(k(n₁x)), v(n₁x)));
+//                               x += down(silu(gate(n₂x)) ⊙ up(n₂x));   h = n_f(x)
+//   n(x) = w ⊙ x / sqrt(mean(x²) + eps) (RMSNorm);  attn = softmax(q kᵀ/√hd + bias) v with
+//   grouped-query heads (query head h reads kv head ⌊h / (H/KV)⌋), RoPE in the rotate_half
+//   convention (src/nn/rope.ts); logits = h · lm_headᵀ (or the embedding when tied).
+// Batches carry an attention mask [B, T] (1 = real token, 0 = padding; left or right) and
+// position ids [B, T] (HF: cumsum(mask) − 1, padding at 0 — see positionIdsFromMask): padding is
+// invisible to every real token, and a row's numbers do not depend on how much padding it has.
+// src/nn/reference.ts is the plain-loop twin the tests compare against.
+import { type Graph, type Tensor, concat, softmaxCrossEntropy } from '../graph/index.js';
+import { UserError } from '../util/errors.js';
+import type { LlamaConfig } from './config.js';
+import { ropeTables } from './rope.js';
+import { EMBED, FINAL_NORM, LM_HEAD, expectedWeightShapes, layerNames, type LlamaWeights } from './weights.js';
+
+/** Graph tensors of the weights under HF names, layouts as in LlamaWeights ([out, in] for projections). */
+export type LlamaParams = ReadonlyMap<string, Tensor>;
+
+/** A large negative additive bias: exp underflows to exactly 0, and never overflows to NaN. */
+export const MASKED = -1e9;
+
+/** Frozen weights baked into the graph (a reference model, generation). `prefix` keeps names unique. */
+export function llamaInitializers(g: Graph, c: LlamaConfig, w: LlamaWeights, prefix = ''): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const [name, shape] of expectedWeightShapes(c)) {
+    const t = w.get(name);
+    if (!t) throw new UserError({ what: `weight ${name} is missing`, where: 'llamaInitializers', expected: `[${shape.join(', ')}]`, fix: 'load the weights with loadModel / checkLlamaWeights first' });
+    out.set(name, g.initializer(prefix + name, t.data, shape));
+  }
+  return out;
+}
+
+/** Trainable weights as graph inputs (fed every run, differentiable): returns the params and the inputs in a fixed order. */
+export function llamaInputs(g: Graph, c: LlamaConfig, prefix = ''): { params: Map<string, Tensor>; inputs: Tensor[] } {
+  const params = new Map<string, Tensor>();
+  const inputs: Tensor[] = [];
+  for (const [name, shape] of expectedWeightShapes(c)) {
+    const t = g.input(prefix + name, shape);
+    params.set(name, t);
+    inputs.push(t);
+  }
+  return { params, inputs };
+}
+
+function param(p: LlamaParams, name: string): Tensor {
+  const t = p.get(name);
+  if (!t) throw new UserError({ what: `parameter ${name} is missing`, where: 'llama graph', expected: 'every weight of expectedWeightShapes(config)', fix: 'build params with llamaInitializers or llamaInputs' });
+  return t;
+}
+
+/** x [..., in] · Wᵀ with W [out, in] → [..., out]. */
+export function linear(x: Tensor, w: Tensor): Tensor {
+  return x.matmul(w.transpose([1, 0]));
+}
+
+/** RMSNorm over the last axis: w ⊙ x · rsqrt(mean(x²) + eps). */
+export function rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {
+  return x.mul(x.square().mean(-1, true).add(eps).rsqrt()).mul(w);
+}
+
+/** rotate_half RoPE on the last axis (hd): cos, sin broadcast to [..., hd/2]. */
+export function applyRope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  const half = x.shape[x.rank - 1] / 2;
+  const x1 = x.slice(-1, 0, half);
+  const x2 = x.slice(-1, half);
+  return concat([x1.mul(cos).sub(x2.mul(sin)), x2.mul(cos).add(x1.mul(sin))], -1);
+}
+
+/** cos/sin tables [len, hd/2] as graph constants, gathered at positions [B, T] → [B, 1, T, hd/2] each. */
+export function ropeAt(g: Graph, c: LlamaConfig, positions: Tensor, tableLen: number): { cos: Tensor; sin: Tensor } {
+  const { cos, sin } = ropeTables(c, tableLen);
+  const half = c.headDim / 2;
+  const cosT = g.constant(cos, [tableLen, half]);
+  const sinT = g.constant(sin, [tableLen, half]);
+  return { cos: cosT.gather(positions).unsqueeze(1), sin: sinT.gather(positions).unsqueeze(1) };
+}
+
+function checkShape(what: string, t: Tensor, shape: readonly (number | null)[], dtype: string): void {
+  const ok = t.rank === shape.length && shape.every((s, i) => s === null || s === t.shape[i]) && t.dtype === dtype;
+  if (!ok) {
+    throw new UserError({
+      what: `${what} has the wrong shape or dtype`,
+      where: `llama graph (${what})`,
+      expected: `${dtype}[${shape.map((s) => (s === null ? '*' : s)).join(', ')}]`,
+      received: `${t.dtype}[${t.shape.join(', ')}]`,
+      fix: 'see the shapes in src/nn/llama.ts (B batch, T time); build ids/positions as int64 and the mask as float32',
+    });
+  }
+}
+
+/**
+ * One decoder layer's attention + MLP on x [B, T, D]. `attend(q, k, v)` receives q
+ * [B, KV, G, T, hd] (already scaled by 1/√hd and rotated), k and v [B, KV, T, hd] (k rotated)
+ * and returns the attention output [B, KV, G, T, hd]; the full-sequence model and the KV-cache
+ * decode step differ only there.
+ */
+export function decoderLayer(
+  c: LlamaConfig,
+  p: LlamaParams,
+  layer: number,
+  x: Tensor,
+  rope: { cos: Tensor; sin: Tensor },
+  attend: (q: Tensor, k: Tensor, v: Tensor) => Tensor,
+): Tensor {
+  const n = layerNames(layer);
+  const [B, T] = x.shape;
+  const KV = c.numKvHeads;
+  const G = c.numHeads / KV;
+  const hd = c.headDim;
+  const h = rmsNorm(x, param(p, n.attnNorm), c.rmsNormEps); // [B, T, D]
+  // q heads are grouped by the kv head they read: head index = kv · G + g (HF repeat_kv order)
+  const q = linear(h, param(p, n.q)).reshape([B, T, KV, G, hd]).transpose([0, 2, 3, 1, 4]); // [B, KV, G, T, hd]
+  const k = linear(h, param(p, n.k)).reshape([B, T, KV, hd]).transpose([0, 2, 1, 3]); // [B, KV, T, hd]
+  const v = linear(h, param(p, n.v)).reshape([B, T, KV, hd]).transpose([0, 2, 1, 3]); // [B, KV, T, hd]
+  const qr = applyRope(q, rope.cos.unsqueeze(1), rope.sin.unsqueeze(1)).mul(1 / Math.sqrt(hd));
+  const kr = applyRope(k, rope.cos, rope.sin);
+  const att = attend(qr, kr, v); // [B, KV, G, T, hd]
+  const merged = att.transpose([0, 3, 1, 2, 4]).reshape([B, T, c.numHeads * hd]); // [B, T, H·hd]
+  const x2 = x.add(linear(merged, param(p, n.o)));
+  const h2 = rmsNorm(x2, param(p, n.mlpNorm), c.rmsNormEps);
+  const mlp = linear(linear(h2, param(p, n.gate)).silu().mul(linear(h2, param(p, n.up))), param(p, n.down));
+  return x2.add(mlp); // [B, T, D]
+}
+
+export interface SequenceBatch {
+  /** int64 [B, T] */
+  ids: Tensor;
+  /** int64 [B, T]: RoPE positions, < ropeTableLength (see positionIdsFromMask) */
+  positions: Tensor;
+  /** float32 [B, T]: 1 for real tokens, 0 for padding */
+  attentionMask: Tensor;
+  /** rows of the RoPE table (default T: positions from positionIdsFromMask are < T) */
+  ropeTableLength?: number;
+}
+
+/** Final-norm hidden states [B, T, D] of a padded batch (causal attention, padding masked). */
+export function llamaHidden(c: LlamaConfig, p: LlamaParams, batch: SequenceBatch): Tensor {
+  const { ids, positions, attentionMask } = batch;
+  const g = ids.graph;
+  checkShape('ids', ids, [null, null], 'int64');
+  const [B, T] = ids.shape;
+  checkShape('positions', positions, [B, T], 'int64');
+  checkShape('attentionMask', attentionMask, [B, T], 'float32');
+  const rope = ropeAt(g, c, positions, batch.ropeTableLength ?? T);
+  // bias [B, 1, 1, T, T]: 0 where key j ≤ query i and key j is real, else MASKED
+  const causal = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) causal[i * T + j] = MASKED;
+  const keyPad = attentionMask.sub(1).mul(-MASKED).reshape([B, 1, 1, 1, T]); // 0 real, MASKED pad
+  const bias = keyPad.add(g.constant(causal, [1, 1, 1, T, T])); // [B, 1, 1, T, T]
+  const attend = (q: Tensor, k: Tensor, v: Tensor): Tensor => {
+    const scores = q.matmul(k.unsqueeze(2).transpose([0, 1, 2, 4, 3])).add(bias); // [B, KV, G, T, T]
+    return scores.softmax(-1).matmul(v.unsqueeze(2)); // [B, KV, G, T, hd]
+  };
+  let x = param(p, EMBED).gather(ids); // [B, T, D]
+  for (let l = 0; l < c.numLayers; l++) x = decoderLayer(c, p, l, x, rope, attend);
+  return rmsNorm(x, param(p, FINAL_NORM), c.rmsNormEps);
+}
+
+/** LM head: hidden [..., D] → logits [..., V]. */
+export function lmLogits(c: LlamaConfig, p: LlamaParams, hidden: Tensor): Tensor {
+  return linear(hidden, param(p, c.tieWordEmbeddings ? EMBED : LM_HEAD));
+}
+
+/** log p(targets) per position: logits [B, T, V], targets int64 [B, T] → [B, T] (= −cross-entropy). */
+export function tokenLogProbs(logits: Tensor, targets: Tensor): Tensor {
+  // the fused cross-entropy (logsumexp − logit[target]) is cheaper to differentiate than logSoftmax + gather
+  return softmaxCrossEntropy(logits, targets).neg();
+}
+
+/** Hidden state at each row's last real token: hidden [B, T, D], lastIndex int64 [B] → [B, D]. */
+export function lastTokenHidden(hidden: Tensor, lastIndex: Tensor): Tensor {
+  const [B, , D] = hidden.shape;
+  checkShape('lastIndex', lastIndex, [B], 'int64');
+  const idx = lastIndex.reshape([B, 1, 1]).expand([B, 1, D]);
+  return hidden.takeAlongAxis(idx, 1).reshape([B, D]);
+}
+
+/**
+ * Reward heads (SteerLM regression / Bradley-Terry): scalar(s) from the final hidden state of each
+ * row's last real token. hiddenLast [B, D], weight [N, D], optional bias [N] → [B, N].
+ */
+export function rewardHead(hiddenLast: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  const r = linear(hiddenLast, weight);
+  return bias ? r.add(bias) : r;
+}
+
+// ---- host-side batch helpers -------------------------------------------------------------------
+
+export interface PaddedBatch {
+  B: number;
+  T: number;
+  /** [B, T] */
+  ids: BigInt64Array;
+  /** [B, T]: HF position ids (cumsum(mask) − 1; 0 at padding) */
+  positions: BigInt64Array;
+  /** [B, T]: 1 real, 0 padding */
+  mask: Float32Array;
+  /** [B]: index of each row's last real token */
+  lastIndex: BigInt64Array;
+  /** [B]: number of padding tokens before each row's first real token (left padding) */
+  padBefore: number[];
+}
+
+/** Pad token sequences to one length T (default the longest), on the left or the right. */
+export function padBatch(seqs: readonly (readonly number[])[], opts: { side: 'left' | 'right'; padId?: number; length?: number }): PaddedBatch {
+  const B = seqs.length;
+  const T = opts.length ?? Math.max(1, ...seqs.map((s) => s.length));
+  const padId = opts.padId ?? 0;
+  const ids = new BigInt64Array(B * T).fill(BigInt(padId));
+  const mask = new Float32Array(B * T);
+  const padBefore: number[] = [];
+  seqs.forEach((s, b) => {
+    if (s.length === 0 || s.length > T) {
+      throw new UserError({ what: `sequence ${b} has ${s.length} tokens`, where: `padBatch(seqs[${b}])`, expected: `1 to ${T} tokens`, fix: 'drop empty sequences; truncate long ones or raise the length' });
+    }
+    const off = opts.side === 'left' ? T - s.length : 0;
+    padBefore.push(off);
+    s.forEach((t, i) => {
+      ids[b * T + off + i] = BigInt(t);
+      mask[b * T + off + i] = 1;
+    });
+  });
+  return { B, T, ids, mask, positions: positionIdsFromMask(mask, B, T), lastIndex: lastRealIndex(mask, B, T), padBefore };
+}
+
+/** HF's position ids: cumsum(mask) − 1 along T, and 0 (any valid row of the table) at padding. */
+export function positionIdsFromMask(mask: Float32Array, B: number, T: number): BigInt64Array {
+  const out = new BigInt64Array(B * T);
+  for (let b = 0; b < B; b++) {
+    let n = 0;
+    for (let t = 0; t < T; t++) {
+      if (mask[b * T + t] > 0) out[b * T + t] = BigInt(n++);
+    }
+  }
+  return out;
+}
+
+/** Index of each row's last real token ([B]); a row without one gets 0. */
+export function lastRealIndex(mask: Float32Array, B: number, T: number): BigInt64Array {
+  const out = new BigInt64Array(B);
+  for (let b = 0; b < B; b++) for (let t = T - 1; t >= 0; t--) if (mask[b * T + t] > 0) { out[b] = BigInt(t); break; }
+  return out;
+}
+
+/** Weights as feeds for llamaInputs (prefix must match). */
+export function llamaFeeds(c: LlamaConfig, w: LlamaWeights, prefix = ''): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  for (const [name] of expectedWeightShapes(c)) out[prefix + name] = w.get(name)!.data;
+  return out;
+}
