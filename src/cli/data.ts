@@ -87,12 +87,12 @@ export function registerData(program: Command): void {
     if (report.preferences) {
       const p = report.preferences;
       lines.push(
-        `  preferences: ${p.rows} rows -> ${p.kept} pairs (spread > ${cfg.maxSpread}: ${p.droppedSpread}, ties: ${p.droppedTies}, no annotations: ${p.noAnnotations})`,
+        `  preferences: ${p.rows} rows -> ${p.kept} pairs (spread > ${cfg.maxSpread}: ${p.droppedSpread}, ties: ${p.droppedTies}, identical responses: ${p.droppedIdentical}, no annotations: ${p.noAnnotations})`,
         `  Cohen's kappa (quadratic): ${fmt(p.agreement.before.kappaQuadratic)} before filtering, ${fmt(p.agreement.after.kappaQuadratic)} after`,
       );
     }
     if (report.ratings) lines.push(`  ratings: ${report.ratings.rows} rows -> ${report.ratings.kept} kept (helpfulness spread > ${cfg.maxSpread}: ${report.ratings.droppedSpread})`);
-    if (report.pairs) lines.push(`  pairs: ${report.pairs.rows} rows`);
+    if (report.pairs) lines.push(`  pairs: ${report.pairs.rows} rows (identical responses dropped: ${report.pairs.droppedIdentical})`);
     lines.push(`  report: ${cfg.out}/prepare-report.json`);
     process.stdout.write(lines.join('\n') + '\n');
   });

@@ -51,12 +51,14 @@ export interface PrepareReport {
     kept: number;
     droppedSpread: number;
     droppedTies: number;
+    /** Kept by the rules but both responses are the same text: no signal, dropped. */
+    droppedIdentical: number;
     noAnnotations: number;
     releasedStrengthDiffers: number;
     agreement: AgreementReport;
   };
   ratings?: { rows: number; kept: number; droppedSpread: number; helpfulnessAgreement?: AgreementReport };
-  pairs?: { rows: number; bySource: Record<string, number> };
+  pairs?: { rows: number; droppedIdentical: number; bySource: Record<string, number> };
 }
 
 /** Deterministic held-out choice by prompt, so both responses/pairs of a prompt share a split. */
@@ -88,7 +90,7 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
   const prefVal: string[] = [];
   if (preferences.length > 0) {
     const rows: HelpSteer2PreferenceRow[] = [];
-    const r = { rows: 0, kept: 0, droppedSpread: 0, droppedTies: 0, noAnnotations: 0, releasedStrengthDiffers: 0 };
+    const r = { rows: 0, kept: 0, droppedSpread: 0, droppedTies: 0, droppedIdentical: 0, noAnnotations: 0, releasedStrengthDiffers: 0 };
     for (const file of preferences) {
       for await (const rec of readRecords(file)) {
         const row = parseRecord(helpSteer2PreferenceRowSchema, rec, 'HelpSteer2-Preference row');
@@ -99,6 +101,7 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
         if (agg.outcome === 'spread') r.droppedSpread++;
         else if (agg.outcome === 'tie') r.droppedTies++;
         else if (agg.outcome === 'no-annotations') r.noAnnotations++;
+        else if (row.response_1 === row.response_2) r.droppedIdentical++;
         else {
           r.kept++;
           const pair = preferencePair(row, agg.strength);
@@ -149,6 +152,7 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
   if (pairs.length > 0) {
     const bySource: Record<string, number> = {};
     let n = 0;
+    let droppedIdentical = 0;
     for (const file of pairs) {
       let kind: string | null = null;
       for await (const rec of readRecords(file)) {
@@ -170,12 +174,16 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
           });
         }
         n++;
+        if (pair.chosen === pair.rejected) {
+          droppedIdentical++;
+          continue;
+        }
         bySource[file] = (bySource[file] ?? 0) + 1;
         const val = split !== undefined ? /^val/i.test(split) : isHeldOut(promptKey(pair.prompt), valFraction, seed);
         (val ? pairVal : pairTrain).push(pairLine(pair, false));
       }
     }
-    report.pairs = { rows: n, bySource };
+    report.pairs = { rows: n, droppedIdentical, bySource };
   }
 
   if (preferences.length > 0 || pairs.length > 0) {

@@ -125,7 +125,7 @@ export function makePanel(rng: Rng): Annotator[] {
       attributeBias: HELPSTEER2_ATTRIBUTES.map(() => rng.normal(0, 0.2)),
       noise: careless ? 1.3 : 0.35 + 0.45 * rng.float(),
       preferenceBias: rng.normal(0, 0.3),
-      preferenceNoise: careless ? 2.0 : 0.6 + 0.6 * rng.float(),
+      preferenceNoise: careless ? 2.0 : 0.7 + 0.6 * rng.float(),
       careless,
     };
   });
@@ -292,7 +292,11 @@ export function generateToyWorld(opts: ToyWorldOptions): ToyWorld {
   const preferences: HelpSteer2PreferenceRow[] = [];
   for (const p of ratedSet) {
     const validation = splitRng.bernoulli(0.05);
-    const responses = [0, 1].map(() => makeResponse(p.task, pickStyle(respRng, RATED_STYLE_WEIGHTS), respRng));
+    const first = makeResponse(p.task, pickStyle(respRng, RATED_STYLE_WEIGHTS), respRng);
+    // two different texts (identical responses would make an empty preference pair)
+    let second = makeResponse(p.task, pickStyle(respRng, RATED_STYLE_WEIGHTS), respRng);
+    while (second.text === first.text) second = makeResponse(p.task, pickStyle(respRng, RATED_STYLE_WEIGHTS), respRng);
+    const responses = [first, second];
     for (const r of responses) {
       const ratings = convene(panel, rateRng, (a) => rateResponse(a, r.truth, rateRng), (x) => x[0]);
       const d = { prompt: p.prompt, response: r.text } as HelpSteer2Disagreement;
