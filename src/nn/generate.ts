@@ -15,7 +15,7 @@ import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { LlamaConfig } from './config.js';
 import { MASKED, decoderLayer, rmsNorm, ropeAt, type LlamaParams } from './llama.js';
-import { EMBED, FINAL_NORM, expectedWeightShapes, lmHead, type LlamaWeights } from './weights.js';
+import { EMBED, FINAL_NORM, LM_HEAD, expectedWeightShapes, lmHead, type LlamaWeights } from './weights.js';
 
 export interface SamplingOptions {
   /** new tokens per row at most */
@@ -98,6 +98,7 @@ export class LlamaGenerator {
     readonly opts: GeneratorOptions = {},
   ) {
     for (const [name, shape] of expectedWeightShapes(config)) {
+      if (name === LM_HEAD) continue; // fed as lm_head.T below
       const t = weights.get(name);
       if (!t) throw new UserError({ what: `weight ${name} is missing`, where: 'LlamaGenerator', fix: 'load the model with loadModel()' });
       this.feeds[name] = shape.length === 2 && name !== EMBED ? transposed(t) : t.data;
@@ -124,7 +125,7 @@ export class LlamaGenerator {
     const inputs: Tensor[] = [];
     const params = new Map<string, Tensor>();
     for (const [name, shape] of expectedWeightShapes(c)) {
-      if (name === 'lm_head.weight') continue;
+      if (name === LM_HEAD) continue;
       if (shape.length === 2 && name !== EMBED) {
         const t = g.input(name, [shape[1], shape[0]]);
         inputs.push(t);
