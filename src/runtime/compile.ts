@@ -25,6 +25,12 @@ export interface CompileOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Model name in the proto and in errors. */
   name?: string;
+  /** Write an ONNX Runtime profile (JSON, per-node times) with this file prefix; see Executable.endProfiling. */
+  profile?: string;
+  /** ONNX Runtime session config entries, e.g. { 'session.intra_op.allow_spinning': '0' }. */
+  sessionConfig?: Readonly<Record<string, string>>;
+  /** Save the model as optimised by ONNX Runtime to this path (for inspection). */
+  optimizedModelPath?: string;
 }
 
 export interface IOSpec {
@@ -121,6 +127,11 @@ export class Executable {
     return arr;
   }
 
+  /** Stop profiling (compile with `profile`) and flush the profile file. */
+  endProfiling(): void {
+    (this.session as unknown as { endProfiling(): void }).endProfiling();
+  }
+
   /** Free the native session (also removes it from the compile cache). */
   async release(): Promise<void> {
     for (const [k, p] of sessionCache) {
@@ -143,10 +154,11 @@ export async function compile(graph: Graph, opts: CompileOptions): Promise<Execu
   }
   const exported = exportOnnx(graph, { inputs: opts.inputs, outputs: opts.outputs, name });
   const optimization = opts.optimization ?? 'all';
-  const key = createHash('sha256').update(exported.bytes).digest('hex') + `|${threads}|${device}|${optimization}`;
+  const extra = { profile: opts.profile, sessionConfig: opts.sessionConfig, optimizedModelPath: opts.optimizedModelPath };
+  const key = createHash('sha256').update(exported.bytes).digest('hex') + `|${threads}|${device}|${optimization}|${JSON.stringify(extra)}`;
   let p = sessionCache.get(key);
   if (!p) {
-    p = createSession(exported.bytes, threads, device, optimization);
+    p = createSession(exported.bytes, threads, device, optimization, extra);
     sessionCache.set(key, p);
     p.catch(() => sessionCache.delete(key));
   }
@@ -156,7 +168,13 @@ export async function compile(graph: Graph, opts: CompileOptions): Promise<Execu
   return new Executable(session, inputs, outputs, exported.bytes, exported.nodeCount, name);
 }
 
-async function createSession(bytes: Uint8Array, threads: number, device: Device, optimization: CompileOptions['optimization']): Promise<ort.InferenceSession> {
+interface ExtraOptions {
+  profile?: string;
+  sessionConfig?: Readonly<Record<string, string>>;
+  optimizedModelPath?: string;
+}
+
+async function createSession(bytes: Uint8Array, threads: number, device: Device, optimization: CompileOptions['optimization'], extra: ExtraOptions): Promise<ort.InferenceSession> {
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
     intraOpNumThreads: threads,
@@ -165,6 +183,20 @@ async function createSession(bytes: Uint8Array, threads: number, device: Device,
     graphOptimizationLevel: optimization,
     logSeverityLevel: 3,
   };
+  if (extra.profile) {
+    options.enableProfiling = true;
+    options.profileFilePrefix = extra.profile;
+  }
+  if (extra.optimizedModelPath) options.optimizedModelFilePath = extra.optimizedModelPath;
+  if (extra.sessionConfig) {
+    // The Node binding takes nested objects and joins keys with '.': { session: { 'intra_op.allow_spinning': '0' } }.
+    const nested: Record<string, Record<string, string>> = {};
+    for (const [k, v] of Object.entries(extra.sessionConfig)) {
+      const dot = k.indexOf('.');
+      (nested[k.slice(0, dot)] ??= {})[k.slice(dot + 1)] = v;
+    }
+    options.extra = nested;
+  }
   if (device === 'cuda') {
     const backends = ort.listSupportedBackends().map((b) => b.name);
     if (!backends.includes('cuda')) {
