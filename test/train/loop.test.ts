@@ -54,8 +54,8 @@ test('the loop trains, writes metrics and resumes bit-identically after a crash'
     assert.equal(loadLatestTrainCheckpoint(runDir)?.step, 20, 'checkpoints at 10 and 20 survived the crash');
     const resumed = await runTrainLoop(opts(runDir, 40), hooks());
     assert.equal(resumed.resumedFrom, 20);
-    assert.deepEqual(Array.from(resumed.state.params.w), Array.from(full.state.params.w));
-    assert.deepEqual(Array.from(resumed.state.m.w), Array.from(full.state.m.w));
+    assert.deepEqual(Array.from(resumed.state.params.w as Float32Array), Array.from(full.state.params.w as Float32Array));
+    assert.deepEqual(Array.from(resumed.state.m.w as Float32Array), Array.from(full.state.m.w as Float32Array));
     assert.equal(resumed.state.step, 40);
 
     const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
