@@ -53,7 +53,11 @@ export const steerLmRowSchema = z.object({
 });
 
 /** One annotator's preference; −100 marks an annotation flagged as invalid. */
-const annotatorStrength = z.union([intIn(-3, 3), z.literal(-100)], { error: 'an integer in [-3, 3] (or -100 for an invalid annotation)' });
+const annotatorStrengthError = 'an integer in [-3, 3] (or -100 for an invalid annotation)';
+const annotatorStrength = z
+  .number({ error: annotatorStrengthError })
+  .int({ error: annotatorStrengthError })
+  .refine((v) => (v >= -3 && v <= 3) || v === -100, { error: annotatorStrengthError });
 
 export const helpSteer2PreferenceRowSchema = z.object({
   split: text('a string ("train" or "validation")').optional(),

@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runSteer } from '../helpers/cli.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'steer-data-cli-'));
+const listFiles = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)).map((f) => `${e.name}/${f}`) : [e.name])).sort();
+
+test('steer data toy writes the same bytes for a seed and different bytes for another', () => {
+  const dirs = ['a', 'b', 'c'].map((x) => join(tmp, x));
+  const seeds = ['4', '4', '5'];
+  dirs.forEach((d, i) => {
+    const r = runSteer(['data', 'toy', '--out', d, '--size', '60', '--seed', seeds[i], '--quiet']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Cohen's kappa \(quadratic\), preferences: \d\.\d{3} before filtering, \d\.\d{3} after/);
+    assert.equal(r.stderr, '');
+  });
+  const files = listFiles(dirs[0]);
+  assert.deepEqual(files, listFiles(dirs[1]));
+  assert.ok(files.includes('helpsteer2/preference.jsonl') && files.includes('ground-truth.jsonl') && files.includes('tokenizer.json'));
+  for (const f of files) assert.ok(readFileSync(join(dirs[0], f)).equals(readFileSync(join(dirs[1], f))), f);
+  assert.notEqual(readFileSync(join(dirs[0], 'sft.jsonl'), 'utf8'), readFileSync(join(dirs[2], 'sft.jsonl'), 'utf8'));
+});
+
+test('steer data stats and prepare on the toy world; a bad flag and a bad file exit 2 with the fix', () => {
+  const world = join(tmp, 'a');
+  const stats = runSteer(['data', 'stats', join(world, 'helpsteer2/preference.jsonl'), join(world, 'helpsteer2/disagreements.jsonl')]);
+  assert.equal(stats.status, 0, stats.stderr);
+  assert.match(stats.stdout, /format +helpsteer2-preference/);
+  assert.match(stats.stdout, /preference +before \d\.\d{3} \/ \d\.\d{3}/);
+  assert.match(stats.stdout, /helpfulness +\d+ +\d+ +\d+ +\d+ +\d+/);
+  const js = runSteer(['data', 'stats', '--json', join(world, 'sft.jsonl')]);
+  assert.equal(js.status, 0, js.stderr);
+  assert.equal(JSON.parse(js.stdout).records, 120);
+
+  const out = join(tmp, 'prepared');
+  const prep = runSteer(['data', 'prepare', '--preferences', join(world, 'helpsteer2/preference.jsonl'), '--ratings', join(world, 'helpsteer2/train.jsonl'), '--ratings-val', join(world, 'helpsteer2/validation.jsonl'), '--out', out, '--quiet']);
+  assert.equal(prep.status, 0, prep.stderr);
+  assert.deepEqual(listFiles(out), ['pairs-train.jsonl', 'pairs-val.jsonl', 'prepare-report.json', 'ratings-train.jsonl', 'ratings-val.jsonl']);
+  const report = JSON.parse(readFileSync(join(out, 'prepare-report.json'), 'utf8'));
+  assert.equal(report.outputs['pairs-train.jsonl'] + report.outputs['pairs-val.jsonl'], report.preferences.kept);
+
+  const bad = join(tmp, 'bad.jsonl');
+  writeFileSync(bad, '{"prompt": "q", "chosen": "a", "rejected": "b"}\n{"prompt": "q", "chosen": "a"}\n');
+  const fail = runSteer(['data', 'prepare', '--pairs', bad, '--out', join(tmp, 'never'), '--quiet']);
+  assert.equal(fail.status, 2);
+  assert.match(fail.stderr, /bad\.jsonl:2 field rejected: pair row: missing field "rejected"/);
+  assert.match(fail.stderr, /fix: /);
+  assert.doesNotMatch(fail.stderr, /at .*\.[jt]s:\d+/);
+  assert.equal(existsSync(join(tmp, 'never')), false);
+
+  const flag = runSteer(['data', 'toy', '--out', join(tmp, 'x'), '--size', '3']);
+  assert.equal(flag.status, 2);
+  assert.match(flag.stderr, /size: .*>=10 \(received "3"\)/);
+});
