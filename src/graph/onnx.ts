@@ -195,6 +195,21 @@ export function exportOnnx(graph: Graph, spec: ExportSpec): ExportedModel {
         break;
       }
       case 'LogSigmoid': {
+        if (t.dtype === 'float64') {
+          // No float64 Softplus kernel: log σ(x) = min(x, 0) − log(1 + exp(−|x|)), stable for any x.
+          const [ab, na, e, one, l, z, mn] = [fresh(), fresh(), fresh(), fresh(), fresh(), fresh(), fresh()];
+          inits.push(tensorProto(z, 'float64', [], Float64Array.of(0)));
+          inits.push(tensorProto(one, 'float64', [], Float64Array.of(1)));
+          emit('Abs', ins, [ab]);
+          emit('Neg', [ab], [na]);
+          emit('Exp', [na], [e]);
+          const s1 = fresh();
+          emit('Add', [e, one], [s1]);
+          emit('Log', [s1], [l]);
+          emit('Min', [ins[0], z], [mn]);
+          emit('Sub', [mn, l], [out]);
+          break;
+        }
         // log σ(x) = −softplus(−x); Softplus is evaluated stably by ONNX Runtime.
         const n1 = fresh();
         const sp = fresh();
