@@ -299,3 +299,39 @@ export async function compileAccumulation(spec: TrainStepSpec, opt: AdamWOptions
   const applyExe = await compile(ag, { inputs: [...params, ...accs, ...upd.inputs], outputs: upd.outputs, threads: run.threads, device: run.device, name: 'adamw_apply' });
   return new Accumulation(gradExe, applyExe, names, spec.params.map((p) => p.shape), spec.params[0].dtype, Object.keys(spec.extraOutputs ?? {}));
 }
+
+/**
+ * Plain twin of the AdamW graph, for tests: one update of float64 arrays in place, PyTorch's
+ * formulation (bias-corrected moments, denominator sqrt(v̂) + ε, decoupled decay, clipping by
+ * the global norm of scale·g). Returns the pre-clip global norm.
+ */
+export function adamWReference(
+  params: Float64Array[],
+  grads: Float64Array[],
+  m: Float64Array[],
+  v: Float64Array[],
+  step: number,
+  lr: number,
+  opts: AdamWOptions = {},
+  decay: boolean[] = params.map(() => true),
+  scale = 1,
+): number {
+  const o = resolve(opts);
+  const gs = grads.map((g) => g.map((x) => x * scale));
+  let sq = 0;
+  for (const g of gs) for (const x of g) sq += x * x;
+  const norm = Math.sqrt(sq);
+  const coef = o.maxGradNorm === undefined ? 1 : Math.min(1, o.maxGradNorm / (norm + 1e-6));
+  const bc1 = 1 - o.beta1 ** step;
+  const bc2 = 1 - o.beta2 ** step;
+  params.forEach((p, k) => {
+    for (let i = 0; i < p.length; i++) {
+      const g = gs[k][i] * coef;
+      if (o.weightDecay > 0 && decay[k]) p[i] *= 1 - lr * o.weightDecay;
+      m[k][i] = o.beta1 * m[k][i] + (1 - o.beta1) * g;
+      v[k][i] = o.beta2 * v[k][i] + (1 - o.beta2) * g * g;
+      p[i] -= (lr * (m[k][i] / bc1)) / (Math.sqrt(v[k][i] / bc2) + o.eps);
+    }
+  });
+  return norm;
+}

@@ -30,7 +30,6 @@ test('a 2-16-2 GELU MLP learns XOR of signs: loss 0.69 → below 0.05 in 200 Ada
   const state = TrainState.init({ w1: init(32, 1), b1: new Float32Array(16), w2: init(32, 0.5) });
   const losses: number[] = [];
   for (let s = 0; s < 200; s++) losses.push((await step.run(state, { x: xs, y: ys }, 0.05)).loss);
-  if (process.env.STEER_DEBUG) console.log(losses.filter((_, i) => i % 20 === 0));
   assert.ok(losses[0] > 0.5, `initial loss ${losses[0]} should be near ln 2 = 0.69`);
   assert.ok(losses[199] < 0.05, `final loss ${losses[199]} should be < 0.05`);
   assert.equal(state.step, 200);
