@@ -5,6 +5,8 @@ import { Command, CommanderError } from 'commander';
 import { isUserError } from '../util/errors.js';
 import { registerInfo } from './info.js';
 import { registerData } from './data.js';
+import { registerGenerate } from './generate.js';
+import { registerConvert } from './convert.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
     );
   registerInfo(program);
   registerData(program);
+  registerGenerate(program);
+  registerConvert(program);
   return program;
 }
 

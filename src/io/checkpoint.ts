@@ -6,7 +6,7 @@
 //   steer.json             metadata: format, version, where it came from, anything the caller adds
 // A directory is written completely beside the target, then renamed into place: a reader sees the
 // old directory or the new one, never a half-written one.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import type { LlamaConfig } from '../nn/config.js';
@@ -87,19 +87,24 @@ export function saveModelDir(dir: string, opts: SaveModelOptions): string {
   return target;
 }
 
+/** Copy bytes (not permissions: a read-only source must not make the checkpoint read-only). */
+function copyFile(from: string, to: string): void {
+  writeFileSync(to, readFileSync(from));
+}
+
 function copyTokenizer(from: string, toDir: string): void {
   if (!existsSync(from)) throw new UserError({ what: 'the tokenizer to copy does not exist', where: from, fix: 'pass the model directory or tokenizer file' });
   if (statSync(from).isDirectory()) {
-    for (const f of TOKENIZER_FILES) if (existsSync(join(from, f))) copyFileSync(join(from, f), join(toDir, f));
+    for (const f of TOKENIZER_FILES) if (existsSync(join(from, f))) copyFile(join(from, f), join(toDir, f));
     return;
   }
   if (from.endsWith('.json')) {
-    copyFileSync(from, join(toDir, 'tokenizer.json'));
+    copyFile(from, join(toDir, 'tokenizer.json'));
     const cfg = join(dirname(from), 'tokenizer_config.json');
-    if (existsSync(cfg)) copyFileSync(cfg, join(toDir, 'tokenizer_config.json'));
+    if (existsSync(cfg)) copyFile(cfg, join(toDir, 'tokenizer_config.json'));
     return;
   }
-  copyFileSync(from, join(toDir, 'tokenizer.bin'));
+  copyFile(from, join(toDir, 'tokenizer.bin'));
 }
 
 function readWeights(dir: string): LlamaWeights {
@@ -146,4 +151,32 @@ export function loadModel(path: string): LoadedModel {
   }
   const tokenizerPath = existsSync(join(path, 'tokenizer.json')) || existsSync(join(path, 'tokenizer.bin')) ? path : null;
   return { config, weights, meta, path, kind: 'hf-dir', tokenizerPath };
+}
+
+export interface ConvertOptions {
+  /** a llama2.c .bin or a model directory */
+  from: string;
+  /** the tokenizer to copy in (default: the one in the source directory, if any) */
+  tokenizer?: string | null;
+  /** the model directory to write */
+  out: string;
+  dtype?: SafeDType;
+}
+
+/** Convert a llama2.c checkpoint (or re-save a model directory) as a steer / HF model directory. */
+export function convertModel(o: ConvertOptions): { dir: string; config: LlamaConfig; tensors: number; parameters: number } {
+  const m = loadModel(o.from);
+  if (resolve(o.out) === resolve(o.from)) {
+    throw new UserError({ what: 'the output directory is the input', where: o.out, fix: 'choose another --out' });
+  }
+  const dir = saveModelDir(o.out, {
+    config: m.config,
+    weights: m.weights,
+    tokenizerFrom: o.tokenizer ?? m.tokenizerPath,
+    dtype: o.dtype,
+    meta: { source: resolve(o.from), sourceFormat: m.kind === 'llama2c' ? 'llama2.c' : 'hf' },
+  });
+  let parameters = 0;
+  for (const t of m.weights.values()) parameters += t.data.length;
+  return { dir, config: m.config, tensors: m.weights.size, parameters };
 }
