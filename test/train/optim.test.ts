@@ -62,10 +62,10 @@ test('first Adam step by hand: m̂ = g, v̂ = g², so p₁ = p₀ − lr·g/(|g|
   const state = TrainState.init({ w: Float32Array.of(1, 1) });
   const r = await step.run(state, {}, 0.01);
   // p₁ = 1 − 0.01·0.5/(0.5 + 1e-8) = 0.99; 1 − 0.01·(−2)/(2 + 1e-8) = 1.01
-  assertClose(Array.from(state.params.w), [0.99, 1.01], { rtol: 1e-6 });
+  assertClose(Array.from(state.params.w as Float32Array), [0.99, 1.01], { rtol: 1e-6 });
   // m₁ = 0.1·g = [0.05, −0.2]; v₁ = 0.001·g² = [0.00025, 0.004]; ‖g‖ = √(0.25 + 4) = 2.0615528
-  assertClose(Array.from(state.m.w), [0.05, -0.2], { rtol: 1e-6 });
-  assertClose(Array.from(state.v.w), [0.00025, 0.004], { rtol: 1e-6 });
+  assertClose(Array.from(state.m.w as Float32Array), [0.05, -0.2], { rtol: 1e-6 });
+  assertClose(Array.from(state.v.w as Float32Array), [0.00025, 0.004], { rtol: 1e-6 });
   assertClose(r.gradNorm, Math.sqrt(4.25), { rtol: 1e-6 });
   assertClose(r.loss, 0.5 - 2); // 1·0.5 + 1·(−2)
 });
@@ -77,7 +77,7 @@ test('the learning rate is an input: a schedule never recompiles, lr = 0 leaves 
   const state = TrainState.init({ p: Float32Array.of(0.5, -0.5, 1), q: Float32Array.of(1, -2) });
   const feeds = { x: Float32Array.from(X), y: Float32Array.from(Y) };
   await step.run(state, feeds, 0);
-  assert.deepEqual(Array.from(state.params.p), [0.5, -0.5, 1]);
+  assert.deepEqual(Array.from(state.params.p as Float32Array), [0.5, -0.5, 1]);
   for (const lr of [1e-3, 1e-2, 3e-2]) await step.run(state, feeds, lr);
   assert.equal(compiledSessionCount(), sessions);
   assert.equal(state.step, 4);
