@@ -169,23 +169,34 @@ export class CharTokenizer {
   }
 }
 
+/** A turn as data files hold it; the toy chat format has no system role. */
+export interface AnyTurn {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
 /** Normalise a prompt (a user message or alternating turns that end with a user turn). */
-export function promptTurns(prompt: string | readonly ChatTurn[]): ChatTurn[] {
+export function promptTurns(prompt: string | readonly AnyTurn[]): ChatTurn[] {
   if (typeof prompt === 'string') return [{ role: 'user', content: prompt }];
   if (prompt.length === 0 || prompt[prompt.length - 1].role !== 'user') {
     throw new UserError({ what: 'a prompt must end with a user turn', received: describeValue(prompt), fix: 'drop the trailing assistant turn (it is the response)' });
   }
-  return [...prompt];
+  return prompt.map((t) => {
+    if (t.role === 'system') {
+      throw new UserError({ what: 'the char chat format has no system turn', received: describeValue(t), fix: 'drop the system turn, or use a tokenizer whose chat template has one' });
+    }
+    return { role: t.role, content: t.content };
+  });
 }
 
 /** The chat format the policy sees: `<bos><user>…<assistant>…<user>…<assistant>`. */
-export function formatPrompt(prompt: string | readonly ChatTurn[]): string {
+export function formatPrompt(prompt: string | readonly AnyTurn[]): string {
   let s = '<bos>';
   for (const t of promptTurns(prompt)) s += (t.role === 'user' ? '<user>' : '<assistant>') + t.content;
   return s + '<assistant>';
 }
 
 /** A full training sequence: the prompt, the response, then the stop token. */
-export function formatExample(prompt: string | readonly ChatTurn[], response: string): string {
+export function formatExample(prompt: string | readonly AnyTurn[], response: string): string {
   return formatPrompt(prompt) + response + '<eos>';
 }

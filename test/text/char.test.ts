@@ -47,6 +47,7 @@ test('unknown characters: a clear error naming the character, offset and fix; or
   assert.deepEqual(tok.encode('aï', { unknown: 'unk' }), [6, tok.unkId]);
   assert.throws(() => tok.decode([999]), /token id 999 at position 0 is outside the vocabulary/);
   assert.throws(() => formatPrompt([{ role: 'assistant', content: 'x' }]), /must end with a user turn/);
+  assert.throws(() => formatPrompt([{ role: 'system', content: 'be nice' }, { role: 'user', content: 'x' }]), /no system turn[\s\S]*fix: /);
 });
 
 test('spec round trip through JSON; a foreign tokenizer.json is rejected with the fix', () => {
