@@ -133,10 +133,7 @@ function readJsonArray(path: string): SourceRecord[] {
       fix: 'correct the JSON (a validator such as `node -e "JSON.parse(require(\'fs\').readFileSync(process.argv[1]))" FILE` points at the error)',
     });
   }
-  if (!Array.isArray(v)) {
-    throw new UserError({ what: 'the JSON file is not an array', where: path, expected: 'a JSON array of objects: [{...}, {...}]', received: typeof v, fix: 'wrap the records in [ ]' });
-  }
-  return v.map((item, i) => {
+  return (v as unknown[]).map((item, i) => {
     const where = `${path} item ${i + 1}`;
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {
       throw new UserError({ what: 'an array item is not a JSON object', where, expected: 'a JSON object', received: preview(JSON.stringify(item)), fix: `make item ${i + 1} an object` });
