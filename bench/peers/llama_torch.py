@@ -13,8 +13,8 @@ Commands
   logits   --model M [--ids 1,2,3] --out F      float32 logits [T, V] of one sequence (+ F.json)
   tiny-hf  --out DIR [--seed S]                  a random tiny HF Llama (GQA, untied, llama3 rope, BF16)
   random-hf --out DIR --preset 15m [--seed S]    a random ~15M-parameter HF Llama (F32)
-  bench    --model M --batch B --prompt-len P --new-tokens N [--threads 2]
-           greedy generation with a KV cache; prints one JSON line with tokens/s
+  bench    --model M (--prompts F | --batch B --prompt-len P) --new-tokens N [--threads 2]
+           greedy generation with a KV cache; prints one JSON line with tokens/s and the tokens
 """
 import argparse
 import json
@@ -294,8 +294,12 @@ def cmd_bench(a):
     torch.set_num_threads(a.threads)
     cfg, w = load(a.model)
     m = Llama(cfg, w)
-    g = torch.Generator().manual_seed(0)
-    prompt = torch.randint(3, cfg["vocab"], (a.batch, a.prompt_len), generator=g)
+    if a.prompts:
+        prompt = torch.tensor(json.load(open(a.prompts)))  # [B, P] token ids, one length
+        a.batch, a.prompt_len = prompt.shape
+    else:
+        g = torch.Generator().manual_seed(0)
+        prompt = torch.randint(3, cfg["vocab"], (a.batch, a.prompt_len), generator=g)
     max_len = a.prompt_len + a.new_tokens
 
     def run():
@@ -320,7 +324,7 @@ def cmd_bench(a):
     print(json.dumps({"peer": "pytorch-eager-kvcache", "torch": torch.__version__, "threads": a.threads,
                       "batch": a.batch, "prompt_len": a.prompt_len, "new_tokens": a.new_tokens,
                       "seconds": best, "tokens_per_s": a.batch * a.new_tokens / best,
-                      "first_row": toks[0, :8].tolist()}))
+                      "tokens": toks.tolist()}))
 
 
 def main():
@@ -329,7 +333,7 @@ def main():
     s = sub.add_parser("logits"); s.add_argument("--model", required=True); s.add_argument("--ids", required=True); s.add_argument("--out", required=True); s.set_defaults(f=cmd_logits)
     s = sub.add_parser("tiny-hf"); s.add_argument("--out", required=True); s.add_argument("--seed", type=int, default=0); s.set_defaults(f=cmd_tiny_hf)
     s = sub.add_parser("random-hf"); s.add_argument("--out", required=True); s.add_argument("--preset", default="15m", choices=sorted(PRESETS)); s.add_argument("--seed", type=int, default=0); s.set_defaults(f=cmd_random_hf)
-    s = sub.add_parser("bench"); s.add_argument("--model", required=True); s.add_argument("--batch", type=int, default=1); s.add_argument("--prompt-len", type=int, default=8); s.add_argument("--new-tokens", type=int, default=128); s.add_argument("--threads", type=int, default=2); s.add_argument("--repeats", type=int, default=3); s.set_defaults(f=cmd_bench)
+    s = sub.add_parser("bench"); s.add_argument("--model", required=True); s.add_argument("--batch", type=int, default=1); s.add_argument("--prompt-len", type=int, default=8); s.add_argument("--new-tokens", type=int, default=128); s.add_argument("--threads", type=int, default=2); s.add_argument("--repeats", type=int, default=3); s.add_argument("--prompts", help="JSON [B][P] prompt ids (overrides --batch/--prompt-len)"); s.set_defaults(f=cmd_bench)
     a = p.parse_args()
     torch.set_num_threads(getattr(a, "threads", 2))
     a.f(a)
