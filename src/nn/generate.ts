@@ -30,6 +30,11 @@ export interface SamplingOptions {
   stopTokens?: readonly number[];
   /** seeds the per-row random streams */
   seed?: number;
+  /**
+   * Left-pad every batch to at least this prompt length, so batches of different prompts share
+   * one compiled shape (a trainer sampling many batches compiles once). Outputs are unchanged.
+   */
+  minPromptLength?: number;
 }
 
 export interface Generation {
@@ -57,12 +62,14 @@ export function resolveSampling(c: LlamaConfig, o: SamplingOptions): Required<Sa
     topP: o.topP ?? 1,
     stopTokens: [...(o.stopTokens ?? c.eosTokenIds)],
     seed: o.seed ?? 0,
+    minPromptLength: o.minPromptLength ?? 0,
   };
   if (!Number.isInteger(r.maxNewTokens) || r.maxNewTokens < 1) bad('maxNewTokens', 'an integer ≥ 1', r.maxNewTokens);
   if (!(r.temperature >= 0) || !Number.isFinite(r.temperature)) bad('temperature', 'a number ≥ 0 (0 = greedy)', r.temperature);
   if (!Number.isInteger(r.topK) || r.topK < 0) bad('topK', 'an integer ≥ 0 (0 = off)', r.topK);
   if (!(r.topP > 0 && r.topP <= 1)) bad('topP', 'a number in (0, 1] (1 = off)', r.topP);
   if (!Number.isSafeInteger(r.seed) || r.seed < 0) bad('seed', 'a non-negative integer', r.seed);
+  if (!Number.isInteger(r.minPromptLength) || r.minPromptLength < 0) bad('minPromptLength', 'an integer ≥ 0', r.minPromptLength);
   for (const t of r.stopTokens) if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) bad('stopTokens', `ids in [0, ${c.vocabSize})`, t);
   return r;
 }
@@ -198,7 +205,7 @@ export class LlamaGenerator {
       if (p.length === 0) throw new UserError({ what: `prompt ${b} is empty`, where: `generate(prompts[${b}])`, expected: 'at least one token (e.g. BOS)', fix: 'encode prompts with the tokenizer, which adds BOS' });
       for (const t of p) if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) throw new UserError({ what: `prompt ${b} has token ${t} outside the vocabulary`, where: `generate(prompts[${b}])`, expected: `ids in [0, ${c.vocabSize})`, fix: 'use the tokenizer that belongs to the model' });
     });
-    const P = Math.max(...prompts.map((p) => p.length));
+    const P = Math.max(s.minPromptLength, ...prompts.map((p) => p.length));
     if (P + s.maxNewTokens > c.maxPositionEmbeddings) {
       throw new UserError({
         what: 'prompt plus new tokens exceed the model context',

@@ -1,0 +1,100 @@
+// Where REINFORCE gets its rewards: anything that scores (prompt, response) pairs.
+//   RewardScorer.score(items) → one number per item, in order.
+// Implementations:
+//   httpRewardScorer(url)    an HTTP reward endpoint. Request (POST, application/json):
+//                              {"prompts": [prompt, …], "responses": ["…", …]}
+//                            (a prompt is a string or [{"role", "content"}, …] turns); response:
+//                              {"rewards": [number, …]}   one finite number per item, same order.
+//   functionRewardScorer     wraps a function (e.g. a steer reward model's scoring, src/reward)
+//   toyCorrectnessReward     the toy world's ground truth: 1 when the final answer is right, else 0
+//                            (an oracle for tests and for checking what an RM-trained policy learnt)
+import { UserError, describeValue } from '../util/errors.js';
+import { scorePromptAnswer } from '../data/toy/tasks.js';
+import type { PolicyPrompt } from './codec.js';
+
+export interface RewardItem {
+  prompt: PolicyPrompt;
+  response: string;
+}
+
+export interface RewardScorer {
+  /** Shown in announcements and metrics. */
+  readonly name: string;
+  score(items: readonly RewardItem[]): Promise<number[]>;
+}
+
+function checkRewards(name: string, rewards: unknown, n: number, where: string): number[] {
+  if (!Array.isArray(rewards) || rewards.length !== n || !rewards.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    throw new UserError({
+      what: `the reward scorer ${name} returned an unusable answer`,
+      where,
+      expected: `${n} finite numbers, one per (prompt, response), in order`,
+      received: describeValue(rewards),
+      fix: 'make the scorer return {"rewards": [number, ...]} with one finite number per item',
+    });
+  }
+  return rewards as number[];
+}
+
+/** A scorer from a function (its result is checked: one finite number per item). */
+export function functionRewardScorer(name: string, fn: (items: readonly RewardItem[]) => Promise<number[]> | number[]): RewardScorer {
+  return {
+    name,
+    async score(items) {
+      return checkRewards(name, await fn(items), items.length, `reward scorer ${name}`);
+    },
+  };
+}
+
+/** An HTTP reward endpoint (request/response shapes in the file header). */
+export function httpRewardScorer(url: string, opts: { timeoutMs?: number; headers?: Record<string, string> } = {}): RewardScorer {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UserError({ what: 'the reward endpoint is not a URL', where: '--reward-url', received: describeValue(url), fix: 'pass e.g. http://localhost:8000/reward' });
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new UserError({ what: 'the reward endpoint must be http or https', where: '--reward-url', received: describeValue(url), fix: 'pass e.g. http://localhost:8000/reward' });
+  }
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  return {
+    name: url,
+    async score(items) {
+      if (items.length === 0) return [];
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...opts.headers },
+          body: JSON.stringify({ prompts: items.map((i) => i.prompt), responses: items.map((i) => i.response) }),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (e) {
+        throw new UserError({ what: `cannot reach the reward endpoint (${(e as Error).message})`, where: url, fix: 'start the reward server (e.g. `steer serve reward`) or correct --reward-url' });
+      }
+      const text = await res.text();
+      if (!res.ok) {
+        throw new UserError({ what: `the reward endpoint answered HTTP ${res.status}`, where: url, received: describeValue(text, 200), fix: 'check the server log; it must accept {"prompts": [...], "responses": [...]}' });
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new UserError({ what: 'the reward endpoint did not answer JSON', where: url, expected: '{"rewards": [number, ...]}', received: describeValue(text, 120) });
+      }
+      const rewards = body !== null && typeof body === 'object' ? (body as { rewards?: unknown }).rewards : undefined;
+      return checkRewards(url, rewards, items.length, `${url} field rewards`);
+    },
+  };
+}
+
+/** The toy world's ground truth as a reward: 1 if the response's final answer is right, else 0. */
+export function toyCorrectnessReward(): RewardScorer {
+  return functionRewardScorer('toy ground truth', (items) =>
+    items.map((it) => {
+      if (typeof it.prompt !== 'string') throw new UserError({ what: 'toy-world prompts are single user messages', received: describeValue(it.prompt), fix: 'score toy-world prompts only' });
+      return scorePromptAnswer(it.prompt, it.response).correct ? 1 : 0;
+    }),
+  );
+}
