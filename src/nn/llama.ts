@@ -8,7 +8,7 @@
 // position ids [B, T] (HF: cumsum(mask) − 1, padding at 0 — see positionIdsFromMask): padding is
 // invisible to every real token, and a row's numbers do not depend on how much padding it has.
 // src/nn/reference.ts is the plain-loop twin the tests compare against.
-import { type Graph, type Tensor, concat, softmaxCrossEntropy } from '../graph/index.js';
+import { type Graph, type Tensor, softmaxCrossEntropy } from '../graph/index.js';
 import { UserError } from '../util/errors.js';
 import type { LlamaConfig } from './config.js';
 import { ropeTables } from './rope.js';
@@ -54,26 +54,67 @@ export function linear(x: Tensor, w: Tensor): Tensor {
   return x.matmul(w.transpose([1, 0]));
 }
 
-/** RMSNorm over the last axis: w ⊙ x · rsqrt(mean(x²) + eps). */
+/**
+ * RMSNorm over the last axis: w ⊙ x / sqrt(mean(x²) + eps). Written as Pow → ReduceMean → Add →
+ * Sqrt → Div → Mul, the pattern ONNX Runtime fuses into one SimplifiedLayerNormalization kernel.
+ */
 export function rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {
-  return x.mul(x.square().mean(-1, true).add(eps).rsqrt()).mul(w);
+  return x.div(x.pow(2).mean(-1, true).add(eps).sqrt()).mul(w);
 }
 
-/** rotate_half RoPE on the last axis (hd): cos, sin broadcast to [..., hd/2]. */
-export function applyRope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
-  const half = x.shape[x.rank - 1] / 2;
-  const x1 = x.slice(-1, 0, half);
-  const x2 = x.slice(-1, half);
-  return concat([x1.mul(cos).sub(x2.mul(sin)), x2.mul(cos).add(x1.mul(sin))], -1);
+/**
+ * rotate_half as a matrix: rotate_half(x) = [−x₂, x₁] = x · R with R[j + hd/2, j] = −1 and
+ * R[j, j + hd/2] = 1 (exact: one non-zero term per output). One MatMul instead of slices and a concat.
+ */
+export function rotateHalfMatrix(hd: number): Float32Array {
+  const half = hd / 2;
+  const r = new Float32Array(hd * hd);
+  for (let j = 0; j < half; j++) {
+    r[(j + half) * hd + j] = -1;
+    r[j * hd + j + half] = 1;
+  }
+  return r;
 }
 
-/** cos/sin tables [len, hd/2] as graph constants, gathered at positions [B, T] → [B, 1, T, hd/2] each. */
-export function ropeAt(g: Graph, c: LlamaConfig, positions: Tensor, tableLen: number): { cos: Tensor; sin: Tensor } {
+export interface Rope {
+  /** [..., hd]: cos(angle), both halves equal, broadcastable against x */
+  cos: Tensor;
+  sin: Tensor;
+  /** [hd, hd]: rotateHalfMatrix */
+  rotate: Tensor;
+}
+
+/** rotate_half RoPE on the last axis: x ⊙ cos + rotate_half(x) ⊙ sin (HF apply_rotary_pos_emb). */
+export function applyRope(x: Tensor, rope: Rope): Tensor {
+  return x.mul(rope.cos).add(x.matmul(rope.rotate).mul(rope.sin));
+}
+
+/** RoPE at positions [B, T]: cos/sin [B, 1, T, hd] gathered from [tableLen, hd] constants (halves duplicated). */
+export function ropeAt(g: Graph, c: LlamaConfig, positions: Tensor, tableLen: number): Rope {
   const { cos, sin } = ropeTables(c, tableLen);
   const half = c.headDim / 2;
-  const cosT = g.constant(cos, [tableLen, half]);
-  const sinT = g.constant(sin, [tableLen, half]);
-  return { cos: cosT.gather(positions).unsqueeze(1), sin: sinT.gather(positions).unsqueeze(1) };
+  const hd = c.headDim;
+  const cos2 = new Float32Array(tableLen * hd);
+  const sin2 = new Float32Array(tableLen * hd);
+  for (let p = 0; p < tableLen; p++) {
+    for (let j = 0; j < hd; j++) {
+      cos2[p * hd + j] = cos[p * half + (j % half)];
+      sin2[p * hd + j] = sin[p * half + (j % half)];
+    }
+  }
+  return {
+    cos: g.constant(cos2, [tableLen, hd]).gather(positions).unsqueeze(1),
+    sin: g.constant(sin2, [tableLen, hd]).gather(positions).unsqueeze(1),
+    rotate: g.constant(rotateHalfMatrix(hd), [hd, hd]),
+  };
+}
+
+/** transpose(x, perm), as a free Reshape when only size-1 axes move (e.g. T = 1 when decoding). */
+export function permute(x: Tensor, perm: readonly number[]): Tensor {
+  const nonUnit = (axes: readonly number[]) => axes.filter((a) => x.shape[a] !== 1);
+  const before = nonUnit(x.shape.map((_, k) => k));
+  const after = nonUnit(perm);
+  return after.every((a, i) => a === before[i]) ? x.reshape(perm.map((a) => x.shape[a])) : x.transpose(perm);
 }
 
 function checkShape(what: string, t: Tensor, shape: readonly (number | null)[], dtype: string): void {
@@ -100,7 +141,7 @@ export function decoderLayer(
   p: LlamaParams,
   layer: number,
   x: Tensor,
-  rope: { cos: Tensor; sin: Tensor },
+  rope: Rope,
   attend: (q: Tensor, k: Tensor, v: Tensor) => Tensor,
 ): Tensor {
   const n = layerNames(layer);
@@ -110,13 +151,13 @@ export function decoderLayer(
   const hd = c.headDim;
   const h = rmsNorm(x, param(p, n.attnNorm), c.rmsNormEps); // [B, T, D]
   // q heads are grouped by the kv head they read: head index = kv · G + g (HF repeat_kv order)
-  const q = linear(h, param(p, n.q)).reshape([B, T, KV, G, hd]).transpose([0, 2, 3, 1, 4]); // [B, KV, G, T, hd]
-  const k = linear(h, param(p, n.k)).reshape([B, T, KV, hd]).transpose([0, 2, 1, 3]); // [B, KV, T, hd]
-  const v = linear(h, param(p, n.v)).reshape([B, T, KV, hd]).transpose([0, 2, 1, 3]); // [B, KV, T, hd]
-  const qr = applyRope(q, rope.cos.unsqueeze(1), rope.sin.unsqueeze(1)).mul(1 / Math.sqrt(hd));
-  const kr = applyRope(k, rope.cos, rope.sin);
+  const q = permute(linear(h, param(p, n.q)).reshape([B, T, KV, G, hd]), [0, 2, 3, 1, 4]); // [B, KV, G, T, hd]
+  const k = permute(linear(h, param(p, n.k)).reshape([B, T, KV, hd]), [0, 2, 1, 3]); // [B, KV, T, hd]
+  const v = permute(linear(h, param(p, n.v)).reshape([B, T, KV, hd]), [0, 2, 1, 3]); // [B, KV, T, hd]
+  const qr = applyRope(q, { ...rope, cos: rope.cos.unsqueeze(1), sin: rope.sin.unsqueeze(1) }).mul(1 / Math.sqrt(hd));
+  const kr = applyRope(k, rope);
   const att = attend(qr, kr, v); // [B, KV, G, T, hd]
-  const merged = att.transpose([0, 3, 1, 2, 4]).reshape([B, T, c.numHeads * hd]); // [B, T, H·hd]
+  const merged = permute(att, [0, 3, 1, 2, 4]).reshape([B, T, c.numHeads * hd]); // [B, T, H·hd]
   const x2 = x.add(linear(merged, param(p, n.o)));
   const h2 = rmsNorm(x2, param(p, n.mlpNorm), c.rmsNormEps);
   const mlp = linear(linear(h2, param(p, n.gate)).silu().mul(linear(h2, param(p, n.up))), param(p, n.down));
