@@ -30,12 +30,12 @@ export interface ToyTask {
 
 /** Prompt templates per kind; {w} word, {l} letter, {a} {b} operands. All render to ≤ 40 chars. */
 export const PROMPT_TEMPLATES: Record<ToyTaskKind, readonly string[]> = {
-  count: ['How many {l} in {w}?', 'Count the {l} in {w}.'],
-  spell: ['Spell {w}.', 'Spell {w} with dashes.'],
-  reverse: ['Reverse {w}.', 'Write {w} backwards.'],
-  add: ['What is {a}+{b}?', 'Add {a} and {b}.'],
-  sub: ['What is {a}-{b}?', 'Take {b} from {a}.'],
-  first: ['First letter of {w}?', 'Which letter starts {w}?'],
+  count: ['How many {l} in {w}?', 'Count the {l} in {w}.', 'How often is {l} in {w}?'],
+  spell: ['Spell {w}.', 'Spell {w} with dashes.', 'Spell out {w}.'],
+  reverse: ['Reverse {w}.', 'Write {w} backwards.', 'Say {w} in reverse.'],
+  add: ['What is {a}+{b}?', 'Add {a} and {b}.', 'What is {a} plus {b}?'],
+  sub: ['What is {a}-{b}?', 'Take {b} from {a}.', 'What is {a} minus {b}?'],
+  first: ['First letter of {w}?', 'Which letter starts {w}?', 'What does {w} start with?'],
 };
 
 export function answerFor(kind: ToyTaskKind, p: { word?: string; letter?: string; a?: number; b?: number }): string {
