@@ -1,0 +1,134 @@
+// Scoring: token sequences → head slots [n, N] → rewards [n] (reward = Σ_a w_a · slot_a).
+// Sequences are sorted by length, grouped into length buckets (one compiled graph per bucket
+// length T, static shapes), and run `rows` at a time; a short last chunk is filled with 1-token
+// dummy rows whose scores are dropped. A row's score does not depend on its neighbours or padding
+// (the model masks padding), so the order and grouping never change a reward.
+import { UserError } from '../util/errors.js';
+import { Graph } from '../graph/index.js';
+import { compile, type Executable } from '../runtime/index.js';
+import type { LlamaConfig } from '../nn/config.js';
+import { padBatch } from '../nn/llama.js';
+import { buildRewardForward, loadRewardModel, rewardParamArrays, type RewardModel } from './model.js';
+import { mergeSlots } from './head.js';
+import { truncateLeft, type Prompt } from './encode.js';
+
+/** Round a length up to the bucket grid (multiples of `width`), capped at maxLength. */
+export function lengthBucket(len: number, maxLength: number, width = 32): number {
+  return Math.min(Math.ceil(maxLength / 8) * 8, Math.max(width, Math.ceil(len / width) * width));
+}
+
+export interface ScorerOptions {
+  /** Rows per run (default 32). */
+  rows?: number;
+  threads?: number;
+  /** Bucket width in tokens (default 32). */
+  bucketWidth?: number;
+  maxLength: number;
+  padId: number;
+}
+
+/** Forward-only scoring with the parameters fed on every call (so a trainer can score its live state). */
+export class SequenceScorer {
+  private readonly exes = new Map<number, Promise<{ exe: Executable; names: string[] }>>();
+  readonly rows: number;
+  constructor(readonly config: LlamaConfig, readonly slots: number, readonly opts: ScorerOptions) {
+    this.rows = opts.rows ?? 32;
+  }
+
+  private executable(T: number) {
+    let p = this.exes.get(T);
+    if (!p) {
+      p = (async () => {
+        const g = new Graph();
+        const f = buildRewardForward(g, this.config, this.slots, this.rows, T);
+        const exe = await compile(g, { inputs: [f.ids, f.positions, f.mask, f.last, ...f.params], outputs: { scores: f.scores }, threads: this.opts.threads ?? 2, name: `reward_scores_${this.rows}x${T}` });
+        return { exe, names: f.params.map((t) => t.attrs.name as string) };
+      })();
+      this.exes.set(T, p);
+    }
+    return p;
+  }
+
+  /** Slot scores [seqs.length · N] (row-major), in the order given. */
+  async score(params: Readonly<Record<string, Float32Array>>, seqs: readonly (readonly number[])[]): Promise<Float32Array> {
+    const N = this.slots;
+    const out = new Float32Array(seqs.length * N);
+    const order = seqs.map((s, i) => i).sort((a, b) => seqs[a].length - seqs[b].length);
+    const buckets = new Map<number, number[]>();
+    for (const i of order) {
+      if (seqs[i].length === 0) throw new UserError({ what: `sequence ${i} is empty`, where: 'reward scoring', fix: 'score non-empty (prompt, response) texts' });
+      const T = lengthBucket(seqs[i].length, this.opts.maxLength, this.opts.bucketWidth);
+      if (seqs[i].length > T) throw new UserError({ what: `sequence ${i} has ${seqs[i].length} tokens, more than the model's maxLength ${this.opts.maxLength}`, where: 'reward scoring', fix: 'truncate sequences with truncateLeft first' });
+      (buckets.get(T) ?? buckets.set(T, []).get(T)!).push(i);
+    }
+    for (const [T, idx] of buckets) {
+      const { exe, names } = await this.executable(T);
+      const feeds: Record<string, Float32Array | BigInt64Array> = {};
+      for (const n of names) feeds[n] = params[n];
+      for (let s = 0; s < idx.length; s += this.rows) {
+        const chunk = idx.slice(s, s + this.rows);
+        const rowsSeqs = chunk.map((i) => seqs[i]);
+        while (rowsSeqs.length < this.rows) rowsSeqs.push([this.opts.padId]);
+        const pb = padBatch(rowsSeqs, { side: 'right', padId: this.opts.padId, length: T });
+        const r = await exe.run({ ...feeds, ids: pb.ids, positions: pb.positions, mask: pb.mask, last: pb.lastIndex });
+        const sc = r.scores as Float32Array;
+        chunk.forEach((i, k) => out.set(sc.subarray(k * N, (k + 1) * N), i * N));
+      }
+    }
+    return out;
+  }
+}
+
+export interface ScoredResponse {
+  /** The merged reward Σ w_a · slot_a. */
+  reward: number;
+  /** Per-slot scores, by slot name. */
+  slots: Record<string, number>;
+}
+
+/** A loaded reward model ready to score (prompt, response) rows repeatedly (REINFORCE, evaluation, serving). */
+export class RewardScorer {
+  private readonly scorer: SequenceScorer;
+  private readonly params: Record<string, Float32Array>;
+  constructor(readonly model: RewardModel, opts: { threads?: number; rows?: number } = {}) {
+    this.scorer = new SequenceScorer(model.config, model.info.attributes.length, { ...opts, maxLength: model.info.maxLength, padId: model.encoder.padId });
+    this.params = rewardParamArrays(model);
+  }
+
+  static load(dir: string, opts: { threads?: number; rows?: number } = {}): RewardScorer {
+    return new RewardScorer(loadRewardModel(dir), opts);
+  }
+
+  /** Token ids the model scores for a row (truncated to the model's maxLength, keeping the end). */
+  encode(prompt: Prompt, response: string): number[] {
+    return truncateLeft(this.model.encoder.encode(prompt, response), this.model.info.maxLength);
+  }
+
+  /** Slot scores [n · N] of token sequences. */
+  scoreIds(seqs: readonly (readonly number[])[]): Promise<Float32Array> {
+    return this.scorer.score(this.params, seqs);
+  }
+
+  /** Merged rewards of (prompt, response) rows. */
+  async rewards(rows: readonly { prompt: Prompt; response: string }[]): Promise<number[]> {
+    return mergeSlots(await this.scoreIds(rows.map((r) => this.encode(r.prompt, r.response))), this.model.info.rewardWeights);
+  }
+
+  /** Rewards and per-slot scores of (prompt, response) rows. */
+  async score(rows: readonly { prompt: Prompt; response: string }[]): Promise<ScoredResponse[]> {
+    const N = this.model.info.attributes.length;
+    const s = await this.scoreIds(rows.map((r) => this.encode(r.prompt, r.response)));
+    const rewards = mergeSlots(s, this.model.info.rewardWeights);
+    return rewards.map((reward, i) => {
+      const slots: Record<string, number> = {};
+      this.model.info.attributes.forEach((a, k) => (slots[a] = s[i * N + k]));
+      return { reward, slots };
+    });
+  }
+}
+
+/** Score (prompt, response) rows with a reward model directory (or a loaded model). */
+export async function scoreRewardModel(model: string | RewardModel, rows: readonly { prompt: Prompt; response: string }[], opts: { threads?: number; rows?: number } = {}): Promise<ScoredResponse[]> {
+  const scorer = typeof model === 'string' ? RewardScorer.load(model, opts) : new RewardScorer(model, opts);
+  return scorer.score(rows);
+}
