@@ -14,8 +14,8 @@ import { compile, type Executable } from '../runtime/index.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { LlamaConfig } from './config.js';
-import { MASKED, decoderLayer, rmsNorm, ropeAt, type LlamaParams } from './llama.js';
-import { EMBED, FINAL_NORM, LM_HEAD, expectedWeightShapes, lmHead, type LlamaWeights } from './weights.js';
+import { MASKED, applyRope, permute, rmsNorm, ropeAt } from './llama.js';
+import { EMBED, FINAL_NORM, layerNames, lmHead, type LlamaWeights } from './weights.js';
 
 export interface SamplingOptions {
   /** new tokens per row at most */
@@ -76,27 +76,56 @@ export function resolveSampling(c: LlamaConfig, o: SamplingOptions): Required<Sa
 
 const isGreedy = (s: Required<SamplingOptions>): boolean => s.temperature === 0 || s.topK === 1;
 
-/** Projection weights fed transposed ([in, out]) so that no step transposes a weight. */
-function transposed(w: { shape: number[]; data: Float32Array }): Float32Array {
-  const [rows, cols] = w.shape;
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w.data[r * cols + c];
-  return out;
+/** Host-side weights in the generator's layout: projections transposed to [in, out] and fused. */
+function prepareWeights(c: LlamaConfig, w: LlamaWeights): Record<string, Float32Array> {
+  const D = c.hiddenSize;
+  const hd = c.headDim;
+  const qDim = c.numHeads * hd;
+  const kvDim = c.numKvHeads * hd;
+  const F = c.intermediateSize;
+  const get = (name: string) => {
+    const t = w.get(name);
+    if (!t) throw new UserError({ what: `weight ${name} is missing`, where: 'LlamaGenerator', fix: 'load the model with loadModel()' });
+    return t;
+  };
+  /** columns [off, off + rows) of out [D, width] ← Wᵀ for W [rows, D], times scale */
+  const putT = (out: Float32Array, width: number, off: number, t: { shape: number[]; data: Float32Array }, scale = 1) => {
+    const [rows, cols] = t.shape;
+    for (let r = 0; r < rows; r++) for (let i = 0; i < cols; i++) out[i * width + off + r] = t.data[r * cols + i] * scale;
+  };
+  const feeds: Record<string, Float32Array> = { embed: get(EMBED).data, norm: get(FINAL_NORM).data };
+  const head = new Float32Array(D * c.vocabSize);
+  putT(head, c.vocabSize, 0, lmHead(c, w));
+  feeds.head = head;
+  for (let l = 0; l < c.numLayers; l++) {
+    const n = layerNames(l);
+    const qkvW = qDim + 2 * kvDim;
+    const qkv = new Float32Array(D * qkvW);
+    putT(qkv, qkvW, 0, get(n.q), 1 / Math.sqrt(hd)); // attention's 1/√hd folded into q (RoPE is linear)
+    putT(qkv, qkvW, qDim, get(n.k));
+    putT(qkv, qkvW, qDim + kvDim, get(n.v));
+    const gateUp = new Float32Array(D * 2 * F);
+    putT(gateUp, 2 * F, 0, get(n.gate));
+    putT(gateUp, 2 * F, F, get(n.up));
+    const o = new Float32Array(qDim * D);
+    putT(o, D, 0, get(n.o));
+    const down = new Float32Array(F * D);
+    putT(down, D, 0, get(n.down));
+    Object.assign(feeds, { [`attn_norm.${l}`]: get(n.attnNorm).data, [`qkv.${l}`]: qkv, [`o.${l}`]: o, [`mlp_norm.${l}`]: get(n.mlpNorm).data, [`gate_up.${l}`]: gateUp, [`down.${l}`]: down });
+  }
+  return feeds;
 }
 
 interface StepGraph {
   exe: Executable;
-  B: number;
-  S: number;
-  M: number;
 }
 
 /**
- * A model ready to generate: weights prepared once (projections transposed), one compiled graph
- * per (kind, B, S, M), reused across calls. release() frees the sessions.
+ * A model ready to generate: weights prepared once (projections transposed and fused: q|k|v and
+ * gate|up), one compiled graph per (kind, B, S, M), reused across calls. release() frees them.
  */
 export class LlamaGenerator {
-  private readonly feeds: Record<string, Float32Array> = {};
+  private readonly feeds: Record<string, Float32Array>;
   private readonly steps = new Map<string, Promise<StepGraph>>();
 
   constructor(
@@ -104,13 +133,7 @@ export class LlamaGenerator {
     weights: LlamaWeights,
     readonly opts: GeneratorOptions = {},
   ) {
-    for (const [name, shape] of expectedWeightShapes(config)) {
-      if (name === LM_HEAD) continue; // fed as lm_head.T below
-      const t = weights.get(name);
-      if (!t) throw new UserError({ what: `weight ${name} is missing`, where: 'LlamaGenerator', fix: 'load the model with loadModel()' });
-      this.feeds[name] = shape.length === 2 && name !== EMBED ? transposed(t) : t.data;
-    }
-    this.feeds['lm_head.T'] = transposed(lmHead(config, weights));
+    this.feeds = prepareWeights(config, weights);
   }
 
   private step(kind: 'greedy' | 'logits', B: number, S: number, M: number): Promise<StepGraph> {
@@ -123,56 +146,62 @@ export class LlamaGenerator {
     return p;
   }
 
+  /**
+   * The graph of one run: S new tokens per row. S > 1 is the prefill (empty cache: attention among
+   * the new tokens only); S = 1 is a decode step attending to M cache columns and itself.
+   */
   private async buildStep(kind: 'greedy' | 'logits', B: number, S: number, M: number): Promise<StepGraph> {
     const c = this.config;
     const g = new Graph();
+    const D = c.hiddenSize;
+    const H = c.numHeads;
     const KV = c.numKvHeads;
-    const G = c.numHeads / KV;
+    const G = H / KV;
     const hd = c.headDim;
+    const F = c.intermediateSize;
     const inputs: Tensor[] = [];
-    const params = new Map<string, Tensor>();
-    for (const [name, shape] of expectedWeightShapes(c)) {
-      if (name === LM_HEAD) continue;
-      if (shape.length === 2 && name !== EMBED) {
-        const t = g.input(name, [shape[1], shape[0]]);
-        inputs.push(t);
-        params.set(name, t.transpose([1, 0])); // cancels against linear()'s transpose
-      } else {
-        const t = g.input(name, shape);
-        inputs.push(t);
-        params.set(name, t);
-      }
-    }
-    const headT = g.input('lm_head.T', [c.hiddenSize, c.vocabSize]);
-    inputs.push(headT);
-    const ids = g.input('ids', [B, S], 'int64');
-    const positions = g.input('positions', [B, S], 'int64');
-    const bias = g.input('bias', [B, 1, 1, S, M + S]); // [B, ·, ·, S, cache columns + new tokens]
-    inputs.push(ids, positions, bias);
-    const outputs: Record<string, Tensor> = {};
-    const rope = ropeAt(g, c, positions, M + S);
-    let layer = 0;
-    const attend = (q: Tensor, k: Tensor, v: Tensor): Tensor => {
-      const kT = g.input(`cache_kT.${layer}`, [B, KV, hd, M]);
-      const vC = g.input(`cache_v.${layer}`, [B, KV, M, hd]);
-      inputs.push(kT, vC);
-      outputs[`k.${layer}`] = k; // [B, KV, S, hd]
-      outputs[`v.${layer}`] = v;
-      const q4 = q.reshape([B, KV, G * S, hd]);
-      const scoresCache = q4.matmul(kT); // [B, KV, G·S, M]
-      const scoresNew = q4.matmul(k.transpose([0, 1, 3, 2])); // [B, KV, G·S, S]
-      const probs = concat([scoresCache, scoresNew], -1)
-        .reshape([B, KV, G, S, M + S])
-        .add(bias)
-        .softmax(-1)
-        .reshape([B, KV, G * S, M + S]);
-      const out = probs.slice(-1, 0, M).matmul(vC).add(probs.slice(-1, M).matmul(v)); // [B, KV, G·S, hd]
-      return out.reshape([B, KV, G, S, hd]);
+    const input = (name: string, shape: number[], dtype: 'float32' | 'int64' = 'float32') => {
+      const t = g.input(name, shape, dtype);
+      inputs.push(t);
+      return t;
     };
-    let x = params.get(EMBED)!.gather(ids); // [B, S, D]
-    for (layer = 0; layer < c.numLayers; layer++) x = decoderLayer(c, params as LlamaParams, layer, x, rope, attend);
-    const last = rmsNorm(x.slice(1, S - 1).reshape([B, c.hiddenSize]), params.get(FINAL_NORM)!, c.rmsNormEps); // [B, D]
-    const logits = last.matmul(headT); // [B, V]
+    const embed = input('embed', [c.vocabSize, D]);
+    const ids = input('ids', [B, S], 'int64');
+    const positions = input('positions', [B, S], 'int64');
+    const prefill = S > 1;
+    // bias: prefill [B, 1, 1, S, S] (causal + padding); decode [B, 1, 1, M + 1] (cache columns + itself)
+    const bias = prefill ? input('bias', [B, 1, 1, S, S]) : input('bias', [B, 1, 1, M + 1]);
+    const rope = ropeAt(g, c, positions, prefill ? S : M + 1); // cos/sin [B, 1, S, hd]
+    const outputs: Record<string, Tensor> = {};
+    let x = embed.gather(ids); // [B, S, D]
+    for (let l = 0; l < c.numLayers; l++) {
+      const h = rmsNorm(x, input(`attn_norm.${l}`, [D]), c.rmsNormEps);
+      const qkv = h.matmul(input(`qkv.${l}`, [D, (H + 2 * KV) * hd])); // [B, S, (H + 2KV)·hd]
+      const qk = applyRope(permute(qkv.slice(-1, 0, (H + KV) * hd).reshape([B, S, H + KV, hd]), [0, 2, 1, 3]), rope); // [B, H + KV, S, hd]
+      const q = qk.slice(1, 0, H).reshape([B, KV, G, S, hd]); // scaled by 1/√hd in the weights
+      const k = qk.slice(1, H); // [B, KV, S, hd]
+      const v = permute(qkv.slice(-1, (H + KV) * hd).reshape([B, S, KV, hd]), [0, 2, 1, 3]); // [B, KV, S, hd]
+      outputs[`k.${l}`] = k;
+      outputs[`v.${l}`] = v;
+      let att: Tensor; // [B, KV, G, S, hd]
+      if (prefill) {
+        const scores = q.matmul(k.unsqueeze(2).transpose([0, 1, 2, 4, 3])).add(bias); // [B, KV, G, S, S]
+        att = scores.softmax(-1).matmul(v.unsqueeze(2));
+      } else {
+        const kT = input(`cache_kT.${l}`, [B, KV, hd, M]);
+        const vC = input(`cache_v.${l}`, [B, KV, M, hd]);
+        const q4 = q.reshape([B, KV, G, hd]);
+        const probs = concat([q4.matmul(kT), q4.matmul(k.reshape([B, KV, hd, 1]))], -1).add(bias).softmax(-1); // [B, KV, G, M + 1]
+        att = probs.slice(-1, 0, M).matmul(vC).add(probs.slice(-1, M).matmul(v)).reshape([B, KV, G, 1, hd]);
+      }
+      const merged = permute(att, [0, 3, 1, 2, 4]).reshape([B, S, H * hd]);
+      x = x.add(merged.matmul(input(`o.${l}`, [H * hd, D])));
+      const h2 = rmsNorm(x, input(`mlp_norm.${l}`, [D]), c.rmsNormEps);
+      const gu = h2.matmul(input(`gate_up.${l}`, [D, 2 * F])); // [B, S, 2F]
+      x = x.add(gu.slice(-1, 0, F).silu().mul(gu.slice(-1, F)).matmul(input(`down.${l}`, [F, D])));
+    }
+    const last = rmsNorm(x.slice(1, S - 1).reshape([B, D]), input('norm', [D]), c.rmsNormEps); // [B, D]
+    const logits = last.matmul(input('head', [D, c.vocabSize])); // [B, V]
     if (kind === 'logits') {
       outputs.logits = logits;
     } else {
@@ -181,15 +210,11 @@ export class LlamaGenerator {
       const m = logits.max(-1, true); // [B, 1]
       const rev = new Float32Array(V);
       for (let i = 0; i < V; i++) rev[i] = V - i;
-      const hit = logits.ge(m);
-      const revIdx = g.constant(rev, [V]);
-      const zeros = g.zeros([V]);
-      outputs.token = g.full([B], V).sub(where(hit, revIdx, zeros).max(-1)); // [B] (float32, exact below 2^24)
-      // log p(argmax) = −log Σ exp(logits − max)
-      outputs.logprob = logits.sub(m).exp().sum(-1).log().neg(); // [B]
+      outputs.token = g.full([B], V).sub(where(logits.ge(m), g.constant(rev, [V]), g.zeros([V])).max(-1)); // [B] (float32, exact below 2^24)
+      outputs.logprob = logits.sub(m).exp().sum(-1).log().neg(); // log p(argmax) = −log Σ exp(logits − max)
     }
     const exe = await compile(g, { inputs, outputs, threads: this.opts.threads, device: this.opts.device, name: `llama-${kind}-B${B}-S${S}-M${M}` });
-    return { exe, B, S, M };
+    return { exe };
   }
 
   /**
@@ -228,30 +253,37 @@ export class LlamaGenerator {
     const rngs = prompts.map((_, b) => new Rng(s.seed, b));
     const results: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], finishReason: 'length' }));
     const done = new Array<boolean>(B).fill(false);
-    const Mg = M; // ≥ P ≥ 1
 
-    /** One run: S new tokens per row at cache columns col0 … col0+S−1. Returns per-row samples. */
+    /** One run: S new tokens per row at cache columns col0 … col0+S−1 (S > 1 only for the prefill at 0). */
     const run = async (S: number, col0: number, tokens: number[][]) => {
-      const step = await this.step(kind, B, S, Mg);
+      const step = await this.step(kind, B, S, M);
+      const prefill = S > 1;
       const ids = new BigInt64Array(B * S);
       const positions = new BigInt64Array(B * S);
-      const bias = new Float32Array(B * S * (Mg + S)).fill(MASKED);
+      const width = prefill ? S : M + 1;
+      const bias = new Float32Array(B * S * width).fill(MASKED);
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < S; i++) {
           const col = col0 + i;
           const real = col >= padBefore[b];
           ids[b * S + i] = BigInt(tokens[b][i]);
           positions[b * S + i] = BigInt(real ? col - padBefore[b] : 0);
-          const row = (b * S + i) * (Mg + S);
-          for (let j = padBefore[b]; j < col0; j++) bias[row + j] = 0; // written cache columns
-          for (let j = 0; j <= i; j++) if (col0 + j >= padBefore[b]) bias[row + Mg + j] = 0; // new tokens up to itself
-          if (!real) bias[row + Mg + i] = 0; // a padding query attends to itself (its output is unused)
+          const row = (b * S + i) * width;
+          if (prefill) {
+            for (let j = padBefore[b]; j <= i; j++) bias[row + j] = 0; // real tokens up to itself
+            if (!real) bias[row + i] = 0; // a padding query attends to itself (its output is unused)
+          } else {
+            for (let j = padBefore[b]; j < col0; j++) bias[row + j] = 0; // written cache columns
+            bias[row + M] = 0; // itself
+          }
         }
       }
       const feeds: Record<string, Float32Array | BigInt64Array> = { ...this.feeds, ids, positions, bias };
-      for (let l = 0; l < L; l++) {
-        feeds[`cache_kT.${l}`] = cacheK[l];
-        feeds[`cache_v.${l}`] = cacheV[l];
+      if (!prefill) {
+        for (let l = 0; l < L; l++) {
+          feeds[`cache_kT.${l}`] = cacheK[l];
+          feeds[`cache_v.${l}`] = cacheV[l];
+        }
       }
       const out = await step.exe.run(feeds);
       // write the new columns into the cache
@@ -263,10 +295,10 @@ export class LlamaGenerator {
         for (let bh = 0; bh < B * KV; bh++) {
           for (let i = 0; i < S; i++) {
             const col = col0 + i;
-            if (col >= Mg) continue; // the last new token is never attended to
+            if (col >= M) continue; // the last new token is never attended to
             const src = (bh * S + i) * hd;
-            vC.set(v.subarray(src, src + hd), (bh * Mg + col) * hd);
-            for (let d = 0; d < hd; d++) kT[(bh * hd + d) * Mg + col] = k[src + d];
+            vC.set(v.subarray(src, src + hd), (bh * M + col) * hd);
+            for (let d = 0; d < hd; d++) kT[(bh * hd + d) * M + col] = k[src + d];
           }
         }
       }
