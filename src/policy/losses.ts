@@ -36,8 +36,8 @@ export const DPO_LOSS_KINDS: readonly DpoLossKind[] = ['regular', 'margin', 'sca
 
 /**
  * DPO family, mean over pairs. policyChosen/Rejected, refChosen/Rejected: Σ log-probs over each
- * response [B]; margin [B] (|strength|; ignored by 'regular'). Returns the loss and the implicit
- * rewards r_c, r_r [B] (for accuracy = mean(r_c > r_r) and margin metrics).
+ * response [B]; margin [B] (|strength|; ignored by 'regular'). Returns the mean loss, the loss per
+ * pair [B] and the implicit rewards r_c, r_r [B] (for accuracy = mean(r_c > r_r) and margins).
  */
 export function dpoLoss(
   kind: DpoLossKind,
@@ -47,7 +47,7 @@ export function dpoLoss(
   refChosen: Tensor,
   refRejected: Tensor,
   margin: Tensor,
-): { loss: Tensor; chosenReward: Tensor; rejectedReward: Tensor } {
+): { loss: Tensor; perPair: Tensor; chosenReward: Tensor; rejectedReward: Tensor } {
   const [B] = policyChosen.shape;
   for (const [n, t] of [['policyRejected', policyRejected], ['refChosen', refChosen], ['refRejected', refRejected], ['margin', margin]] as const) requireShape(n, t, [B]);
   if (!(beta > 0)) throw new UserError({ what: 'DPO beta must be positive', where: 'dpoLoss(beta)', received: String(beta), fix: 'use e.g. --beta 0.1' });
@@ -59,7 +59,7 @@ export function dpoLoss(
   if (kind === 'regular') perPair = d.logSigmoid().neg();
   else if (kind === 'margin') perPair = d.sub(margin).logSigmoid().neg();
   else perPair = d.logSigmoid().neg().mul(margin);
-  return { loss: perPair.mean(), chosenReward, rejectedReward };
+  return { loss: perPair.mean(), perPair, chosenReward, rejectedReward };
 }
 
 // ---- plain-number twins --------------------------------------------------------------------------
