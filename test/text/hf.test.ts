@@ -63,7 +63,18 @@ test('HF tokenizer errors name the file and the fix', () => {
     assert.throws(() => HfTokenizer.load(dir), (e: unknown) => isUserError(e) && /not valid JSON/.test(e.message) && e.message.includes(join(dir, 'tokenizer.json')));
     writeFileSync(join(dir, 'tokenizer.json'), '{"version": "1.0"}');
     assert.throws(() => HfTokenizer.load(dir), (e: unknown) => isUserError(e) && /no "model" section/.test(e.message));
-    writeFileSync(join(dir, 'tokenizer.json'), readFileSync(join(llama3Dir, 'tokenizer.json')));
+    // a minimal valid byte-level BPE tokenizer.json (vocabulary a, b, ab; one merge)
+    const small = {
+      version: '1.0',
+      added_tokens: [],
+      normalizer: null,
+      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+      post_processor: null,
+      decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+      model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab: { a: 0, b: 1, ab: 2 }, merges: ['a b'] },
+    };
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(small));
+    assert.deepEqual(HfTokenizer.load(dir).encode('abba'), [2, 1, 0]); // "ab" merges; "b", "a" stay
     writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<nope>' }));
     assert.throws(() => HfTokenizer.load(dir), (e: unknown) => isUserError(e) && /bos_token "<nope>" is not in the vocabulary/.test(e.message) && /tokenizer_config\.json bos_token/.test(e.message));
     assert.throws(() => loadTokenizer(join(dir, 'missing')), (e: unknown) => isUserError(e) && /does not exist/.test(e.message) && /fix:/.test(e.message));
