@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { isUserError } from '../util/errors.js';
 import { registerInfo } from './info.js';
 import { registerData } from './data.js';
+import { registerRm } from './rm.js';
 import { registerGenerate } from './generate.js';
 import { registerConvert } from './convert.js';
 
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
     );
   registerInfo(program);
   registerData(program);
+  registerRm(program);
   registerGenerate(program);
   registerConvert(program);
   return program;

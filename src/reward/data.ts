@@ -52,6 +52,15 @@ function sameSplit(a: string, b: string): boolean {
   return norm(a) === norm(b);
 }
 
+/** LLMBar files by name → their RewardBench subsets (all five are in the Chat Hard section). */
+export const LLMBAR_REWARDBENCH_SUBSETS: Readonly<Record<string, string>> = {
+  natural: 'llmbar-natural',
+  'adversarial-neighbor': 'llmbar-adver-neighbor',
+  'adversarial-gptinst': 'llmbar-adver-GPTInst',
+  'adversarial-gptout': 'llmbar-adver-GPTOut',
+  'adversarial-manual': 'llmbar-adver-manual',
+};
+
 /** Every pair of a file: generic pairs (strength/margin, subset), HelpSteer2-Preference, HH-RLHF, LLMBar. */
 export async function readPairFile(path: string): Promise<RewardPair[]> {
   const out: RewardPair[] = [];
@@ -64,7 +73,7 @@ export async function readPairFile(path: string): Promise<RewardPair[]> {
     } else if (kind === 'hh-rlhf') {
       out.push({ ...hhRlhfPair(parseRecord(hhRlhfRowSchema, rec, 'HH-RLHF row'), rec.where), subset: subsetField ?? fileSubset });
     } else if (kind === 'llmbar') {
-      out.push({ ...llmBarPair(parseRecord(llmBarRowSchema, rec, 'LLMBar row'), rec.where), subset: subsetField ?? fileSubset });
+      out.push({ ...llmBarPair(parseRecord(llmBarRowSchema, rec, 'LLMBar row'), rec.where), subset: subsetField ?? LLMBAR_REWARDBENCH_SUBSETS[fileSubset.toLowerCase()] ?? fileSubset });
     } else if (kind === 'helpsteer2-preference') {
       const row = parseRecord(helpSteer2PreferenceRowSchema, rec, 'HelpSteer2-Preference row');
       for (const p of pairsFromPreferenceRows([row])) out.push({ ...p, source: rec.where, subset: subsetField ?? fileSubset });

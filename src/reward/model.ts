@@ -145,8 +145,9 @@ export function saveRewardModel(dir: string, rm: RewardModel, meta: Record<strin
   });
 }
 
-/** Load a directory written by saveRewardModel. */
-export function loadRewardModel(dir: string): RewardModel {
+/** Load a directory written by saveRewardModel (or a training run directory holding it in model/). */
+export function loadRewardModel(path: string): RewardModel {
+  const dir = !isRewardModelDir(path) && isRewardModelDir(join(path, 'model')) ? join(path, 'model') : path;
   if (!existsSync(dir)) throw new UserError({ what: 'the reward model directory does not exist', where: dir, fix: 'pass a directory written by `steer rm train` or `steer rm expo`' });
   if (!isRewardModelDir(dir)) {
     throw new UserError({ what: `not a reward model: no ${HEAD_FILE}`, where: dir, expected: `a directory written by \`steer rm train\` (config.json, model.safetensors, ${HEAD_FILE}, steer.json)`, fix: 'to start a reward model from a language model, use it as --init of `steer rm train`' });

@@ -1,0 +1,215 @@
+// `steer rm train|expo|eval|score`: reward models. A thin shell: each command validates its config
+// and calls the library in src/reward (RewardBench sections come from src/evaluate).
+import { Command } from 'commander';
+import { z } from 'zod';
+import { addCommonOptions, announce, commonSchema, resolveConfig } from './command.js';
+import { UserError } from '../util/errors.js';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
+import { REWARD_LOSSES, type RewardLossKind } from '../reward/losses.js';
+import { trainRewardModel } from '../reward/train.js';
+import { EXPO_ALPHA, expo } from '../reward/expo.js';
+import { RewardScorer } from '../reward/score.js';
+import { evaluatePairs, summarizePairScores, type PairScoreRow } from '../reward/evaluate.js';
+import { readPairFile } from '../reward/data.js';
+import { readRecords } from '../data/read.js';
+import { parseRecord } from '../data/schema.js';
+import { REWARDBENCH_SECTIONS, rewardBenchScore, sectionScores } from '../evaluate/rewardbench.js';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)} %`);
+const num = z.coerce.number();
+const int = z.coerce.number().int();
+
+export function registerRm(program: Command): void {
+  const rm = program
+    .command('rm')
+    .description('reward models: train (SteerLM regression, Bradley-Terry, margin BT, Scaled BT), ExPO, evaluate, score')
+    .addHelpText(
+      'after',
+      '\nThe paper\'s best recipe on the toy world:\n' +
+        '  steer data toy --out toy && steer data prepare --preferences toy/helpsteer2/preference.jsonl --ratings toy/helpsteer2/train.jsonl --ratings-val toy/helpsteer2/validation.jsonl --out prep\n' +
+        '  steer rm train --loss regression --attributes helpfulness --ratings prep/ratings-train.jsonl --val-pairs prep/pairs-val.jsonl --out rm/reg\n' +
+        '  steer rm train --loss scaled-bt --init rm/reg/model --pairs prep/pairs-train.jsonl --val-pairs prep/pairs-val.jsonl --out rm/sbt\n' +
+        '  steer rm expo --weak rm/reg/model --strong rm/sbt/model --alpha 1.52 --out rm/expo\n' +
+        '  steer rm eval --model rm/expo prep/pairs-val.jsonl',
+    );
+
+  const train = rm
+    .command('train')
+    .description('train a reward model; writes OUT/metrics.jsonl, OUT/checkpoints/ (resumable: rerun the same command) and the model in OUT/model')
+    .requiredOption('--loss <kind>', `${REWARD_LOSSES.join(' | ')}: regression = SteerLM multi-attribute MSE on ratings; the others train on preference pairs`)
+    .option('--pairs <file>', 'training preference pairs (repeatable): pairs {prompt, chosen, rejected, strength?}, HelpSteer2-Preference, HH-RLHF, LLMBar', collect, [])
+    .option('--ratings <file>', 'training ratings (repeatable): HelpSteer2 rows, per-annotator rows or SteerLM rows', collect, [])
+    .option('--val-pairs <file>', 'validation pairs (repeatable): accuracy and mean margin every --eval-every steps', collect, [])
+    .option('--val-ratings <file>', 'validation ratings (repeatable): masked MSE', collect, [])
+    .option('--init <path>', 'start from a reward model directory (its head is kept), a model directory or a llama2.c .bin (new head); default: from scratch')
+    .option('--tokenizer <path>', 'tokenizer (default: the init model\'s, or the toy world\'s char tokenizer)')
+    .option('--attributes <list>', 'head slots of a new regression head, comma-separated (default: the five HelpSteer2 attributes)')
+    .option('--read-slot <name>', 'slot the reward reads and a pair loss trains ("nemotron" = Nemotron-4-340B weights); default helpfulness for a multi-slot --init')
+    .option('--max-length <n>', 'longest sequence in tokens; longer ones keep their last tokens (default: the longest in the data)')
+    .option('--hidden-size <n>', 'from scratch: model width', '64')
+    .option('--layers <n>', 'from scratch: decoder layers', '2')
+    .option('--heads <n>', 'from scratch: attention heads', '4')
+    .option('--kv-heads <n>', 'from scratch: key/value heads', '2')
+    .option('--intermediate-size <n>', 'from scratch: SwiGLU width', '176')
+    .option('--steps <n>', 'optimizer steps (default: --epochs over the data)')
+    .option('--epochs <x>', 'passes over the training data when --steps is not given', '1')
+    .option('--batch-size <n>', 'pairs (or rated rows) per micro-batch; a pair\'s two sequences are always in the same one', '16')
+    .option('--grad-accum <n>', 'micro-batches per optimizer step', '1')
+    .option('--lr <x>', 'peak learning rate (AdamW)', '1e-3')
+    .option('--min-lr-ratio <x>', 'cosine floor as a fraction of --lr', '0.1')
+    .option('--warmup-steps <n>', 'linear warm-up steps', '10')
+    .option('--schedule <kind>', 'constant | cosine (after warm-up)', 'cosine')
+    .option('--weight-decay <x>', 'decoupled weight decay (norm gains and the head bias excluded)', '0')
+    .option('--max-grad-norm <x>', 'clip gradients to this global norm', '1')
+    .option('--eval-every <n>', 'evaluate every N steps (0: only at the end)', '0')
+    .option('--checkpoint-every <n>', 'save a checkpoint every N steps (0: only at the end)', '0')
+    .option('--keep-checkpoints <n>', 'checkpoints kept', '2')
+    .option('--bucket-width <n>', 'sequence-length bucket width in tokens (one compiled graph per bucket)', '32')
+    .option('--deterministic', 'bit-reproducible gradients (default: on for vocabularies up to 4096)')
+    .option('--no-resume', 'start over even if OUT holds a checkpoint');
+  addCommonOptions(train, { out: 'rm' });
+  train.action(async () => {
+    const cfg = resolveConfig(
+      train,
+      z.strictObject({
+        ...commonSchema,
+        out: z.string().min(1),
+        loss: z.enum(REWARD_LOSSES as [RewardLossKind, ...RewardLossKind[]]),
+        pairs: z.array(z.string()),
+        ratings: z.array(z.string()),
+        valPairs: z.array(z.string()),
+        valRatings: z.array(z.string()),
+        init: z.string().min(1).optional(),
+        tokenizer: z.string().min(1).optional(),
+        attributes: z.string().min(1).optional(),
+        readSlot: z.string().min(1).optional(),
+        maxLength: int.min(2).optional(),
+        hiddenSize: int.min(1),
+        layers: int.min(1),
+        heads: int.min(1),
+        kvHeads: int.min(1),
+        intermediateSize: int.min(1),
+        steps: int.min(1).optional(),
+        epochs: num.positive(),
+        batchSize: int.min(1),
+        gradAccum: int.min(1),
+        lr: num.positive(),
+        minLrRatio: num.min(0).max(1),
+        warmupSteps: int.min(0),
+        schedule: z.enum(['constant', 'cosine']),
+        weightDecay: num.min(0),
+        maxGradNorm: num.positive(),
+        evalEvery: int.min(0),
+        checkpointEvery: int.min(0),
+        keepCheckpoints: int.min(1),
+        bucketWidth: int.min(1),
+        deterministic: z.boolean().optional(),
+        resume: z.boolean(),
+      }),
+    );
+    announce('rm train', cfg, cfg.quiet);
+    const { pairs, ratings, valPairs, valRatings, attributes, hiddenSize, layers, heads, kvHeads, intermediateSize, ...rest } = cfg;
+    const r = await trainRewardModel({
+      ...rest,
+      trainPairs: pairs,
+      trainRatings: ratings,
+      valPairs,
+      valRatings,
+      attributes: attributes?.split(',').map((s) => s.trim()),
+      scratch: { hiddenSize, numLayers: layers, numHeads: heads, numKvHeads: kvHeads, intermediateSize },
+    });
+    const lines = [`reward model (${cfg.loss}) written to ${r.modelDir} after ${r.steps} steps${r.resumedFrom !== null ? ` (resumed from step ${r.resumedFrom})` : ''}`];
+    if (r.eval) lines.push(`  validation pairs: ${r.eval.n}, accuracy ${pct(r.eval.accuracy)}, mean margin ${r.eval.meanMargin.toFixed(3)}`);
+    if (r.valMse !== null) lines.push(`  validation ratings: masked MSE ${r.valMse.toFixed(4)}`);
+    lines.push(`  training: ${Math.round(r.tokensPerSecond)} tokens/s (${Math.round(r.paddedTokensPerSecond)} with padding); metrics ${r.metricsPath}`);
+    process.stdout.write(lines.join('\n') + '\n');
+  });
+
+  const ex = rm
+    .command('expo')
+    .description('ExPO model extrapolation: θ = θ_weak + α (θ_strong − θ_weak) over every tensor')
+    .requiredOption('--weak <dir>', 'the weak reward model (e.g. the regression model the strong one started from)')
+    .requiredOption('--strong <dir>', 'the strong reward model (e.g. Scaled BT initialised from --weak)')
+    .option('--alpha <x>', 'extrapolation factor (HelpSteer2-Preference: 1.52)', String(EXPO_ALPHA))
+    .option('--quiet', 'no announcement', false)
+    .requiredOption('--out <dir>', 'output reward model directory');
+  ex.action(() => {
+    const cfg = resolveConfig(ex, z.strictObject({ weak: z.string().min(1), strong: z.string().min(1), alpha: num, out: z.string().min(1), quiet: z.boolean() }));
+    announce('rm expo', cfg, cfg.quiet);
+    const dir = expo(cfg.weak, cfg.strong, cfg.alpha, cfg.out);
+    process.stdout.write(`ExPO (alpha ${cfg.alpha}) written to ${dir}\n`);
+  });
+
+  const ev = rm
+    .command('eval')
+    .description('pairwise accuracy of a reward model per file and subset (strict: ties are wrong), and RewardBench sections when the subsets are RewardBench\'s')
+    .argument('<files...>', 'pair files: pairs (with optional "subset"), HelpSteer2-Preference, HH-RLHF, LLMBar (mapped to RewardBench\'s llmbar subsets)')
+    .requiredOption('--model <dir>', 'reward model directory')
+    .option('--json', 'print one JSON object', false)
+    .option('--results <file>', 'also write the results as JSON here (atomically)')
+    .option('--threads <n>', 'CPU threads', '2')
+    .option('--quiet', 'no announcement', false);
+  ev.action(async (files: string[]) => {
+    const cfg = resolveConfig(ev, z.strictObject({ model: z.string().min(1), json: z.boolean(), results: z.string().optional(), threads: int.min(1), quiet: z.boolean() }));
+    if (!cfg.json) announce('rm eval', { ...cfg, files }, cfg.quiet);
+    const scorer = RewardScorer.load(cfg.model, { threads: cfg.threads });
+    const perFile: Record<string, unknown> = {};
+    const rows: PairScoreRow[] = [];
+    for (const f of files) {
+      const pairs = await readPairFile(f);
+      const e = await evaluatePairs(scorer, pairs);
+      perFile[f] = e.overall;
+      rows.push(...e.rows);
+    }
+    const all = summarizePairScores(rows);
+    const known = new Set<string>(Object.values(REWARDBENCH_SECTIONS).flat());
+    const rbSubsets = Object.keys(all.bySubset).filter((s) => known.has(s));
+    let rewardbench: { sections: Record<string, number>; score: number; subsets: string[] } | undefined;
+    if (rbSubsets.length > 0) {
+      const metrics: Record<string, number> = {};
+      for (const s of rbSubsets) metrics[s] = all.bySubset[s].accuracy;
+      const sections = sectionScores(metrics);
+      rewardbench = { sections, score: rewardBenchScore(sections), subsets: rbSubsets };
+    }
+    const result = { model: cfg.model, overall: all.overall, files: perFile, subsets: all.bySubset, ...(rewardbench ? { rewardbench } : {}) };
+    if (cfg.results) writeJsonAtomic(cfg.results, result);
+    if (cfg.json) {
+      process.stdout.write(JSON.stringify(result) + '\n');
+      return;
+    }
+    const w = Math.max(12, ...Object.keys(perFile).map((k) => k.length), ...Object.keys(all.bySubset).map((k) => k.length));
+    const line = (name: string, s: { n: number; accuracy: number; meanMargin: number }) => `  ${name.padEnd(w)}  ${String(s.n).padStart(6)}  ${pct(s.accuracy).padStart(8)}  ${s.meanMargin.toFixed(3).padStart(8)}`;
+    const out = [`${'  '.padEnd(w + 2)}  ${'pairs'.padStart(6)}  ${'accuracy'.padStart(8)}  ${'margin'.padStart(8)}`, line('all', all.overall), 'per file:', ...Object.entries(perFile).map(([k, s]) => line(k, s as typeof all.overall))];
+    if (Object.keys(all.bySubset).length > 1) out.push('per subset:', ...Object.entries(all.bySubset).map(([k, s]) => line(k, s)));
+    if (rewardbench) {
+      out.push(`RewardBench sections (example-count weighted over the ${rbSubsets.length} subsets present; absent sections count 0):`);
+      for (const [k, v] of Object.entries(rewardbench.sections)) out.push(`  ${k.padEnd(10)} ${pct(v)}`);
+      out.push(`  score      ${pct(rewardbench.score)}`);
+    }
+    process.stdout.write(out.join('\n') + '\n');
+  });
+
+  const sc = rm
+    .command('score')
+    .description('score responses: JSONL rows {prompt, response} in, the same rows with "reward" and per-slot "scores" out')
+    .argument('<file>', 'rows {prompt, response} (jsonl, jsonl.gz, json or parquet); prompt is a string or chat turns')
+    .requiredOption('--model <dir>', 'reward model directory')
+    .option('--out <file>', 'output JSONL (default: stdout)')
+    .option('--threads <n>', 'CPU threads', '2');
+  sc.action(async (file: string) => {
+    const cfg = resolveConfig(sc, z.strictObject({ model: z.string().min(1), out: z.string().optional(), threads: int.min(1) }));
+    const rowSchema = z.object({ prompt: z.union([z.string(), z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })).min(1)], { error: 'a string, or an array of {role, content} turns' }), response: z.string({ error: 'a string' }) });
+    const rows: { value: Record<string, unknown>; prompt: z.output<typeof rowSchema>['prompt']; response: string }[] = [];
+    for await (const rec of readRecords(file)) {
+      const r = parseRecord(rowSchema, rec, 'scoring row');
+      rows.push({ value: rec.value, prompt: r.prompt, response: r.response });
+    }
+    if (rows.length === 0) throw new UserError({ what: 'no rows to score', where: file, fix: 'write one {"prompt": ..., "response": ...} object per line' });
+    const scorer = RewardScorer.load(cfg.model, { threads: cfg.threads });
+    const scored = await scorer.score(rows);
+    const lines = rows.map((r, i) => JSON.stringify({ ...r.value, reward: scored[i].reward, scores: scored[i].slots }) + '\n').join('');
+    if (cfg.out) writeFileAtomic(cfg.out, lines);
+    else process.stdout.write(lines);
+  });
+}
