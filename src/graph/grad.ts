@@ -3,7 +3,7 @@
 // shapes, and sums the gradients of reused nodes. Integer and bool values are not differentiable.
 import { UserError } from '../util/errors.js';
 import { isFloat } from './dtype.js';
-import { broadcastAxes, fmtShape, sizeOf } from './shape.js';
+import { fmtShape, sameShape, sizeOf } from './shape.js';
 import * as ops from './ops.js';
 import type { Tensor } from './tensor.js';
 
@@ -21,12 +21,32 @@ export interface GradOptions {
 /** A pending gradient contribution to one node: a full tensor, or a slice of it (summed lazily). */
 type Contribution = { g: Tensor } | { g: Tensor; axis: number; start: number; end: number };
 
-/** Sum g over the axes along which `shape` was broadcast to g's shape, then reshape to `shape`. */
-export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
-  const axes = broadcastAxes(shape, g.shape);
-  const s = axes.length ? ops.sum(g, axes, true) : g;
-  return ops.reshape(s, shape);
+/**
+ * Sum g over the axes along which an input of `shape` was broadcast, keeping g's size-1 axes:
+ * the result broadcasts to `shape` (it may be smaller, e.g. [N, 1] for [N, D]; see combine()).
+ */
+function reduceToBroadcastable(g: Tensor, shape: readonly number[]): Tensor {
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  if (axes.length === 0) return g;
+  const s = ops.sum(g, axes, true);
+  return lead > 0 ? ops.reshape(s, s.shape.slice(lead)) : s;
 }
+
+/** Sum g over the axes along which `shape` was broadcast to g's shape, then reshape/expand to exactly `shape`. */
+export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  const r = reduceToBroadcastable(g, shape);
+  return r.size === sizeOf(shape) ? ops.reshape(r, shape) : ops.expand(r, shape);
+}
+
+/**
+ * Ops whose VJP accepts an incoming gradient that only broadcasts to the op's shape (it meets a
+ * full-shape operand in an elementwise op before being reduced): a mean's gradient [N, 1] then
+ * never has to be materialised as [N, D].
+ */
+const BROADCAST_OK = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Where', 'Neg', 'Exp', 'Log', 'Sqrt', 'Rsqrt',
+  'Reciprocal', 'Abs', 'Relu', 'Tanh', 'Sigmoid', 'LogSigmoid', 'Gelu', 'Cast', 'Expand', 'Sum']);
 
 /**
  * Gradients of y with respect to each of xs, as new tensors of the same graph (dy/dx has x's
@@ -82,7 +102,8 @@ export function grad(y: Tensor, xs: readonly Tensor[], opts: GradOptions = {}): 
     if (!list || !ancestor[id]) continue;
     pending.delete(id);
     const node = g.nodes[id];
-    const gy = combine(node, list);
+    let gy = combine(node, list);
+    if (!sameShape(gy.shape, node.shape) && (isX.has(id) || !BROADCAST_OK.has(node.op))) gy = ops.expand(gy, node.shape);
     if (isX.has(id)) result.set(id, gy);
     if (node.inputs.length === 0) continue;
     const wants = node.inputs.map((u) => needs[u.id] === 1 && isFloat(u.dtype));
@@ -120,7 +141,12 @@ function combine(node: Tensor, list: Contribution[]): Tensor {
     if (at < node.shape[axis]) parts.push(zerosLike(node, axis, node.shape[axis] - at));
     full.push(ops.concat(parts, axis));
   }
-  return ops.addN(full);
+  // Full-shape contributions first (one Sum node), then the broadcastable ones by broadcasting Add.
+  const exact = full.filter((t) => sameShape(t.shape, node.shape));
+  const small = full.filter((t) => !sameShape(t.shape, node.shape));
+  let total = exact.length ? ops.addN(exact) : null;
+  for (const t of small) total = total ? ops.add(total, t) : t;
+  return total!;
 }
 
 function zerosLike(node: Tensor, axis: number, len: number): Tensor {
@@ -134,7 +160,7 @@ type Push = (t: Tensor, c: Contribution) => void;
 function vjp(node: Tensor, g: Tensor, wants: boolean[], opts: GradOptions, push: Push): void {
   const [a, b, c] = node.inputs;
   const y = node;
-  const to = (t: Tensor, v: Tensor): void => push(t, { g: sumToShape(v, t.shape) });
+  const to = (t: Tensor, v: Tensor): void => push(t, { g: reduceToBroadcastable(v, t.shape) });
   switch (node.op) {
     case 'Add':
       if (wants[0]) to(a, g);
@@ -145,6 +171,10 @@ function vjp(node: Tensor, g: Tensor, wants: boolean[], opts: GradOptions, push:
       if (wants[1]) to(b, ops.neg(g));
       return;
     case 'Mul':
+      if (a === b) { // d(a·a) = 2a·g, one contribution instead of two
+        to(a, ops.mul(ops.mul(g, 2), a));
+        return;
+      }
       if (wants[0]) to(a, ops.mul(g, b));
       if (wants[1]) to(b, ops.mul(g, a));
       return;
@@ -236,7 +266,7 @@ function vjp(node: Tensor, g: Tensor, wants: boolean[], opts: GradOptions, push:
       const keep = a.shape.map((d, i) => ((node.attrs.axes as number[]).includes(i) ? 1 : d));
       let gk = ops.reshape(g, keep);
       if (node.op === 'ReduceMean') gk = ops.mul(gk, 1 / (a.size / sizeOf(keep)));
-      push(a, { g: ops.expand(gk, a.shape) });
+      push(a, { g: gk }); // broadcasts to a.shape; expanded only if a's own VJP needs the full shape
       return;
     }
     case 'ReduceMax': {
@@ -272,17 +302,18 @@ function vjp(node: Tensor, g: Tensor, wants: boolean[], opts: GradOptions, push:
   }
 }
 
-/** d/dx of 0.5·x·(1 + tanh(u)), u = c·(x + k·x³): 0.5·(1 + t) + 0.5·x·(1 − t²)·c·(1 + 3k·x²). */
+/**
+ * d/dx of gelu(x) = x·σ(v), v = 2u = 2c·(x + k·x³) (0.5·(1 + tanh u) = σ(2u)):
+ * σ(v)·(1 + x·(1 − σ(v))·v′), v′ = 2c + 6ck·x². 12 elementwise ops.
+ */
 function geluDerivative(x: Tensor): Tensor {
   const c = Math.sqrt(2 / Math.PI);
   const k = 0.044715;
   const x2 = ops.mul(x, x);
-  const u = ops.mul(x, ops.add(ops.mul(x2, c * k), c)); // c·x + c·k·x³
-  const t = ops.tanh(u);
-  const du = ops.add(ops.mul(x2, 3 * c * k), c); // c·(1 + 3k·x²)
-  const half1pt = ops.add(ops.mul(t, 0.5), 0.5); // 0.5·(1 + t)
-  const oneMinusT2 = ops.sub(x.graph.full([], 1, x.dtype), ops.mul(t, t));
-  return ops.add(half1pt, ops.mul(ops.mul(ops.mul(x, 0.5), oneMinusT2), du));
+  const s = ops.sigmoid(ops.mul(x, ops.add(ops.mul(x2, 2 * c * k), 2 * c))); // σ(v)
+  const dv = ops.add(ops.mul(x2, 6 * c * k), 2 * c); // v′
+  const r = ops.mul(ops.mul(x, dv), ops.sub(x.graph.full([], 1, x.dtype), s)); // x·v′·(1 − σ)
+  return ops.mul(s, ops.add(r, 1));
 }
 
 /**

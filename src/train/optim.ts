@@ -97,19 +97,26 @@ export function adamW(
   const lr = g0.input(OPT.lr, [], 'float32');
   const inputs = [step, lr];
   const scalar = (t: Tensor): Tensor => t.cast(dtype);
-  let gs = [...grads];
-  let scale: Tensor | null = null;
+  // float32: work with g₁ = (1−β1)·g, so m ← β1·m + g₁ needs no further multiply; ONNX Runtime
+  // folds a constant factor on a matmul's output into the matmul (FusedMatMul alpha), so g₁ is
+  // free for weight matrices. g² terms use g₁² with (1−β2)/(1−β1)², and the norm is ‖g₁‖/(1−β1).
+  // (float64 keeps g: the folded alpha is a float32 attribute, which would cost float64 precision.)
+  const k = dtype === 'float32' ? 1 - o.beta1 : 1;
+  let g1 = grads.map((g) => g.mul(k));
   if (gradScale) {
     const s = g0.input(OPT.gradScale, [], 'float32');
     inputs.push(s);
-    scale = scalar(s);
-    gs = gs.map((g) => g.mul(scale!));
+    const sk = scalar(s).mul(k);
+    g1 = grads.map((g) => g.mul(sk));
   }
-  const { norm, squares } = globalNorm(gs);
-  // coef folds clipping into the moment updates: (1−β1)·coef·g and (1−β2)·coef²·g².
+  const { norm: norm1, squares } = globalNorm(g1); // squares[i] = g₁²
+  const norm = norm1.mul(1 / k);
+  // Clipping multiplies g by coef: g₁·coef and g₁²·coef².
   const coef = o.maxGradNorm === undefined ? null : clipCoefficient(norm, o.maxGradNorm);
-  const c1 = coef ? coef.mul(1 - o.beta1) : g0.full([], 1 - o.beta1, dtype);
-  const c2 = coef ? coef.mul(coef).mul(1 - o.beta2) : g0.full([], 1 - o.beta2, dtype);
+  const mScale = (1 - o.beta1) / k; // 1 for float32
+  const c1 = coef ? coef.mul(mScale) : g0.full([], mScale, dtype);
+  const c2base = (1 - o.beta2) / (k * k);
+  const c2 = coef ? coef.mul(coef).mul(c2base) : g0.full([], c2base, dtype);
   // Bias corrections bc1 = 1 − β1ᵗ, bc2 = 1 − β2ᵗ. Rewritten so that one scalar multiplies:
   //   lr·(m/bc1)/(sqrt(v/bc2) + ε) = (lr·sqrt(bc2)/bc1) · m / (sqrt(v) + ε·sqrt(bc2)).
   const t = scalar(step);
@@ -124,8 +131,7 @@ export function adamW(
     const m = g0.input(OPT.m(name), p.shape, dtype);
     const v = g0.input(OPT.v(name), p.shape, dtype);
     inputs.push(m, v);
-    // gradScale already applied to gs[i]; squares[i] = gs[i]².
-    const m2 = m.mul(o.beta1).add(gs[i].mul(c1));
+    const m2 = m.mul(o.beta1).add(g1[i].mul(c1)); // c1 = 1 (float32, no clipping) is elided
     const v2 = v.mul(o.beta2).add(squares[i].mul(c2));
     const decay = o.weightDecay > 0 && !o.noDecay.includes(name);
     const pd = decay ? p.mul(g0.full([], 1, dtype).sub(lrT.mul(o.weightDecay))) : p;
