@@ -48,6 +48,13 @@ export interface Generation {
 export interface GeneratorOptions {
   threads?: number;
   device?: 'cpu' | 'cuda';
+  /**
+   * Bake the weights into the decode-step graph as initializers (ONNX Runtime prepacks them: about
+   * 1.6× faster decoding at batch 16 for a 15M model) instead of feeding them. Costs one copy of
+   * the weights per compiled decode graph; default: when the weights are under 1 GiB (ONNX
+   * protobufs are limited to 2 GiB). The prefill graph always takes them as inputs (no copy).
+   */
+  bakeDecodeWeights?: boolean;
 }
 
 /** Validated sampling options with defaults. */
@@ -127,6 +134,7 @@ interface StepGraph {
 export class LlamaGenerator {
   private readonly feeds: Record<string, Float32Array>;
   private readonly steps = new Map<string, Promise<StepGraph>>();
+  private readonly bakeDecodeWeights: boolean;
 
   constructor(
     readonly config: LlamaConfig,
@@ -134,6 +142,8 @@ export class LlamaGenerator {
     readonly opts: GeneratorOptions = {},
   ) {
     this.feeds = prepareWeights(config, weights);
+    const bytes = Object.values(this.feeds).reduce((a, f) => a + f.byteLength, 0);
+    this.bakeDecodeWeights = opts.bakeDecodeWeights ?? bytes < 2 ** 30;
   }
 
   private step(kind: 'greedy' | 'logits', B: number, S: number, M: number): Promise<StepGraph> {
@@ -160,7 +170,9 @@ export class LlamaGenerator {
     const hd = c.headDim;
     const F = c.intermediateSize;
     const inputs: Tensor[] = [];
+    const baked = S === 1 && this.bakeDecodeWeights;
     const input = (name: string, shape: number[], dtype: 'float32' | 'int64' = 'float32') => {
+      if (baked && name in this.feeds) return g.initializer(name, this.feeds[name], shape);
       const t = g.input(name, shape, dtype);
       inputs.push(t);
       return t;
@@ -278,7 +290,7 @@ export class LlamaGenerator {
           }
         }
       }
-      const feeds: Record<string, Float32Array | BigInt64Array> = { ...this.feeds, ids, positions, bias };
+      const feeds: Record<string, Float32Array | BigInt64Array> = S === 1 && this.bakeDecodeWeights ? { ids, positions, bias } : { ...this.feeds, ids, positions, bias };
       if (!prefill) {
         for (let l = 0; l < L; l++) {
           feeds[`cache_kT.${l}`] = cacheK[l];
