@@ -1,0 +1,77 @@
+// MT19937 (Matsumoto & Nishimura 1998) with NumPy's legacy RandomState seeding and bounded
+// integers, so a seeded bootstrap draws exactly the rows the official Python scripts draw:
+//   seed:   mt[0] = s; mt[i] = 1812433253·(mt[i−1] ⊕ (mt[i−1] ≫ 30)) + i   (init_genrand)
+//   randint(0, n): mask = 2^⌈log2 n⌉ − 1; draw u32 & mask until ≤ n − 1 (numpy's masked
+//   rejection, random_bounded_uint64_fill with use_masked=True, used by the legacy RandomState).
+// pandas' DataFrame.sample(frac=1, replace=True) and np.random.choice(k, k) both call
+// RandomState.randint(0, n, size) on the global state, which `np.random.seed(42)` resets.
+
+const N = 624;
+const M = 397;
+
+export class MT19937 {
+  private readonly mt = new Uint32Array(N);
+  private index = N;
+
+  /** RandomState(seed) / np.random.seed(seed) for an integer seed in [0, 2^32). */
+  constructor(seed: number) {
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+      throw new RangeError(`MT19937 seed must be an integer in [0, 2^32), got ${seed}`);
+    }
+    this.mt[0] = seed >>> 0;
+    for (let i = 1; i < N; i++) {
+      const prev = this.mt[i - 1] ^ (this.mt[i - 1] >>> 30);
+      // 1812433253 · prev + i  (mod 2^32), split to stay exact in doubles
+      this.mt[i] = (Math.imul(prev, 1812433253) + i) >>> 0;
+    }
+    this.index = N;
+  }
+
+  private twist(): void {
+    const mt = this.mt;
+    for (let k = 0; k < N; k++) {
+      const y = (mt[k] & 0x80000000) | (mt[(k + 1) % N] & 0x7fffffff);
+      let v = mt[(k + M) % N] ^ (y >>> 1);
+      if (y & 1) v ^= 0x9908b0df;
+      mt[k] = v >>> 0;
+    }
+    this.index = 0;
+  }
+
+  /** genrand_int32: uniform integer in [0, 2^32). */
+  nextUint32(): number {
+    if (this.index >= N) this.twist();
+    let y = this.mt[this.index++];
+    y ^= y >>> 11;
+    y ^= (y << 7) & 0x9d2c5680;
+    y ^= (y << 15) & 0xefc60000;
+    y ^= y >>> 18;
+    return y >>> 0;
+  }
+
+  /** RandomState.randint(0, n) for 1 ≤ n ≤ 2^32 (masked rejection sampling, as numpy does). */
+  randint(n: number): number {
+    if (!Number.isInteger(n) || n < 1 || n > 0x100000000) throw new RangeError(`randint: n must be an integer in [1, 2^32], got ${n}`);
+    const rng = n - 1;
+    if (rng === 0) return 0;
+    if (rng === 0xffffffff) return this.nextUint32();
+    let mask = rng;
+    mask |= mask >>> 1;
+    mask |= mask >>> 2;
+    mask |= mask >>> 4;
+    mask |= mask >>> 8;
+    mask |= mask >>> 16;
+    mask >>>= 0;
+    for (;;) {
+      const v = (this.nextUint32() & mask) >>> 0;
+      if (v <= rng) return v;
+    }
+  }
+
+  /** RandomState.randint(0, n, size=count) (also np.random.choice(n, count) with replacement). */
+  randintArray(n: number, count: number): Int32Array {
+    const out = new Int32Array(count);
+    for (let i = 0; i < count; i++) out[i] = this.randint(n);
+    return out;
+  }
+}
