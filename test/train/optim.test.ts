@@ -130,3 +130,22 @@ test('optimizer errors name the field and the fix', async () => {
   const step = await compileTrainStep({ loss: r2.loss, params: [r2.p, r2.q], batch: [r2.x, r2.y] }, {}, { threads: 1 });
   await throwsUser(() => step.run(TrainState.init({ p: new Float64Array(3) }), { x: X, y: Y }, 0.1), /no state for parameter "q"/, /TrainState\.init/);
 });
+
+test('deterministic mode: two identical runs of an embedding model are bit-identical (resume tests rely on it)', async () => {
+  const g = new Graph();
+  const emb = g.input('emb', [50, 8]);
+  const head = g.input('head', [8, 50]);
+  const ids = g.input('ids', [64], 'int32');
+  const tg = g.input('tg', [64], 'int32');
+  const { crossEntropy } = await import('../../src/graph/index.js');
+  const loss = crossEntropy(emb.gather(ids).gelu().matmul(head), tg);
+  const step = await compileTrainStep({ loss, params: [emb, head], batch: [ids, tg] }, { maxGradNorm: 1 }, { threads: 2, deterministic: true });
+  const run = async (): Promise<Float32Array> => {
+    const s = TrainState.init({ emb: Float32Array.from({ length: 400 }, (_, i) => Math.sin(i) * 0.1), head: Float32Array.from({ length: 400 }, (_, i) => Math.cos(i) * 0.1) });
+    for (let k = 0; k < 5; k++) await step.run(s, { ids: Int32Array.from({ length: 64 }, (_, i) => (i * 7 + k) % 50), tg: Int32Array.from({ length: 64 }, (_, i) => (i * 3) % 50) }, 0.01);
+    return s.params.emb as Float32Array;
+  };
+  const a = await run();
+  const b = await run();
+  assert.ok(a.every((v, i) => Object.is(v, b[i])), 'bit-identical parameters');
+});
