@@ -8,6 +8,9 @@ import { registerData } from './data.js';
 import { registerRm } from './rm.js';
 import { registerGenerate } from './generate.js';
 import { registerConvert } from './convert.js';
+import { registerSft } from './sft.js';
+import { registerRl } from './rl.js';
+import { registerDpo } from './dpo.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -32,6 +35,9 @@ export function buildProgram(): Command {
   registerRm(program);
   registerGenerate(program);
   registerConvert(program);
+  registerSft(program);
+  registerRl(program);
+  registerDpo(program);
   return program;
 }
 

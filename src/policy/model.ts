@@ -1,8 +1,8 @@
 // A policy: Llama weights + config + the codec that formats prompts and responses. Saved and
 // loaded as a steer/HF model directory (config.json, model.safetensors, tokenizer files, steer.json)
 // so every stage (SFT → RM → REINFORCE/DPO → evaluation) hands the next one a directory.
-// Random initialisation (for the toy world's from-scratch base policy) follows HF's
-// LlamaPreTrainedModel._init_weights: every projection and the embedding ~ N(0, 0.02²), norms 1.
+// Random initialisation (for the toy world's from-scratch base policy) is src/nn/init.ts (HF's
+// LlamaPreTrainedModel._init_weights: every projection and the embedding ~ N(0, 0.02²), norms 1).
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -11,6 +11,7 @@ import type { TypedArray } from '../graph/index.js';
 import { CharTokenizer } from '../text/char.js';
 import { checkLlamaConfig, type LlamaConfig } from '../nn/config.js';
 import { expectedWeightShapes, type LlamaWeights } from '../nn/weights.js';
+import { initLlamaWeights } from '../nn/init.js';
 import { CharCodec, loadCodec, type PolicyCodec } from './codec.js';
 
 export interface PolicyModel {
@@ -89,18 +90,9 @@ export function toyPolicyConfig(size: ToyPolicySize = {}, tok = new CharTokenize
   );
 }
 
-/** Random weights for `config` (HF Llama init: N(0, std²) matrices, unit norm gains), seeded. */
+/** Random weights for `config` (HF Llama init, src/nn/init.ts), seeded from (seed, "policy/init"). */
 export function randomLlamaWeights(config: LlamaConfig, seed: number, std = 0.02): LlamaWeights {
-  const rng = Rng.derive(seed, 'policy/init');
-  const w: LlamaWeights = new Map();
-  for (const [name, shape] of expectedWeightShapes(config)) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(n);
-    if (shape.length === 1) data.fill(1);
-    else for (let i = 0; i < n; i++) data[i] = rng.normal(0, std);
-    w.set(name, { shape: [...shape], data });
-  }
-  return w;
+  return initLlamaWeights(config, Rng.derive(seed, 'policy/init'), { std });
 }
 
 /** A fresh toy-world policy: char codec, toyPolicyConfig, random weights. */

@@ -28,7 +28,7 @@ import { maskedRowSum, policyLogits, policyTokenLogProbs, sequenceFeeds, sequenc
 import { sequenceKl, rewardWithKl, type KlForm } from './kl.js';
 import { policyGradientLoss } from './losses.js';
 import { finalModelDir, resolvePolicy, savePolicy, weightArrays, weightsFromArrays, type PolicyModel } from './model.js';
-import type { RewardScorer } from './reward.js';
+import type { RewardSource } from './reward.js';
 import { rlooAdvantages } from './rloo.js';
 import { encodePrompts, generateFixed } from './sample.js';
 import { bucketLength, buildSequenceBatch, responseValues } from './sequences.js';
@@ -40,7 +40,7 @@ export interface ReinforceOptions extends TrainerCommonOptions {
   policy: PolicyModel | string;
   /** The frozen reference of the KL penalty (default: the starting policy). */
   reference?: PolicyModel | string;
-  reward: RewardScorer;
+  reward: RewardSource;
   prompts: readonly PolicyPrompt[];
   /** Prompts per step (default 8). */
   promptsPerStep?: number;

@@ -1,15 +1,18 @@
 // Where REINFORCE gets its rewards: anything that scores (prompt, response) pairs.
-//   RewardScorer.score(items) → one number per item, in order.
+//   RewardSource.score(items) → one number per item, in order.
 // Implementations:
-//   httpRewardScorer(url)    an HTTP reward endpoint. Request (POST, application/json):
+//   httpRewardSource(url)    an HTTP reward endpoint. Request (POST, application/json):
 //                              {"prompts": [prompt, …], "responses": ["…", …]}
 //                            (a prompt is a string or [{"role", "content"}, …] turns); response:
 //                              {"rewards": [number, …]}   one finite number per item, same order.
-//   functionRewardScorer     wraps a function (e.g. a steer reward model's scoring, src/reward)
+//   rewardModelSource(dir)   a steer reward model (src/reward): its merged reward Σ_a w_a·slot_a
+//   functionRewardSource     wraps any function
 //   toyCorrectnessReward     the toy world's ground truth: 1 when the final answer is right, else 0
 //                            (an oracle for tests and for checking what an RM-trained policy learnt)
 import { UserError, describeValue } from '../util/errors.js';
 import { scorePromptAnswer } from '../data/toy/tasks.js';
+import { RewardScorer } from '../reward/score.js';
+import type { RewardModel } from '../reward/model.js';
 import type { PolicyPrompt } from './codec.js';
 
 export interface RewardItem {
@@ -17,7 +20,7 @@ export interface RewardItem {
   response: string;
 }
 
-export interface RewardScorer {
+export interface RewardSource {
   /** Shown in announcements and metrics. */
   readonly name: string;
   score(items: readonly RewardItem[]): Promise<number[]>;
@@ -37,7 +40,7 @@ function checkRewards(name: string, rewards: unknown, n: number, where: string):
 }
 
 /** A scorer from a function (its result is checked: one finite number per item). */
-export function functionRewardScorer(name: string, fn: (items: readonly RewardItem[]) => Promise<number[]> | number[]): RewardScorer {
+export function functionRewardSource(name: string, fn: (items: readonly RewardItem[]) => Promise<number[]> | number[]): RewardSource {
   return {
     name,
     async score(items) {
@@ -47,7 +50,7 @@ export function functionRewardScorer(name: string, fn: (items: readonly RewardIt
 }
 
 /** An HTTP reward endpoint (request/response shapes in the file header). */
-export function httpRewardScorer(url: string, opts: { timeoutMs?: number; headers?: Record<string, string> } = {}): RewardScorer {
+export function httpRewardSource(url: string, opts: { timeoutMs?: number; headers?: Record<string, string> } = {}): RewardSource {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -90,11 +93,18 @@ export function httpRewardScorer(url: string, opts: { timeoutMs?: number; header
 }
 
 /** The toy world's ground truth as a reward: 1 if the response's final answer is right, else 0. */
-export function toyCorrectnessReward(): RewardScorer {
-  return functionRewardScorer('toy ground truth', (items) =>
+export function toyCorrectnessReward(): RewardSource {
+  return functionRewardSource('toy ground truth', (items) =>
     items.map((it) => {
       if (typeof it.prompt !== 'string') throw new UserError({ what: 'toy-world prompts are single user messages', received: describeValue(it.prompt), fix: 'score toy-world prompts only' });
       return scorePromptAnswer(it.prompt, it.response).correct ? 1 : 0;
     }),
   );
+}
+
+/** A steer reward model directory (or a loaded one): the reward is its merged score. */
+export function rewardModelSource(model: string | RewardModel, opts: { threads?: number; rows?: number } = {}): RewardSource {
+  const scorer = typeof model === 'string' ? RewardScorer.load(model, opts) : new RewardScorer(model, opts);
+  const name = typeof model === 'string' ? model : 'reward model';
+  return functionRewardSource(name, (items) => scorer.rewards(items));
 }

@@ -5,14 +5,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainReinforce, type ReinforceOptions } from '../../src/policy/reinforce.js';
-import { functionRewardScorer, httpRewardScorer, type RewardItem } from '../../src/policy/reward.js';
+import { functionRewardSource, httpRewardSource, type RewardItem } from '../../src/policy/reward.js';
 import { loadPolicy } from '../../src/policy/model.js';
 import { loadLatestTrainCheckpoint } from '../../src/train/checkpoint.js';
 import { tinyCharPolicy } from './tiny.js';
 
 const PROMPTS = ['How many r in strawberry?', 'Spell cat.', 'What is 3+4?', 'Reverse dog.'];
-const lengthReward = functionRewardScorer('length', (items) => items.map((i) => i.response.length / 10));
-const brevityReward = functionRewardScorer('brevity', (items) => items.map((i) => -i.response.length / 10));
+const lengthReward = functionRewardSource('length', (items) => items.map((i) => i.response.length / 10));
+const brevityReward = functionRewardSource('brevity', (items) => items.map((i) => -i.response.length / 10));
 
 function metrics(dir: string): Record<string, number>[] {
   return readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.stage === 'reinforce' && !r.eval);
@@ -58,7 +58,7 @@ test('an interrupted run resumes from its checkpoint and ends bit-identical to a
     assert.ok([...full.policy.weights].some(([n, t]) => t.data.some((x, i) => x !== start.get(n)!.data[i])), 'the run updated the weights');
     assert.ok(metrics(join(dir, 'full')).every((m) => m.ended > 0 && m.advantage_abs > 0), 'every step had ended samples and a learning signal');
     let calls = 0;
-    const crashing = functionRewardScorer('crash', (items: readonly RewardItem[]) => {
+    const crashing = functionRewardSource('crash', (items: readonly RewardItem[]) => {
       if (++calls === 3) throw new Error('simulated crash');
       return items.map((i) => -i.response.length / 10);
     });
@@ -100,24 +100,24 @@ test('HTTP reward endpoint: {prompts, responses} in, {rewards} out; bad answers 
     seen.push(b);
     return { body: JSON.stringify({ rewards: b.responses.map((r) => r.length) }) };
   }, async (url) => {
-    const s = httpRewardScorer(url);
+    const s = httpRewardSource(url);
     assert.deepEqual(await s.score([{ prompt: 'Spell cat.', response: 'c-a-t' }, { prompt: [{ role: 'user', content: 'hi' }], response: '' }]), [5, 0]);
     assert.deepEqual(seen[0], { prompts: ['Spell cat.', [{ role: 'user', content: 'hi' }]], responses: ['c-a-t', ''] });
   });
   await withServer(() => ({ body: JSON.stringify({ rewards: [1] }) }), async (url) => {
-    await assert.rejects(httpRewardScorer(url).score([{ prompt: 'a', response: 'b' }, { prompt: 'a', response: 'c' }]), (e: Error) => {
+    await assert.rejects(httpRewardSource(url).score([{ prompt: 'a', response: 'b' }, { prompt: 'a', response: 'c' }]), (e: Error) => {
       assert.match(e.message, new RegExp(`${url} field rewards: the reward scorer ${url} returned an unusable answer[\\s\\S]*expected: 2 finite numbers[\\s\\S]*received: \\[1\\][\\s\\S]*fix: make the scorer return \\{"rewards"`));
       return true;
     });
   });
   await withServer(() => ({ status: 500, body: 'boom' }), async (url) => {
-    await assert.rejects(httpRewardScorer(url).score([{ prompt: 'a', response: 'b' }]), /answered HTTP 500[\s\S]*received: "boom"/);
+    await assert.rejects(httpRewardSource(url).score([{ prompt: 'a', response: 'b' }]), /answered HTTP 500[\s\S]*received: "boom"/);
   });
   await withServer(() => ({ body: 'not json' }), async (url) => {
-    await assert.rejects(httpRewardScorer(url).score([{ prompt: 'a', response: 'b' }]), /did not answer JSON/);
+    await assert.rejects(httpRewardSource(url).score([{ prompt: 'a', response: 'b' }]), /did not answer JSON/);
   });
-  assert.throws(() => httpRewardScorer('localhost:8000'), /the reward endpoint (is not a URL|must be http or https)[\s\S]*fix: pass e\.g\. http:\/\/localhost:8000\/reward/);
-  await assert.rejects(httpRewardScorer('http://127.0.0.1:9/reward', { timeoutMs: 2000 }).score([{ prompt: 'a', response: 'b' }]), /cannot reach the reward endpoint[\s\S]*fix: start the reward server/);
+  assert.throws(() => httpRewardSource('localhost:8000'), /the reward endpoint (is not a URL|must be http or https)[\s\S]*fix: pass e\.g\. http:\/\/localhost:8000\/reward/);
+  await assert.rejects(httpRewardSource('http://127.0.0.1:9/reward', { timeoutMs: 2000 }).score([{ prompt: 'a', response: 'b' }]), /cannot reach the reward endpoint[\s\S]*fix: start the reward server/);
 });
 
 test('bad REINFORCE options are clear errors', async () => {

@@ -1,0 +1,111 @@
+// `steer sft`: supervised fine-tuning of a policy on (prompt, response) rows, loss on response tokens
+// only. A thin shell over src/policy/sft.ts; the trainer options shared with `steer rl reinforce`
+// and `steer dpo` are defined here.
+import { Command } from 'commander';
+import { z } from 'zod';
+import { addCommonOptions, announce, commonSchema, resolveConfig } from './command.js';
+import { UserError } from '../util/errors.js';
+import { readSftFile } from '../policy/data.js';
+import { initToyPolicy, loadPolicy, type PolicyModel } from '../policy/model.js';
+import { SFT_DEFAULTS, trainSft, type TrainerResult } from '../policy/sft.js';
+
+const num = z.coerce.number();
+const int = z.coerce.number().int();
+
+/** Optimizer, schedule and run options every policy trainer takes. */
+export function addTrainerOptions(cmd: Command, d: { steps: number; lr: number; warmupSteps?: number }): Command {
+  return cmd
+    .option('--steps <n>', 'optimizer steps', String(d.steps))
+    .option('--lr <x>', 'peak learning rate (AdamW)', String(d.lr))
+    .option('--schedule <kind>', 'constant | cosine (after warm-up)', 'constant')
+    .option('--warmup-steps <n>', 'linear warm-up steps', String(d.warmupSteps ?? 0))
+    .option('--min-lr <x>', 'floor of the cosine decay', '0')
+    .option('--weight-decay <x>', 'decoupled weight decay (norm gains excluded)', '0')
+    .option('--max-grad-norm <x>', 'clip gradients to this global norm (0: off)', '1')
+    .option('--eval-every <n>', 'evaluate every N steps (0: only at the end)', '0')
+    .option('--checkpoint-every <n>', 'save a checkpoint every N steps (0: only at the end)', '0')
+    .option('--deterministic', 'bit-reproducible gradients (slower embedding gradient)', false)
+    .option('--no-resume', 'start over even if OUT holds a checkpoint');
+}
+
+export const trainerSchema = {
+  ...commonSchema,
+  out: z.string().min(1),
+  steps: int.min(0),
+  lr: num.positive(),
+  schedule: z.enum(['constant', 'cosine']),
+  warmupSteps: int.min(0),
+  minLr: num.min(0),
+  weightDecay: num.min(0),
+  maxGradNorm: num.min(0),
+  evalEvery: int.min(0),
+  checkpointEvery: int.min(0),
+  deterministic: z.boolean(),
+  resume: z.boolean(),
+};
+
+/** The final line every trainer prints: where the model is and the last numbers. */
+export function reportTrainer(name: string, r: TrainerResult): void {
+  const fmt = (m: Record<string, number> | null) => (m ? Object.entries(m).filter(([k]) => !k.endsWith('_ms')).slice(0, 8).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join(', ') : '');
+  const lines = [`${name}: ${r.steps} steps${r.resumedFrom !== null ? ` (resumed from step ${r.resumedFrom})` : ''}; model in ${r.modelDir}`, `  last step: ${fmt(r.lastMetrics)}`];
+  if (r.lastEval) lines.push(`  evaluation: ${fmt(r.lastEval)}`);
+  lines.push(`  metrics: ${r.metricsPath}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** --model DIR, or --init toy (a fresh char-level toy-world policy of the given size). */
+export function policyFrom(cfg: { model?: string; init?: string; tokenizer?: string; seed: number; hiddenSize: number; layers: number; heads: number; kvHeads: number; intermediateSize: number }): PolicyModel {
+  if ((cfg.model === undefined) === (cfg.init === undefined)) {
+    throw new UserError({ what: 'give exactly one starting point', where: '--model / --init', expected: '--model DIR (a model directory) or --init toy (a fresh toy-world policy)', received: cfg.model && cfg.init ? 'both' : 'neither', fix: 'pass --model runs/sft/model, or --init toy for the toy world' });
+  }
+  if (cfg.model !== undefined) return loadPolicy(cfg.model, { tokenizer: cfg.tokenizer });
+  if (cfg.init !== 'toy') throw new UserError({ what: `unknown --init ${JSON.stringify(cfg.init)}`, where: '--init', expected: 'toy', fix: 'use --init toy, or --model DIR to start from a model directory' });
+  return initToyPolicy(cfg.seed, { hiddenSize: cfg.hiddenSize, numLayers: cfg.layers, numHeads: cfg.heads, numKvHeads: cfg.kvHeads, intermediateSize: cfg.intermediateSize });
+}
+
+export function registerSft(program: Command): void {
+  const cmd = program
+    .command('sft')
+    .description('supervised fine-tuning: loss on response tokens only (prompt and padding masked), in the model\'s chat format; writes OUT/metrics.jsonl, OUT/checkpoints/ (resumable) and OUT/model')
+    .requiredOption('--data <file>', 'training rows {prompt, response} (jsonl, jsonl.gz, json or parquet), e.g. the toy world\'s sft.jsonl')
+    .option('--eval-data <file>', 'held-out rows: token-mean NLL at each evaluation')
+    .option('--model <dir>', 'starting model directory (config.json + model.safetensors + tokenizer)')
+    .option('--init <kind>', 'start from scratch instead: "toy" = a char-level Llama for the toy world')
+    .option('--tokenizer <path>', 'tokenizer (default: the one in the model directory)')
+    .option('--hidden-size <n>', '--init toy: model width', '64')
+    .option('--layers <n>', '--init toy: decoder layers', '2')
+    .option('--heads <n>', '--init toy: attention heads', '4')
+    .option('--kv-heads <n>', '--init toy: key/value heads', '2')
+    .option('--intermediate-size <n>', '--init toy: SwiGLU width', '176')
+    .option('--batch-size <n>', 'sequences per step', String(SFT_DEFAULTS.batchSize))
+    .option('--max-length <n>', 'longest prompt + response in tokens; longer rows are dropped (default: the model context)')
+    .addHelpText('after', '\nExample (the toy world):\n  steer data toy --out toy\n  steer sft --init toy --data toy/sft.jsonl --out runs/sft --steps 1000 --lr 3e-3 --schedule cosine --warmup-steps 30');
+  addTrainerOptions(cmd, SFT_DEFAULTS);
+  addCommonOptions(cmd, { out: 'runs/sft' });
+  cmd.action(async () => {
+    const cfg = resolveConfig(
+      cmd,
+      z.strictObject({
+        ...trainerSchema,
+        data: z.string().min(1),
+        evalData: z.string().min(1).optional(),
+        model: z.string().min(1).optional(),
+        init: z.string().min(1).optional(),
+        tokenizer: z.string().min(1).optional(),
+        hiddenSize: int.min(2),
+        layers: int.min(1),
+        heads: int.min(1),
+        kvHeads: int.min(1),
+        intermediateSize: int.min(1),
+        batchSize: int.min(1),
+        maxLength: int.min(2).optional(),
+      }),
+    );
+    announce('sft', cfg, cfg.quiet);
+    const policy = policyFrom(cfg);
+    const data = await readSftFile(cfg.data);
+    const evalData = cfg.evalData ? await readSftFile(cfg.evalData) : undefined;
+    const r = await trainSft({ ...cfg, policy, data, evalData });
+    reportTrainer('sft', r);
+  });
+}
