@@ -14,7 +14,7 @@ import { compile, type Executable } from '../runtime/index.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { LlamaConfig } from './config.js';
-import { MASKED, applyRope, permute, rmsNorm, ropeAt } from './llama.js';
+import { MASKED, applyRope, rmsNorm, ropeAt } from './llama.js';
 import { EMBED, FINAL_NORM, layerNames, lmHead, type LlamaWeights } from './weights.js';
 
 export interface SamplingOptions {
@@ -185,34 +185,45 @@ export class LlamaGenerator {
     const bias = prefill ? input('bias', [B, 1, 1, S, S]) : input('bias', [B, 1, 1, M + 1]);
     const rope = ropeAt(g, c, positions, prefill ? S : M + 1); // cos/sin [B, 1, S, hd]
     const outputs: Record<string, Tensor> = {};
-    let x = embed.gather(ids); // [B, S, D]
+    // decode: work on [B, D] rows (S = 1), so that no reshape or transpose is spent on the time axis
+    let x = prefill ? embed.gather(ids) : embed.gather(ids.reshape([B])); // [B, S, D] | [B, D]
+    const cos = prefill ? rope.cos : rope.cos.reshape([B, 1, hd]); // [B, 1, S, hd] | [B, 1, hd]
+    const sin = prefill ? rope.sin : rope.sin.reshape([B, 1, hd]);
     for (let l = 0; l < c.numLayers; l++) {
       const h = rmsNorm(x, input(`attn_norm.${l}`, [D]), c.rmsNormEps);
-      const qkv = h.matmul(input(`qkv.${l}`, [D, (H + 2 * KV) * hd])); // [B, S, (H + 2KV)·hd]
-      const qk = applyRope(permute(qkv.slice(-1, 0, (H + KV) * hd).reshape([B, S, H + KV, hd]), [0, 2, 1, 3]), rope); // [B, H + KV, S, hd]
-      const q = qk.slice(1, 0, H).reshape([B, KV, G, S, hd]); // scaled by 1/√hd in the weights
-      const k = qk.slice(1, H); // [B, KV, S, hd]
-      const v = permute(qkv.slice(-1, (H + KV) * hd).reshape([B, S, KV, hd]), [0, 2, 1, 3]); // [B, KV, S, hd]
-      outputs[`k.${l}`] = k;
-      outputs[`v.${l}`] = v;
-      let att: Tensor; // [B, KV, G, S, hd]
+      const qkv = h.matmul(input(`qkv.${l}`, [D, (H + 2 * KV) * hd])); // [B, S, (H + 2KV)·hd] | [B, ·]
+      const qkLin = qkv.slice(-1, 0, (H + KV) * hd);
+      const vLin = qkv.slice(-1, (H + KV) * hd);
+      let merged: Tensor; // [B, S, H·hd] | [B, H·hd]
       if (prefill) {
+        const qk = applyRope(qkLin.reshape([B, S, H + KV, hd]).transpose([0, 2, 1, 3]), { ...rope, cos, sin }); // [B, H + KV, S, hd]
+        const q = qk.slice(1, 0, H).reshape([B, KV, G, S, hd]); // scaled by 1/√hd in the weights
+        const k = qk.slice(1, H); // [B, KV, S, hd]
+        const v = vLin.reshape([B, S, KV, hd]).transpose([0, 2, 1, 3]); // [B, KV, S, hd]
+        outputs[`k.${l}`] = k;
+        outputs[`v.${l}`] = v;
         const scores = q.matmul(k.unsqueeze(2).transpose([0, 1, 2, 4, 3])).add(bias); // [B, KV, G, S, S]
-        att = scores.softmax(-1).matmul(v.unsqueeze(2));
+        const att = scores.softmax(-1).matmul(v.unsqueeze(2)); // [B, KV, G, S, hd]
+        merged = att.transpose([0, 3, 1, 2, 4]).reshape([B, S, H * hd]);
       } else {
+        const qk = applyRope(qkLin.reshape([B, H + KV, hd]), { ...rope, cos, sin }); // [B, H + KV, hd]
+        const q = qk.slice(1, 0, H).reshape([B, KV, G, hd]);
+        const k = qk.slice(1, H); // [B, KV, hd] (= [B, KV, 1, hd] in memory)
+        outputs[`k.${l}`] = k;
+        outputs[`v.${l}`] = vLin; // [B, KV·hd] (= [B, KV, 1, hd])
         const kT = input(`cache_kT.${l}`, [B, KV, hd, M]);
         const vC = input(`cache_v.${l}`, [B, KV, M, hd]);
-        const q4 = q.reshape([B, KV, G, hd]);
-        const probs = concat([q4.matmul(kT), q4.matmul(k.reshape([B, KV, hd, 1]))], -1).add(bias).softmax(-1); // [B, KV, G, M + 1]
-        att = probs.slice(-1, 0, M).matmul(vC).add(probs.slice(-1, M).matmul(v)).reshape([B, KV, G, 1, hd]);
+        const probs = concat([q.matmul(kT), q.matmul(k.reshape([B, KV, hd, 1]))], -1).add(bias).softmax(-1); // [B, KV, G, M + 1]
+        const att = probs.slice(-1, 0, M).matmul(vC).add(probs.slice(-1, M).matmul(vLin.reshape([B, KV, 1, hd]))); // [B, KV, G, hd]
+        merged = att.reshape([B, H * hd]);
       }
-      const merged = permute(att, [0, 3, 1, 2, 4]).reshape([B, S, H * hd]);
       x = x.add(merged.matmul(input(`o.${l}`, [H * hd, D])));
       const h2 = rmsNorm(x, input(`mlp_norm.${l}`, [D]), c.rmsNormEps);
-      const gu = h2.matmul(input(`gate_up.${l}`, [D, 2 * F])); // [B, S, 2F]
+      const gu = h2.matmul(input(`gate_up.${l}`, [D, 2 * F])); // [B, S, 2F] | [B, 2F]
       x = x.add(gu.slice(-1, 0, F).silu().mul(gu.slice(-1, F)).matmul(input(`down.${l}`, [F, D])));
     }
-    const last = rmsNorm(x.slice(1, S - 1).reshape([B, D]), input('norm', [D]), c.rmsNormEps); // [B, D]
+    const xLast = prefill ? x.slice(1, S - 1).reshape([B, D]) : x;
+    const last = rmsNorm(xLast, input('norm', [D]), c.rmsNormEps); // [B, D]
     const logits = last.matmul(input('head', [D, c.vocabSize])); // [B, V]
     if (kind === 'logits') {
       outputs.logits = logits;
