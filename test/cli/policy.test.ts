@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runSteer } from '../helpers/cli.js';
+
+const tiny = ['--hidden-size', '16', '--layers', '1', '--heads', '2', '--kv-heads', '1', '--intermediate-size', '24', '--threads', '1', '--quiet'];
+
+test('steer sft → rl reinforce → dpo on a tiny toy world, then usage errors exit 2 with the fix', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'steer-cli-policy-'));
+  try {
+    const toy = join(dir, 'toy');
+    let r = runSteer(['data', 'toy', '--size', '10', '--out', toy, '--quiet']);
+    assert.equal(r.status, 0, r.stderr);
+    r = runSteer(['sft', '--init', 'toy', '--data', join(toy, 'sft.jsonl'), '--out', join(dir, 'sft'), '--steps', '3', '--batch-size', '4', ...tiny]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /sft: 3 steps; model in .*sft\/model/);
+    assert.ok(existsSync(join(dir, 'sft', 'model', 'model.safetensors')));
+    r = runSteer(['rl', 'reinforce', '--policy', join(dir, 'sft', 'model'), '--prompts', join(toy, 'rl-prompts.jsonl'), '--reward', 'toy-truth', '--out', join(dir, 'rl'), '--steps', '2', '--prompts-per-step', '2', '-k', '2', '--max-new-tokens', '8', '--threads', '1', '--quiet']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /rl reinforce: 2 steps; model in .*rl\/model/);
+    const m = readFileSync(join(dir, 'rl', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(m.map((x) => x.step), [1, 2]);
+    assert.equal(m[0].kl, 0);
+    r = runSteer(['dpo', '--policy', join(dir, 'sft', 'model'), '--pairs', join(toy, 'helpsteer2', 'preference.jsonl'), '--loss', 'scaled', '--out', join(dir, 'dpo'), '--steps', '2', '--batch-size', '2', '--threads', '1', '--quiet']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /dpo \(scaled\): 2 steps/);
+    assert.ok(existsSync(join(dir, 'dpo', 'reference-logps.json')));
+
+    r = runSteer(['rl', 'reinforce', '--policy', join(dir, 'sft', 'model'), '--prompts', join(toy, 'rl-prompts.jsonl'), '--out', join(dir, 'x')]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /give exactly one reward[\s\S]*received: none[\s\S]*fix: e\.g\. --reward-model runs\/rm\/model/);
+    r = runSteer(['sft', '--data', join(toy, 'sft.jsonl'), '--out', join(dir, 'x')]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /give exactly one starting point[\s\S]*fix: pass --model runs\/sft\/model, or --init toy/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
