@@ -350,8 +350,8 @@ export class LlamaGenerator {
         const logits = out.logits as Float32Array;
         for (let b = 0; b < B; b++) {
           const row = logits.subarray(b * V, (b + 1) * V);
-          const t = sampleToken(row, s, rngs[b]);
-          if (!done[b]) record(b, t, tokenLogprob(row, t));
+          const { token: t, logprob } = sampleWithLogprob(row, s, rngs[b]);
+          if (!done[b]) record(b, t, logprob);
           next.push(t);
         }
       }
@@ -398,6 +398,42 @@ export function tokenLogprob(logits: Float32Array, t: number): number {
   let s = 0;
   for (let i = 0; i < logits.length; i++) s += Math.exp(logits[i] - m);
   return logits[t] - m - Math.log(s);
+}
+
+/**
+ * sampleToken and tokenLogprob together. Plain sampling at temperature 1 (the RL setting) shares
+ * one pass of exponentials: p_i ∝ exp(l_i − max), log p_t = l_t − max − log Σ exp(l_i − max);
+ * it draws the same token as sampleToken from the same generator state.
+ */
+export function sampleWithLogprob(logits: Float32Array, o: Pick<Required<SamplingOptions>, 'temperature' | 'topK' | 'topP'>, rng: Rng): { token: number; logprob: number } {
+  if (o.temperature !== 1 || (o.topK > 0 && o.topK < logits.length) || o.topP < 1) {
+    const token = sampleToken(logits, o, rng);
+    return { token, logprob: tokenLogprob(logits, token) };
+  }
+  const V = logits.length;
+  let m = -Infinity;
+  for (let i = 0; i < V; i++) if (logits[i] > m) m = logits[i];
+  const e = new Float64Array(V);
+  let z = 0;
+  for (let i = 0; i < V; i++) {
+    e[i] = Math.exp(logits[i] - m);
+    z += e[i];
+  }
+  // sampleToken draws r ∈ [0, 1) against the normalised cdf; compare r·z against the unnormalised one
+  const r = rng.float();
+  let cdf = 0;
+  let token = -1;
+  let lastPositive = 0;
+  for (let i = 0; i < V; i++) {
+    if (e[i] > 0) lastPositive = i;
+    cdf += e[i] / z;
+    if (r < cdf) {
+      token = i;
+      break;
+    }
+  }
+  if (token < 0) token = lastPositive;
+  return { token, logprob: logits[token] - m - Math.log(z) };
 }
 
 /** The k-th largest value of xs (1-based), by quickselect on a copy: O(V). */

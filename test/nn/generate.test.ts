@@ -10,7 +10,7 @@ import { loadModel } from '../../src/io/checkpoint.js';
 import { readLlama2c } from '../../src/io/llama2c.js';
 import { Llama2cTokenizer } from '../../src/text/llama2c.js';
 import type { LlamaConfig } from '../../src/nn/config.js';
-import { LlamaGenerator, generate, sampleToken, tokenLogprob } from '../../src/nn/generate.js';
+import { LlamaGenerator, generate, sampleToken, sampleWithLogprob, tokenLogprob } from '../../src/nn/generate.js';
 import { llamaHidden, llamaInitializers, lmLogits, padBatch, tokenLogProbs } from '../../src/nn/llama.js';
 import { referenceGreedy } from '../../src/nn/reference.js';
 import type { LlamaWeights } from '../../src/nn/weights.js';
@@ -151,6 +151,21 @@ test('sampleToken: temperature, top-k and top-p against hand-computed distributi
   // log p of the model, in float64: log(.3)
   assertClose(tokenLogprob(logits, 1), Math.log(0.3), { rtol: 1e-6 });
   assertClose(tokenLogprob(Float32Array.from([1000, 0]), 1), -1000, { rtol: 1e-9 }); // no overflow
+});
+
+test('sampleWithLogprob (one pass at temperature 1) draws what sampleToken draws, with tokenLogprob', () => {
+  const src = new Rng(9);
+  for (const o of [{ temperature: 1, topK: 0, topP: 1 }, { temperature: 0.7, topK: 5, topP: 0.9 }]) {
+    for (let trial = 0; trial < 200; trial++) {
+      const logits = Float32Array.from({ length: 50 }, () => src.normal(0, 3));
+      const a = new Rng(trial, 1);
+      const b = new Rng(trial, 1);
+      const got = sampleWithLogprob(logits, o, a);
+      const token = sampleToken(logits, o, b);
+      assert.equal(got.token, token);
+      assertClose(got.logprob, tokenLogprob(logits, token), { rtol: 1e-12, atol: 1e-12 });
+    }
+  }
 });
 
 test('generation errors: context overflow, empty prompt, out-of-vocabulary token, bad options', async () => {
