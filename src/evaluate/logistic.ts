@@ -452,7 +452,9 @@ function rootIncreasing(f: (t: number) => number, lo: number, hi: number): numbe
   for (let k = 0; k < 200; k++) {
     const mid = 0.5 * (lo + hi);
     if (mid === lo || mid === hi) break;
-    if (f(mid) > 0) hi = mid;
+    const fm = f(mid);
+    if (fm === 0) return mid; // also keeps an all-zero column (f ≡ 0) at 0
+    if (fm > 0) hi = mid;
     else lo = mid;
   }
   return 0.5 * (lo + hi);

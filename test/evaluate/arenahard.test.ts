@@ -1,0 +1,155 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { assertClose } from '../helpers/close.js';
+import { conformance } from './conformance.js';
+import {
+  arenaHardV01,
+  arenaHardV2,
+  arenaHardV2StyleControl,
+  battlesFromJudgment,
+  computeMleElo,
+  eloWinProbability,
+  markdownCounts,
+  v2Entries,
+  v2Scores,
+  type ArenaJudgment,
+  type ArenaStyle,
+  type Battle,
+} from '../../src/evaluate/arenahard.js';
+
+// Python reference values (arena_reference.py beside this file): same procedure, every fit solved
+// to optimality, bootstraps seeded with np.random.seed(42).
+const reference = JSON.parse(readFileSync(new URL('./fixtures/arena_reference.json', import.meta.url), 'utf8'));
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function setup(c: any) {
+  const base: string = c.inputs.baseline;
+  const qids: string[] = c.inputs.question_ids;
+  const style = (m: string, i: number): ArenaStyle => {
+    const s = c.inputs.models[m].style_metadata_token_len_headers_lists_bold[i];
+    return { tokenLen: s[0], headers: s[1], lists: s[2], bold: s[3] };
+  };
+  const battles: Battle[] = [];
+  const judgments: ArenaJudgment[] = [];
+  // battle rows in the official order: judgment files in battle_row_model_order, questions in order
+  for (const m of c.inputs.battle_row_model_order) {
+    c.inputs.models[m].verdicts_game1_game2.forEach((games: [string | null, string | null], i: number) => {
+      const j: ArenaJudgment = { questionId: qids[i], model: m, games };
+      judgments.push(j);
+      battles.push(...battlesFromJudgment(j, base, { style: { baseline: style(base, i), model: style(m, i) } }));
+    });
+  }
+  return { base, qids, style, battles, judgments };
+}
+
+test('verdict → battles (v0.1) and → scores (v2): the conformance mapping cases', (t) => {
+  const c = conformance(t, 'arenahard_bt');
+  if (!c) return;
+  for (const v of c.verdict_mapping_cases) {
+    const j: ArenaJudgment = { questionId: 'q', model: 'm', games: [v.game1_baseline_is_A, v.game2_model_is_A] };
+    assert.deepEqual(battlesFromJudgment(j, 'base').map((b) => b.winner), v.v01_battles, JSON.stringify(v));
+    assert.deepEqual(v2Scores(j), v.v2_model_scores, JSON.stringify(v));
+  }
+});
+
+test('Bradley–Terry on a star graph by hand: the MLE is the empirical win rate', () => {
+  // model vs base: 3 model wins, 1 base win, 2 ties → P(model) = (3 + 1)/6 = 2/3 → model Elo − base Elo = 400·log10(2)
+  const mk = (winner: Battle['winner']): Battle => ({ questionId: 'q', modelA: 'base', modelB: 'm', winner });
+  const battles = [mk('model_b'), mk('model_b'), mk('model_b'), mk('model_a'), mk('tie'), mk('tie')];
+  const elo = computeMleElo(battles, { anchor: 'base' });
+  assertClose(elo.get('base')!, 1000);
+  assertClose(elo.get('m')! - 1000, 400 * Math.log10(2), { rtol: 1e-9 });
+  assertClose(eloWinProbability(elo.get('m')!, elo.get('base')!), 2 / 3, { rtol: 1e-9 });
+  // without an anchor (and no self battle) the solution is the zero-sum one lbfgs finds from 0
+  const free = computeMleElo(battles);
+  assertClose(free.get('m')! + free.get('base')!, 2000, { rtol: 1e-12 });
+});
+
+test('Arena-Hard v0.1 conformance: Elo and score per model (no style control)', (t) => {
+  const c = conformance(t, 'arenahard_bt');
+  if (!c) return;
+  const { base, battles } = setup(c);
+  const r = arenaHardV01(battles, { baseline: base });
+  for (const [m, e] of Object.entries<any>(c.expected.v01_no_control)) {
+    assert.equal(battles.filter((b) => b.modelB === m).length, e.n_battle_rows_after_weighting, m);
+    assertClose(r.models[m].elo, e.elo, { rtol: 0, atol: 1e-3, what: `${m} elo` });
+    assertClose(r.models[m].winRate, e.winrate_unrounded, { rtol: 0, atol: 1e-4, what: `${m} win rate` });
+    assert.equal(r.models[m].score, e.score, m);
+    assert.equal(r.models[m].score, e.published_score_full_76_model_run, m);
+    // bootstrap, numpy RNG reproduced draw for draw (seed 42, official row order), refits exact
+    const [q025, q975] = reference.v01_no_control_bootstrap[m];
+    assertClose([r.models[m].eloLower, r.models[m].eloUpper], [q025, q975], { rtol: 0, atol: 1e-3, what: `${m} bootstrap` });
+    // the official run's RNG state is unknown: Monte Carlo agreement of the 95% interval
+    const wr = (a: number, b: number) => 100 * eloWinProbability(a, b);
+    const bq = c.expected.v01_no_control[base];
+    assertClose(r.models[m].winRateLower, wr(e.bootstrap_elo_q025, bq.bootstrap_elo_q025), { rtol: 0, atol: 1.5, what: `${m} CI low` });
+    assertClose(r.models[m].winRateUpper, wr(e.bootstrap_elo_q975, bq.bootstrap_elo_q975), { rtol: 0, atol: 1.5, what: `${m} CI high` });
+  }
+});
+
+test('Arena-Hard v0.1 conformance: style, length and markdown control', (t) => {
+  const c = conformance(t, 'arenahard_bt');
+  if (!c) return;
+  const { base, battles } = setup(c);
+  for (const [control, key] of [['style', 'style_control'], ['length', 'length_control'], ['markdown', 'markdown_control']] as const) {
+    const r = arenaHardV01(battles, { baseline: base, styleControl: control, rounds: control === 'length' ? 100 : 0 });
+    const e = c.expected.v01_style[key];
+    const ref = reference.v01_style_point[control];
+    assertClose(Object.values(r.styleCoefficients!), ref.coefficients, { rtol: 0, atol: 1e-5, what: `${control} coefficients` });
+    for (const m of Object.keys(e.elo)) {
+      // exact optimum: the Python reference solved to tol 1e-10
+      assertClose(r.models[m].elo, ref.elo[m], { rtol: 0, atol: 1e-3, what: `${control} ${m} elo` });
+      // the official fit_bt stops at sklearn's default tol 1e-4, up to 0.6 Elo (0.09 points) away
+      assertClose(r.models[m].winRate, e.winrate_unrounded[m], { rtol: 0, atol: 0.1, what: `${control} ${m} win rate` });
+      if (control === 'length') {
+        const [q025, q975] = reference.v01_length_bootstrap[m];
+        assertClose([r.models[m].eloLower, r.models[m].eloUpper], [q025, q975], { rtol: 0, atol: 1e-3, what: `length ${m} bootstrap` });
+      }
+    }
+    assertClose(Object.values(r.styleCoefficients!), Object.values(e.style_coefficients), { rtol: 0, atol: 2.5e-3, what: `${control} official coefficients` });
+  }
+});
+
+test('Arena-Hard v2 conformance: score entries, plain means and bootstrap (no style control)', (t) => {
+  const c = conformance(t, 'arenahard_bt');
+  if (!c) return;
+  const { judgments } = setup(c);
+  const { entries } = v2Entries(judgments);
+  const r = arenaHardV2(entries);
+  for (const [m, e] of Object.entries<any>(c.expected.v2_no_control)) {
+    assertClose(r[m].mean, e.plain_mean_no_bootstrap, { rtol: 0, atol: 1e-9, what: `${m} mean` });
+    assertClose([r[m].score, r[m].lower, r[m].upper], reference.v2_no_control_bootstrap[m], { rtol: 0, atol: 1e-9, what: `${m} seeded bootstrap` });
+    // Monte Carlo agreement with the official run (different RNG state): mean ±0.5, 90% interval ±0.75
+    assertClose(r[m].score, e.bootstrap_mean, { rtol: 0, atol: 0.5, what: `${m} bootstrap mean` });
+    assertClose([r[m].lower, r[m].upper], [e.q05, e.q95], { rtol: 0, atol: 0.75, what: `${m} interval` });
+  }
+});
+
+test('Arena-Hard v2 style control (length + markdown): exact BT fit and seeded bootstrap', (t) => {
+  const c = conformance(t, 'arenahard_bt');
+  if (!c) return;
+  const { base, judgments, qids, style } = setup(c);
+  const entries = judgments.flatMap((j) => {
+    const s = v2Scores(j);
+    const i = qids.indexOf(j.questionId);
+    return s ? s.map((score) => ({ model: j.model, score, questionId: j.questionId, style: style(j.model, i), baselineStyle: style(base, i) })) : [];
+  });
+  const r = arenaHardV2StyleControl(entries, { baseline: base, control: 'both' });
+  const ref = reference.v2_style_both;
+  assert.deepEqual(r.featureNames, c.expected.v2_style_markdown_length.feature_order);
+  assertClose(r.pointCoefficients, ref.point_coefficients, { rtol: 0, atol: 1e-5, what: 'style coefficients' });
+  for (const [m, e] of Object.entries<any>(c.expected.v2_style_markdown_length.models)) {
+    assertClose(r.models[m].pointWinRate, ref.point_win_rate[m], { rtol: 0, atol: 1e-4, what: `${m} point win rate` });
+    assertClose([r.models[m].median, r.models[m].lower, r.models[m].upper], ref.bootstrap[m], { rtol: 0, atol: 1e-4, what: `${m} seeded bootstrap` });
+    // Known gap: the conformance point fit differs from a faithful re-run of the v2 code
+    // (torch LBFGS reproduces our numbers, not these) by up to 1.02 points; see the report.
+    assertClose(r.models[m].pointWinRate, e.point_fit_winrate, { rtol: 0, atol: 1.1, what: `${m} official point fit` });
+  }
+});
+
+test('markdown counts as add_markdown_info.py takes them (fenced code removed first)', () => {
+  const text = '# Title\n## Sub\n###no space\n- a\n* b\n  1. c\n**bold** and __also__\n```\n# not a header\n- not a list\n```\n';
+  // headers: "# Title", "## Sub" (the fenced "# not a header" is removed) → 2; lists: -, *, 1. → 3; bold 2
+  assert.deepEqual(markdownCounts(text), { headers: 2, lists: 3, bold: 2 });
+});
