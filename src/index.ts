@@ -20,3 +20,5 @@ export * from './text/llama2c.js';
 export * from './text/hf.js';
 export * from './text/chat-template.js';
 export * from './policy/generate.js';
+// Reward models: losses, training, ExPO, scoring, pairwise evaluation.
+export * from './reward/index.js';
