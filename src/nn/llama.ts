@@ -222,6 +222,10 @@ export function lastTokenHidden(hidden: Tensor, lastIndex: Tensor): Tensor {
  * row's last real token. hiddenLast [B, D], weight [N, D], optional bias [N] → [B, N].
  */
 export function rewardHead(hiddenLast: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  checkShape('hiddenLast', hiddenLast, [null, null], 'float32');
+  const D = hiddenLast.shape[1];
+  checkShape('reward head weight', weight, [null, D], 'float32');
+  if (bias) checkShape('reward head bias', bias, [weight.shape[0]], 'float32');
   const r = linear(hiddenLast, weight);
   return bias ? r.add(bias) : r;
 }
