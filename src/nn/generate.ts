@@ -1,6 +1,6 @@
 // Batched autoregressive generation with a KV cache, on static-shape graphs:
 //   prefill: the left-padded prompts [B, P] in one run; decode: one token per row per run.
-// The cache lives in JS (keys stored transposed [B, KV, hd, M], values [B, KV, M, hd], M = P +
+// The cache lives in JS (keys stored transposed [B, KV, hd, M], values [B, KV, M, hd], M = P − 1 +
 // max new tokens) and is fed to every run without a copy; each run returns only the new k/v
 // columns, which are written into the cache here. Attention at a step is
 //   softmax([q·Kᵀ_cache, q·kᵀ_new] + bias) · [V_cache; v_new]
