@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../util/errors.js';
+import { registerDemo } from './demo.js';
 import { registerInfo } from './info.js';
 import { registerData } from './data.js';
 import { registerRm } from './rm.js';
@@ -11,6 +12,7 @@ import { registerConvert } from './convert.js';
 import { registerSft } from './sft.js';
 import { registerRl } from './rl.js';
 import { registerDpo } from './dpo.js';
+import { registerEval } from './eval.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -30,6 +32,7 @@ export function buildProgram(): Command {
       'after',
       '\nStart with `steer demo` (the whole recipe on the built-in toy world); `steer <command> --help` teaches each command.',
     );
+  registerDemo(program);
   registerInfo(program);
   registerData(program);
   registerRm(program);
@@ -38,6 +41,7 @@ export function buildProgram(): Command {
   registerSft(program);
   registerRl(program);
   registerDpo(program);
+  registerEval(program);
   return program;
 }
 

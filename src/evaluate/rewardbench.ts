@@ -149,19 +149,23 @@ export interface RewardBenchReport {
   unknownSubsets: string[];
 }
 
-/** Everything RewardBench reports for a reward model, from its scored pairs. */
-export function scoreRewardBench(rows: readonly PairScore[]): RewardBenchReport {
-  const subsets = pairwiseAccuracy(rows);
+/** Everything RewardBench reports, from per-example results (1/0, or 0.5 for a generative tie). */
+export function scoreRewardBenchResults(rows: readonly { subset: string; result: number }[]): RewardBenchReport {
+  const subsets = subsetAccuracies(rows);
   const metrics: Record<string, number> = {};
   for (const [k, v] of Object.entries(subsets)) metrics[k] = v.accuracy;
   const sections = sectionScores(metrics);
-  const known = new Set(Object.keys(EXAMPLE_COUNTS));
   return {
     subsets,
     sections,
     score: rewardBenchScore(sections),
-    unknownSubsets: Object.keys(subsets).filter((s) => !known.has(s)).sort(),
+    unknownSubsets: Object.keys(subsets).filter((s) => !(s in EXAMPLE_COUNTS)).sort(),
   };
+}
+
+/** Everything RewardBench reports for a reward model, from its scored pairs. */
+export function scoreRewardBench(rows: readonly PairScore[]): RewardBenchReport {
+  return scoreRewardBenchResults(rows.map((r) => ({ subset: r.subset, result: pairCorrect(r.chosen, r.rejected) })));
 }
 
 /**

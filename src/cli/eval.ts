@@ -1,0 +1,361 @@
+// `steer eval rewardbench|mtbench|alpaca|arena`: score existing judgments, or judge model answers
+// with any OpenAI-compatible endpoint first. A thin shell over src/evaluate: validate the config,
+// read inputs, call the library, write OUT/results.json + OUT/results.txt (atomically), print.
+import { Command } from 'commander';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { addCommonOptions, announce, commonSchema, resolveConfig } from './command.js';
+import { UserError } from '../util/errors.js';
+import { startProgress } from '../util/progress.js';
+import { writeFileAtomic, writeJsonAtomic, writeLinesAtomic } from '../io/atomic.js';
+import { JudgeClient } from '../evaluate/judge.js';
+import { readJson } from '../evaluate/files.js';
+import { legacyRewardBenchAverage, scoreRewardBench, scoreRewardBenchResults, type RewardBenchReport } from '../evaluate/rewardbench.js';
+import { aggregatePairwise, aggregateSingle, readJudgePrompts, readMtBenchAnswers, readMtBenchQuestions, type PairJudgmentRow } from '../evaluate/mtbench.js';
+import { alpacaEvalFromAnnotations, parseAnnotations, predictLcWinRate, type GlmWeights } from '../evaluate/alpacaeval.js';
+import { checkDifficultyMatchesGamed, readGamedRows, readInstructionDifficulty } from '../evaluate/alpacaeval-io.js';
+import { arenaHardV01, arenaHardV2, arenaHardV2StyleControl, battlesFromJudgment, markdownCounts, v2Scores, type ArenaJudgment, type ArenaStyle, type Battle, type StyleControl } from '../evaluate/arenahard.js';
+import { annotateAlpaca, judgeArena, judgeMtBenchPairwise, judgeMtBenchSingle, judgeRewardBenchPairs, judgmentRecordsToArena } from '../evaluate/run.js';
+import { readAlpacaOutputs, readArenaAnswers, readArenaJudgments, readArenaQuestions, readMtBenchJudgments, readRewardBenchPairs, readRewardBenchScores, type ArenaAnswers } from '../evaluate/inputs.js';
+import { lengthStats, type LengthStats } from '../evaluate/length.js';
+import { alpacaTable, arenaV01Table, arenaV2StyleTable, arenaV2Table, judgeStatsLine, lengthTable, mtBenchPairwiseTable, mtBenchTable, rewardBenchTable } from '../evaluate/report.js';
+import { loadTokenizer, type TextTokenizer } from '../text/tokenizer.js';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+const int = z.coerce.number().int();
+
+const judgeSchema = {
+  judgeUrl: z.string().min(1).optional(),
+  judgeModel: z.string().min(1).optional(),
+  judgeApiKey: z.string().optional(),
+  concurrency: int.min(1),
+  maxRetries: int.min(0),
+  timeoutMs: int.min(1),
+};
+
+function addJudgeOptions(cmd: Command): Command {
+  return cmd
+    .option('--judge-url <url>', 'OpenAI-compatible base URL of the judge (…/v1); judgments are cached in OUT/judge-cache.jsonl, so a rerun resumes')
+    .option('--judge-model <name>', 'judge model name sent to the endpoint')
+    .option('--judge-api-key <key>', 'API key (default: the OPENAI_API_KEY environment variable)')
+    .option('--concurrency <n>', 'judge requests in flight', '4')
+    .option('--max-retries <n>', 'retries on 429/5xx/timeouts, with exponential backoff', '6')
+    .option('--timeout-ms <n>', 'per-request timeout', '120000');
+}
+
+type JudgeCfg = { judgeUrl?: string; judgeModel?: string; judgeApiKey?: string; concurrency: number; maxRetries: number; timeoutMs: number; out: string };
+
+function makeClient(cfg: JudgeCfg): JudgeClient {
+  if (!cfg.judgeUrl || !cfg.judgeModel) {
+    throw new UserError({ what: 'judging needs both --judge-url and --judge-model', where: cfg.judgeUrl ? '--judge-model' : '--judge-url', fix: 'pass e.g. --judge-url https://api.openai.com/v1 --judge-model gpt-4-0613, or pass existing judgments instead' });
+  }
+  return new JudgeClient({
+    baseUrl: cfg.judgeUrl,
+    model: cfg.judgeModel,
+    apiKey: cfg.judgeApiKey ?? process.env.OPENAI_API_KEY,
+    concurrency: cfg.concurrency,
+    maxRetries: cfg.maxRetries,
+    timeoutMs: cfg.timeoutMs,
+    cachePath: join(cfg.out, 'judge-cache.jsonl'),
+  });
+}
+
+function progressFor(label: string, quiet: boolean) {
+  let bar: ReturnType<typeof startProgress> | null = null;
+  return {
+    update: (done: number, total: number) => {
+      bar ??= startProgress(label, total, { quiet });
+      bar.update(done);
+    },
+    stop: () => bar?.stop(),
+  };
+}
+
+/** Write results.json and results.txt; print the JSON (--json) or the table. */
+function finish(out: string, results: unknown, text: string, json: boolean, quiet: boolean): void {
+  writeJsonAtomic(join(out, 'results.json'), results);
+  writeFileAtomic(join(out, 'results.txt'), text + '\n');
+  if (json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+  else process.stdout.write(text + '\n');
+  if (!quiet) process.stderr.write(`results written to ${join(out, 'results.json')} and results.txt\n`);
+}
+
+function requireOne(cfg: Record<string, unknown>, a: string, b: string, fix: string): void {
+  const has = (k: string) => (Array.isArray(cfg[k]) ? (cfg[k] as unknown[]).length > 0 : cfg[k] !== undefined);
+  if (has(a) === has(b)) {
+    const flag = (k: string) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+    throw new UserError({ what: has(a) ? `pass ${flag(a)} or ${flag(b)}, not both` : `nothing to evaluate: pass ${flag(a)} or ${flag(b)}`, where: `${flag(a)} / ${flag(b)}`, fix });
+  }
+}
+
+export function registerEval(program: Command): void {
+  const ev = program
+    .command('eval')
+    .description('evaluations: RewardBench, MT-Bench, AlpacaEval 2 (length-controlled), Arena-Hard — from judgments, or judging answers with an OpenAI-compatible endpoint')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  steer eval alpaca --annotations annotations.json --instruction-difficulty instruction_difficulty.csv --gamed df_gamed.csv --json\n' +
+        '  steer eval mtbench --judgments gpt-4_single.jsonl\n' +
+        '  steer eval mtbench --answers my-model.jsonl --questions question.jsonl --judge-prompts judge_prompts.jsonl --reference gpt-4.jsonl --judge-url https://api.openai.com/v1 --judge-model gpt-4\n' +
+        '  steer eval arena --judgments model_judgment/gpt-4-1106-preview/my-model.jsonl --baseline gpt-4-0314\n' +
+        '  steer eval rewardbench --scores scored-pairs.jsonl',
+    );
+
+  // --- rewardbench ---------------------------------------------------------------------------
+  const rb = ev
+    .command('rewardbench')
+    .description('RewardBench: per-subset accuracy, the four sections (math-prm weighted as the official code) and the score')
+    .option('--scores <file>', 'JSONL of scored pairs {subset, chosen, rejected} (or score_chosen/score_rejected), or per-example results {subset, result}')
+    .option('--pairs <file>', 'JSONL of pairs to judge {id?, subset, prompt, chosen, rejected} (generative judge, needs --judge-prompts)')
+    .option('--judge-prompts <file>', "FastChat's judge_prompts.jsonl (the pair-v2 prompt judges the pairs)")
+    .option('--prior-sets <file>', 'JSON {anthropic_helpful, anthropic_hhh, shp, summarize} accuracies for the legacy v1 average')
+    .option('--json', 'print the results as JSON', false);
+  addJudgeOptions(rb);
+  addCommonOptions(rb, { out: 'runs/eval-rewardbench' });
+  rb.action(async () => {
+    const cfg = resolveConfig(rb, z.strictObject({ ...commonSchema, ...judgeSchema, out: z.string().min(1), scores: z.string().min(1).optional(), pairs: z.string().min(1).optional(), judgePrompts: z.string().min(1).optional(), priorSets: z.string().min(1).optional(), json: z.boolean() }));
+    announce('eval rewardbench', cfg, cfg.quiet);
+    requireOne(cfg, 'scores', 'pairs', 'pass --scores with reward-model scores (steer rm score), or --pairs with a judge');
+    let report: RewardBenchReport;
+    let stats = '';
+    if (cfg.scores) {
+      const { pairs, results } = readRewardBenchScores(cfg.scores);
+      report = pairs.length ? scoreRewardBench(pairs) : scoreRewardBenchResults(results);
+    } else {
+      if (!cfg.judgePrompts) throw new UserError({ what: 'judging pairs needs the judge prompts', where: '--judge-prompts', fix: "pass FastChat's data/judge_prompts.jsonl" });
+      const prompt = readJudgePrompts(cfg.judgePrompts).get('pair-v2');
+      if (!prompt) throw new UserError({ what: 'the judge prompts have no "pair-v2"', where: cfg.judgePrompts, fix: "pass FastChat's data/judge_prompts.jsonl" });
+      const client = makeClient(cfg);
+      const bar = progressFor('judging pairs', cfg.quiet);
+      const recs = await judgeRewardBenchPairs({ client, prompt, pairs: readRewardBenchPairs(cfg.pairs!), seed: cfg.seed, onProgress: bar.update });
+      bar.stop();
+      writeLinesAtomic(join(cfg.out, 'judgments.jsonl'), recs.map((r) => JSON.stringify(r)));
+      report = scoreRewardBenchResults(recs);
+      stats = judgeStatsLine(client.stats);
+    }
+    const prior = cfg.priorSets ? (readJson(cfg.priorSets) as Record<string, number>) : undefined;
+    const legacy = legacyRewardBenchAverage(report.sections, prior);
+    const results = { ...report, legacyAverage: legacy.average, priorSets: prior ? legacy.priorSets : null };
+    finish(cfg.out, results, rewardBenchTable({ ...report, legacyAverage: prior ? legacy.average : undefined }) + (stats ? '\n' + stats : ''), cfg.json, cfg.quiet);
+  });
+
+  // --- mtbench -------------------------------------------------------------------------------
+  const mt = ev
+    .command('mtbench')
+    .description('MT-Bench: single-answer grading (score 1–10 per turn) or pairwise against a baseline, as FastChat llm_judge')
+    .option('--judgments <file>', "existing judgments: FastChat's model_judgment/<judge>_single.jsonl or _pair.jsonl")
+    .option('--answers <file>', "model answers to judge (repeatable): FastChat's model_answer/<model>.jsonl", collect, [])
+    .option('--questions <file>', "FastChat's data/mt_bench/question.jsonl")
+    .option('--judge-prompts <file>', "FastChat's data/judge_prompts.jsonl")
+    .option('--reference <file>', "reference answers for math/reasoning/coding: FastChat's reference_answer/gpt-4.jsonl")
+    .option('--mode <mode>', 'single | pairwise (against --baseline)', 'single')
+    .option('--baseline <model>', 'pairwise baseline (one of the --answers models, e.g. gpt-3.5-turbo)')
+    .option('--tokenizer <path>', 'tokenizer for answer lengths in tokens (characters are always reported)')
+    .option('--json', 'print the results as JSON', false);
+  addJudgeOptions(mt);
+  addCommonOptions(mt, { out: 'runs/eval-mtbench' });
+  mt.action(async () => {
+    const cfg = resolveConfig(mt, z.strictObject({ ...commonSchema, ...judgeSchema, out: z.string().min(1), judgments: z.string().min(1).optional(), answers: z.array(z.string()), questions: z.string().min(1).optional(), judgePrompts: z.string().min(1).optional(), reference: z.string().min(1).optional(), mode: z.enum(['single', 'pairwise']), baseline: z.string().min(1).optional(), tokenizer: z.string().min(1).optional(), json: z.boolean() }));
+    announce('eval mtbench', cfg, cfg.quiet);
+    requireOne(cfg, 'judgments', 'answers', 'pass --judgments to score existing judgments, or --answers with a judge to judge them');
+    let single = [] as ReturnType<typeof readMtBenchJudgments>['single'];
+    let pairs: PairJudgmentRow[] = [];
+    let stats = '';
+    let lengths: Record<string, LengthStats> | null = null;
+    if (cfg.judgments) {
+      ({ single, pairs } = readMtBenchJudgments(cfg.judgments));
+    } else {
+      for (const [flag, v] of [['--questions', cfg.questions], ['--judge-prompts', cfg.judgePrompts]] as const) {
+        if (!v) throw new UserError({ what: `judging MT-Bench answers needs ${flag}`, where: flag, fix: `pass FastChat's ${flag === '--questions' ? 'data/mt_bench/question.jsonl' : 'data/judge_prompts.jsonl'}` });
+      }
+      const answers = new Map<string, Map<string, string[]>>();
+      for (const f of cfg.answers) {
+        const a = readMtBenchAnswers(f);
+        answers.set(a.model ?? f.replace(/^.*\//, '').replace(/\.jsonl?$/, ''), a.answers);
+      }
+      const tok = cfg.tokenizer ? loadTokenizer(cfg.tokenizer) : undefined;
+      lengths = Object.fromEntries([...answers].map(([m, a]) => [m, lengthStats([...a.values()].flat(), tok)]));
+      const client = makeClient(cfg);
+      const common = { client, judgeName: cfg.judgeModel!, questions: readMtBenchQuestions(cfg.questions!), prompts: readJudgePrompts(cfg.judgePrompts!), references: cfg.reference ? readMtBenchAnswers(cfg.reference).answers : null, answers };
+      const bar = progressFor('judging', cfg.quiet);
+      if (cfg.mode === 'single') {
+        const recs = await judgeMtBenchSingle({ ...common, onProgress: bar.update });
+        writeLinesAtomic(join(cfg.out, `${cfg.judgeModel}_single.jsonl`), recs.map((r) => JSON.stringify(r)));
+        single = recs.map((r) => ({ model: r.model, turn: r.turn, score: r.score }));
+      } else {
+        if (!cfg.baseline || !answers.has(cfg.baseline)) throw new UserError({ what: 'pairwise mode needs --baseline naming one of the --answers models', where: '--baseline', received: cfg.baseline ?? '(none)', fix: `pass --answers for the baseline too and --baseline <its model id>; models: ${[...answers.keys()].join(', ')}` });
+        const recs = await judgeMtBenchPairwise({ ...common, baseline: cfg.baseline, onProgress: bar.update });
+        writeLinesAtomic(join(cfg.out, `${cfg.judgeModel}_pair.jsonl`), recs.map((r) => JSON.stringify(r)));
+        pairs = recs.map((r) => ({ model1: r.model_1, model2: r.model_2, g1Winner: r.g1_winner as PairJudgmentRow['g1Winner'], g2Winner: r.g2_winner as PairJudgmentRow['g2Winner'] }));
+      }
+      bar.stop();
+      stats = judgeStatsLine(client.stats);
+    }
+    let results: Record<string, unknown>;
+    let text: string;
+    if (single.length) {
+      const scores = aggregateSingle(single);
+      results = { mode: 'single', models: scores };
+      text = mtBenchTable(scores);
+    } else {
+      const baseline = cfg.baseline ?? mostCommonOpponent(pairs);
+      const scores = aggregatePairwise(pairs, baseline);
+      results = { mode: 'pairwise', baseline, models: scores };
+      text = mtBenchPairwiseTable(scores, baseline);
+    }
+    if (lengths) {
+      results.lengths = lengths;
+      text += '\n\n' + lengthTable(lengths);
+    }
+    finish(cfg.out, results, text + (stats ? '\n' + stats : ''), cfg.json, cfg.quiet);
+  });
+
+  // --- alpaca --------------------------------------------------------------------------------
+  const al = ev
+    .command('alpaca')
+    .description('AlpacaEval 2: win rate, standard error, discrete win rate and the length-controlled win rate (GLM refit per model)')
+    .option('--annotations <file>', "alpaca_eval's annotations.json for one model (results/<model>/<annotator>/annotations.json)")
+    .option('--outputs <file>', 'model outputs to annotate with the judge: JSON array of {instruction, output, generator}')
+    .option('--reference-outputs <file>', 'the baseline outputs, same format and order (AlpacaEval 2: gpt4_1106_preview)')
+    .option('--instruction-difficulty <file>', "instruction_difficulty.csv (official) or a JSON array of difficulties in eval-set order")
+    .option('--gamed <file>', 'df_gamed.csv (official) or JSON {index, preference, std_delta_len, instruction_difficulty}')
+    .option('--baseline-weights <file>', 'JSON {model: glm_weights} of other models: also report LC against each of them')
+    .option('--json', 'print the results as JSON', false);
+  addJudgeOptions(al);
+  addCommonOptions(al, { out: 'runs/eval-alpaca' });
+  al.action(async () => {
+    const cfg = resolveConfig(al, z.strictObject({ ...commonSchema, ...judgeSchema, out: z.string().min(1), annotations: z.string().min(1).optional(), outputs: z.string().min(1).optional(), referenceOutputs: z.string().min(1).optional(), instructionDifficulty: z.string().min(1).optional(), gamed: z.string().min(1).optional(), baselineWeights: z.string().min(1).optional(), json: z.boolean() }));
+    announce('eval alpaca', cfg, cfg.quiet);
+    requireOne(cfg, 'annotations', 'outputs', 'pass --annotations (already judged), or --outputs and --reference-outputs with a judge');
+    if (!cfg.gamed) throw new UserError({ what: 'the length-controlled win rate needs the gamed regularisation rows', where: '--gamed', fix: "pass alpaca_eval's df_gamed.csv (HF dataset tatsu-lab/alpaca_eval)" });
+    if (!cfg.instructionDifficulty) throw new UserError({ what: 'the length-controlled win rate needs the instruction difficulties', where: '--instruction-difficulty', fix: "pass alpaca_eval's instruction_difficulty.csv (HF dataset tatsu-lab/alpaca_eval)" });
+    const gamed = readGamedRows(cfg.gamed);
+    const difficulty = readInstructionDifficulty(cfg.instructionDifficulty);
+    checkDifficultyMatchesGamed(difficulty, gamed, `${cfg.instructionDifficulty} vs ${cfg.gamed}`);
+    let annotations;
+    let stats = '';
+    let where: string;
+    if (cfg.annotations) {
+      annotations = parseAnnotations(readJson(cfg.annotations), cfg.annotations);
+      where = cfg.annotations;
+    } else {
+      if (!cfg.referenceOutputs) throw new UserError({ what: 'annotating needs the baseline outputs', where: '--reference-outputs', fix: "pass the baseline's outputs (AlpacaEval 2: gpt4_1106_preview) in the same instruction order" });
+      const model = readAlpacaOutputs(cfg.outputs!);
+      const ref = readAlpacaOutputs(cfg.referenceOutputs);
+      ref.instructions.forEach((ins, i) => {
+        if (model.instructions[i] !== ins) throw new UserError({ what: `instruction ${i} differs between the two output files`, where: `${cfg.outputs}[${i}]`, fix: 'both files must answer the same instructions in the same (eval-set) order' });
+      });
+      const client = makeClient(cfg);
+      const bar = progressFor('annotating', cfg.quiet);
+      annotations = await annotateAlpaca({ client, annotator: `steer_judge_${cfg.judgeModel}`, instructions: model.instructions, baselineOutputs: ref.outputs, modelOutputs: model.outputs, baselineName: ref.generator, modelName: model.generator, seed: cfg.seed, onProgress: bar.update });
+      bar.stop();
+      writeJsonAtomic(join(cfg.out, 'annotations.json'), annotations);
+      stats = judgeStatsLine(client.stats);
+      where = join(cfg.out, 'annotations.json');
+    }
+    const r = alpacaEvalFromAnnotations(annotations, gamed, where);
+    const { glm_preference: _perRow, ...rest } = r;
+    const results: Record<string, unknown> = { ...rest };
+    let text = alpacaTable(r);
+    if (cfg.baselineWeights) {
+      const others = readJson(cfg.baselineWeights) as Record<string, GlmWeights>;
+      const vs = Object.fromEntries(Object.entries(others).map(([m, w]) => [m, predictLcWinRate(r.glm_weights, w, difficulty)]));
+      results.length_controlled_winrate_vs = vs;
+      text += '\n' + Object.entries(vs).map(([m, v]) => `LC vs ${m}: ${v.toFixed(2)}`).join('\n');
+    }
+    finish(cfg.out, results, text + (stats ? '\n' + stats : ''), cfg.json, cfg.quiet);
+  });
+
+  // --- arena ---------------------------------------------------------------------------------
+  const ar = ev
+    .command('arena')
+    .description('Arena-Hard: Bradley-Terry win rate against the baseline with bootstrap CIs (v0.1 or v2 scoring), optional style control')
+    .option('--judgments <file>', "existing judgments (repeatable): arena-hard's model_judgment/<judge>/<model>.jsonl", collect, [])
+    .option('--answers <file>', "model answers (repeatable): arena-hard's model_answer/<model>.jsonl — judged with --judge-url, and the source of style metadata", collect, [])
+    .option('--questions <file>', "arena-hard's question.jsonl (needed to judge)")
+    .option('--baseline <model>', 'the baseline model (v0.1: gpt-4-0314)', 'gpt-4-0314')
+    .option('--version <v>', 'scoring code: v0.1 (Bradley-Terry, 95% CI) | v2 (bootstrap of mean scores, 90% CI)', 'v0.1')
+    .option('--style-control <kind>', 'v0.1: none | style | length | markdown; v2: none | length | markdown | both', 'none')
+    .option('--rounds <n>', 'bootstrap rounds', '100')
+    .option('--weight <n>', 'how many battles a ">>" verdict counts', '3')
+    .option('--tokenizer <path>', 'tokenizer for token lengths (style control without token_len metadata, and length statistics)')
+    .option('--json', 'print the results as JSON', false);
+  addJudgeOptions(ar);
+  addCommonOptions(ar, { out: 'runs/eval-arena' });
+  // the official scripts seed numpy with 42; the same seed reproduces their bootstrap draws
+  ar.options.find((o) => o.long === '--seed')!.default('42');
+  ar.action(async () => {
+    const cfg = resolveConfig(ar, z.strictObject({ ...commonSchema, ...judgeSchema, out: z.string().min(1), judgments: z.array(z.string()), answers: z.array(z.string()), questions: z.string().min(1).optional(), baseline: z.string().min(1), version: z.enum(['v0.1', 'v2']), styleControl: z.enum(['none', 'style', 'length', 'markdown', 'both']), rounds: int.min(1), weight: int.min(1), tokenizer: z.string().min(1).optional(), json: z.boolean() }));
+    announce('eval arena', cfg, cfg.quiet);
+    if (cfg.version === 'v0.1' && cfg.styleControl === 'both') throw new UserError({ what: 'v0.1 style control is none | style | length | markdown', where: '--style-control', received: cfg.styleControl, fix: 'use --style-control style (length and markdown together) with --version v0.1' });
+    if (cfg.version === 'v2' && cfg.styleControl === 'style') throw new UserError({ what: 'v2 style control is none | length | markdown | both', where: '--style-control', received: cfg.styleControl, fix: 'use --style-control both with --version v2' });
+    const answerSets: ArenaAnswers[] = cfg.answers.map(readArenaAnswers);
+    const byModel = new Map(answerSets.map((a) => [a.model, a]));
+    let judgments: ArenaJudgment[] = [];
+    let stats = '';
+    if (cfg.judgments.length) {
+      for (const f of cfg.judgments) judgments.push(...readArenaJudgments(f));
+    } else {
+      if (!answerSets.length || !cfg.questions) throw new UserError({ what: 'nothing to score: pass --judgments, or --answers and --questions with a judge', where: '--judgments / --answers', fix: 'steer eval arena --judgments model_judgment/<judge>/<model>.jsonl --baseline gpt-4-0314' });
+      const client = makeClient(cfg);
+      const bar = progressFor('judging', cfg.quiet);
+      const recs = await judgeArena({ client, judgeName: cfg.judgeModel!, questions: readArenaQuestions(cfg.questions), answers: new Map(answerSets.map((a) => [a.model, a.answers])), baseline: cfg.baseline, onProgress: bar.update });
+      bar.stop();
+      for (const m of new Set(recs.map((r) => r.model))) writeLinesAtomic(join(cfg.out, 'model_judgment', `${m}.jsonl`), recs.filter((r) => r.model === m).map((r) => JSON.stringify(r)));
+      judgments = judgmentRecordsToArena(recs);
+      stats = judgeStatsLine(client.stats);
+    }
+    const tok = cfg.tokenizer ? loadTokenizer(cfg.tokenizer) : undefined;
+    const style = cfg.styleControl === 'none' ? null : styleLookup(byModel, cfg.baseline, tok);
+    let results: Record<string, unknown>;
+    let text: string;
+    const bar = progressFor('bootstrap', cfg.quiet);
+    if (cfg.version === 'v0.1') {
+      const battles: Battle[] = judgments.flatMap((j) => battlesFromJudgment(j, cfg.baseline, { weight: cfg.weight, style: style ? { baseline: style(cfg.baseline, j.questionId), model: style(j.model, j.questionId) } : undefined }));
+      if (!battles.length) throw new UserError({ what: 'the judgments contain no usable verdict', where: cfg.judgments.join(', ') || 'judgments', fix: 'check that games[].score holds verdicts like "A>B"' });
+      const r = arenaHardV01(battles, { baseline: cfg.baseline, rounds: cfg.rounds, seed: cfg.seed, styleControl: cfg.styleControl as StyleControl, onRound: bar.update });
+      results = { version: 'v0.1', ...r };
+      text = arenaV01Table(r);
+    } else if (cfg.styleControl === 'none') {
+      const entries = judgments.flatMap((j) => (v2Scores(j, cfg.weight) ?? []).map((score) => ({ model: j.model, score, questionId: j.questionId })));
+      const r = arenaHardV2(entries, { rounds: cfg.rounds, seed: cfg.seed });
+      results = { version: 'v2', baseline: cfg.baseline, models: r };
+      text = arenaV2Table(r);
+    } else {
+      const entries = judgments.flatMap((j) => (v2Scores(j, cfg.weight) ?? []).map((score) => ({ model: j.model, score, questionId: j.questionId, style: style!(j.model, j.questionId), baselineStyle: style!(cfg.baseline, j.questionId) })));
+      const r = arenaHardV2StyleControl(entries, { baseline: cfg.baseline, control: cfg.styleControl as 'length' | 'markdown' | 'both', rounds: cfg.rounds, seed: cfg.seed, onRound: bar.update });
+      results = { version: 'v2', baseline: cfg.baseline, ...r };
+      text = arenaV2StyleTable(r);
+    }
+    bar.stop();
+    if (answerSets.length) {
+      const lengths = Object.fromEntries(answerSets.map((a) => [a.model, lengthStats([...a.answers.values()], tok)]));
+      results.lengths = lengths;
+      text += '\n\n' + lengthTable(lengths);
+    }
+    finish(cfg.out, results, text + (stats ? '\n' + stats : ''), cfg.json, cfg.quiet);
+  });
+}
+
+function mostCommonOpponent(pairs: readonly PairJudgmentRow[]): string {
+  const count = new Map<string, number>();
+  for (const p of pairs) count.set(p.model2, (count.get(p.model2) ?? 0) + 1);
+  const best = [...count].sort((a, b) => b[1] - a[1])[0];
+  if (!best) throw new UserError({ what: 'there are no pairwise judgments', where: '--judgments', fix: 'pass a non-empty judgment file' });
+  return best[0];
+}
+
+/** Style metadata per (model, question): from the answer files' metadata, else counted from the text. */
+function styleLookup(byModel: Map<string, ArenaAnswers>, baseline: string, tok: TextTokenizer | undefined): (model: string, questionId: string) => ArenaStyle {
+  return (model, questionId) => {
+    const a = byModel.get(model);
+    if (!a) throw new UserError({ what: `style control needs the answers of "${model}"`, where: '--answers', fix: `pass --answers for every judged model and the baseline ${baseline} (their conv_metadata carries token and markdown counts)` });
+    const s = a.style.get(questionId);
+    if (s) return s;
+    const text = a.answers.get(questionId);
+    if (text === undefined) throw new UserError({ what: `"${model}" has no answer to question ${questionId}`, where: '--answers', fix: 'pass the complete answer file' });
+    if (!tok) throw new UserError({ what: `the answers of "${model}" carry no token_len metadata`, where: '--answers', fix: 'pass --tokenizer to count tokens (the official numbers use tiktoken gpt-4o), or answers with conv_metadata' });
+    return { tokenLen: tok.encode(text, { bos: false }).length, ...markdownCounts(text) };
+  };
+}
