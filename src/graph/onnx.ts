@@ -5,6 +5,7 @@ import onnxProto from 'onnx-proto';
 import { UserError } from '../util/errors.js';
 import { type DType, type TypedArray, ONNX_DTYPE, allocTyped, typedFromNumbers } from './dtype.js';
 import { sizeOf } from './shape.js';
+import { interpret } from './interpret.js';
 import type { Graph, Tensor } from './tensor.js';
 
 const { onnx } = onnxProto;
@@ -75,6 +76,24 @@ function attr(name: string, v: number | string | readonly number[] | TensorProto
     return kind === 'float' ? onnx.AttributeProto.create({ name, type: T.FLOAT, f: v }) : onnx.AttributeProto.create({ name, type: T.INT, i: v });
   }
   return onnx.AttributeProto.create({ name, type: T.TENSOR, t: v as TensorProto });
+}
+
+/**
+ * The value c when t is the same constant everywhere and computable from constants alone (no
+ * inputs), else null. Evaluated with the reference interpreter on t's (small) constant subgraph.
+ */
+export function uniformConstant(t: Tensor, maxNodes = 64): number | null {
+  const seen = new Set<number>();
+  const stack = [t];
+  while (stack.length) {
+    const u = stack.pop()!;
+    if (seen.has(u.id)) continue;
+    seen.add(u.id);
+    if (u.op === 'Input' || u.op === 'Initializer' || seen.size > maxNodes || u.size > 1 << 16) return null;
+    stack.push(...u.inputs);
+  }
+  const v = interpret(t.graph, { v: t }, {}).v;
+  return v.every((x) => x === v[0]) && Number.isFinite(v[0]) ? v[0] : null;
 }
 
 /** Serialise the part of `graph` that computes `spec.outputs` from `spec.inputs`. */
@@ -267,14 +286,31 @@ export function exportOnnx(graph: Graph, spec: ExportSpec): ExportedModel {
         const p = fresh();
         if (fwd && logpOf.has(fwd.id)) emit('Exp', [logpOf.get(fwd.id)!], [p]);
         else emit('Softmax', [nm(x)], [p], [attr('axis', 1)]);
+        const t2 = fresh();
+        emit('Unsqueeze', [nm(tg), i64([1])], [t2]);
+        const uniform = uniformConstant(g);
+        if (uniform !== null) {
+          // g = c everywhere (a mean's gradient): (softmax − onehot)·c, with the scalar multiply last
+          // so that ONNX Runtime folds it into the matmuls that consume the gradient (no [N, V] pass).
+          const minus = fresh();
+          inits.push(tensorProto(minus, t.dtype, [t.shape[0], 1], typedFromNumbers(t.dtype, new Array<number>(t.shape[0]).fill(-1))));
+          if (uniform === 1) {
+            emit('ScatterElements', [p, t2, minus], [out], [attr('axis', 1), attr('reduction', 'add')]);
+          } else {
+            const d = fresh();
+            const cName = fresh();
+            inits.push(tensorProto(cName, t.dtype, [], typedFromNumbers(t.dtype, [uniform])));
+            emit('ScatterElements', [p, t2, minus], [d], [attr('axis', 1), attr('reduction', 'add')]);
+            emit('Mul', [d, cName], [out]);
+          }
+          break;
+        }
         const g2 = fresh();
         const ng2 = fresh();
         const pg = fresh();
-        const t2 = fresh();
         emit('Unsqueeze', [nm(g), i64([1])], [g2]);
         emit('Mul', [p, g2], [pg]);
         emit('Neg', [g2], [ng2]);
-        emit('Unsqueeze', [nm(tg), i64([1])], [t2]);
         emit('ScatterElements', [pg, t2, ng2], [out], [attr('axis', 1), attr('reduction', 'add')]);
         break;
       }

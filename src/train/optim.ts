@@ -9,7 +9,7 @@
 // State (params, m, v) lives in a TrainState; each step's outputs become the next step's inputs
 // (ONNX Runtime does not copy inputs).
 import { UserError } from '../util/errors.js';
-import { type DType, type Tensor, type TypedArray, Graph, allocTyped, grad } from '../graph/index.js';
+import { type DType, type Tensor, type TypedArray, Graph, allocTyped, grad, scatterND } from '../graph/index.js';
 import { type Device, type Executable, compile } from '../runtime/index.js';
 import { clipCoefficient, globalNorm } from './clip.js';
 
@@ -102,7 +102,7 @@ export function adamW(
   // free for weight matrices. g² terms use g₁² with (1−β2)/(1−β1)², and the norm is ‖g₁‖/(1−β1).
   // (float64 keeps g: the folded alpha is a float32 attribute, which would cost float64 precision.)
   const k = dtype === 'float32' ? 1 - o.beta1 : 1;
-  let g1 = grads.map((g) => g.mul(k));
+  let g1 = grads.map((g) => scaleGradient(g, k));
   if (gradScale) {
     const s = g0.input(OPT.gradScale, [], 'float32');
     inputs.push(s);
@@ -141,6 +141,18 @@ export function adamW(
     outputs[OPT.next(OPT.v(name))] = v2;
   });
   return { inputs, outputs };
+}
+
+/**
+ * g·k without an extra pass where the gradient is a scatter-add into zeros (embedding rows):
+ * scale the scattered rows instead ([n, D] instead of [V, D]).
+ */
+function scaleGradient(g: Tensor, k: number): Tensor {
+  const [data, idx, rows] = g.inputs;
+  if (k !== 1 && g.op === 'ScatterND' && g.attrs.reduction === 'add' && data.op === 'Fill' && data.attrs.value === 0) {
+    return scatterND(data, idx, rows.mul(k), 'add');
+  }
+  return g.mul(k);
 }
 
 /** Optimizer state fed to and returned by every step: params, Adam moments, update count. */

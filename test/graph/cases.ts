@@ -1,7 +1,7 @@
 // The op table shared by the forward tests (ONNX Runtime vs the reference interpreter) and the
 // VJP tests (analytic gradient vs central finite differences): every op, with broadcasting and
 // size-1 dimensions, on seeded random inputs.
-import { type DType, type Tensor, Graph, concat, gatherND, scatterElements, scatterND, softmaxCrossEntropy, where, addN } from '../../src/graph/index.js';
+import { type DType, type Tensor, Graph, concat, gatherND, scatterElements, scatterND, softmaxCrossEntropy, crossEntropy, where, addN } from '../../src/graph/index.js';
 import { Rng } from '../../src/util/rng.js';
 
 export interface InputSpec {
@@ -91,6 +91,7 @@ export const CASES: OpCase[] = [
   { name: 'softmax axis 0 (non-last)', inputs: [f(3, 2, 2)], build: ([a]) => a.softmax(0) },
   { name: 'logSoftmax axis 1 of 3-D', inputs: [f(2, 3, 2)], build: ([a]) => a.logSoftmax(1) },
   { name: 'softmaxCrossEntropy [2,3,5] with [2,3] targets', inputs: [f(2, 3, 5), idx(0, 5, 2, 3)], build: ([x, t]) => softmaxCrossEntropy(x, t) },
+  { name: 'crossEntropy mean (its uniform gradient takes the fused path)', inputs: [f(4, 6), idx(0, 6, 4)], build: ([x, t]) => crossEntropy(x, t) },
   { name: 'addN of 3', inputs: [f(2, 3), f(2, 3), f(2, 3)], build: ([a, b, c]) => addN([a, b.mul(a), c]) },
   { name: 'stopGradient blocks one path', inputs: [f(2, 3)], build: ([a]) => a.mul(a.stopGradient().exp()), fd: false },
   { name: 'constants and fills', inputs: [f(2, 3)], build: ([a]) => a.add(a.graph.constant([1, -2, 3], [3], a.dtype)).mul(a.graph.full([2, 1], 0.5, a.dtype)) },
