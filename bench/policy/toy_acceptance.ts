@@ -1,0 +1,147 @@
+// Policy acceptance on the toy world (issue 8): from one SFT base, REINFORCE against a reward model
+// (helpfulness regression → Scaled BT initialised from it, the paper's recipe) and the three DPO
+// variants on the same preference data; each policy is judged by the reward model and by the toy
+// world's ground truth (true task accuracy). Prints one line per stage, the table, the REINFORCE
+// step-time split, and a JSON summary (also written to OUT/summary.json).
+//   node --import tsx bench/policy/toy_acceptance.ts [--seed 0] [--size 1000] [--sft-steps 1500]
+//        [--sft-lr 6e-3] [--layers 3] [--hidden 64] [--rl-steps 60] [--rl-lr 3e-4] [--k 4]
+//        [--prompts-per-step 8] [--beta 0.01] [--dpo-steps 100] [--dpo-lr 1e-4] [--rm-epochs 2]
+//        [--eval-prompts 200] [--out /tmp/steer-policy-acceptance] [--threads 2] [--sft-model DIR]
+//        [--only reinforce,dpo]   (--sft-model: start from an existing SFT model directory instead)
+// Every stage keeps its run directory under OUT and resumes, so a second invocation reuses them.
+import { parseArgs } from 'node:util';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateToyWorld } from '../../src/data/toy/world.js';
+import { isHeldOut } from '../../src/data/prepare.js';
+import { pairsFromPreferenceRows, ratedFromHelpSteer2 } from '../../src/reward/data.js';
+import { trainRewardModel } from '../../src/reward/train.js';
+import { evaluatePairs } from '../../src/reward/evaluate.js';
+import { RewardScorer } from '../../src/reward/score.js';
+import { initToyPolicy, loadPolicy, type PolicyModel } from '../../src/policy/model.js';
+import { trainSft } from '../../src/policy/sft.js';
+import { trainReinforce } from '../../src/policy/reinforce.js';
+import { trainDpo } from '../../src/policy/dpo.js';
+import { rewardModelSource } from '../../src/policy/reward.js';
+import { samplePolicy } from '../../src/policy/sample.js';
+import { scorePromptAnswer } from '../../src/data/toy/tasks.js';
+import type { DpoLossKind } from '../../src/policy/losses.js';
+
+const { values: a } = parseArgs({
+  options: {
+    seed: { type: 'string', default: '0' },
+    size: { type: 'string', default: '1000' },
+    'sft-steps': { type: 'string', default: '1500' },
+    'sft-lr': { type: 'string', default: '6e-3' },
+    layers: { type: 'string', default: '3' },
+    hidden: { type: 'string', default: '64' },
+    'rl-steps': { type: 'string', default: '60' },
+    'rl-lr': { type: 'string', default: '3e-4' },
+    k: { type: 'string', default: '4' },
+    'prompts-per-step': { type: 'string', default: '8' },
+    beta: { type: 'string', default: '0.01' },
+    'dpo-steps': { type: 'string', default: '100' },
+    'dpo-lr': { type: 'string', default: '1e-4' },
+    'dpo-beta': { type: 'string', default: '0.1' },
+    'rm-epochs': { type: 'string', default: '2' },
+    'eval-prompts': { type: 'string', default: '200' },
+    out: { type: 'string', default: '/tmp/steer-policy-acceptance' },
+    threads: { type: 'string', default: '2' },
+    only: { type: 'string' },
+    'sft-model': { type: 'string' },
+  },
+});
+const seed = Number(a.seed);
+const threads = Number(a.threads);
+const out = a.out!;
+mkdirSync(out, { recursive: true });
+const t0 = performance.now();
+const log = (s: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(5)} s] ${s}`);
+
+const world = generateToyWorld({ seed, size: Number(a.size) });
+const evalPrompts = world.evalPrompts.map((p) => p.prompt).slice(0, Number(a['eval-prompts']));
+const rlPrompts = world.rlPrompts.map((p) => p.prompt);
+log(`toy world seed ${seed} size ${a.size}: ${world.sft.length} SFT rows, ${rlPrompts.length} RL prompts, ${evalPrompts.length} eval prompts`);
+
+// 1. SFT base (from scratch: a char-level Llama)
+const H = Number(a.hidden);
+const sftDir = join(out, 'sft');
+const sft = a['sft-model']
+  ? { policy: loadPolicy(a['sft-model']), steps: 0, lastMetrics: {} as Record<string, number> }
+  : await trainSft({
+      policy: initToyPolicy(seed, { hiddenSize: H, numLayers: Number(a.layers), intermediateSize: Math.round((H * 11) / 4) }),
+      data: world.sft, out: sftDir, steps: Number(a['sft-steps']), batchSize: 32, lr: Number(a['sft-lr']), schedule: 'cosine', warmupSteps: 30, seed, threads, quiet: true,
+    });
+log(`SFT: ${a['sft-model'] ?? `${sft.steps} steps, last loss ${sft.lastMetrics.loss?.toFixed(3)}`}`);
+
+// 2. Reward model: helpfulness-only regression, then Scaled BT initialised from it (the recipe)
+const held = (p: unknown) => isHeldOut(p as string, 0.1, seed);
+const pairs = pairsFromPreferenceRows(world.preferences);
+const trainPairs = pairs.filter((p) => !held(p.prompt));
+const valPairs = pairs.filter((p) => held(p.prompt));
+const rated = ratedFromHelpSteer2([...world.ratingsTrain, ...world.ratingsValidation]).filter((r) => !held(r.prompt));
+const rmEpochs = Number(a['rm-epochs']);
+const reg = await trainRewardModel({ loss: 'regression', attributes: ['helpfulness'], trainRatings: rated, valPairs, out: join(out, 'rm-reg'), epochs: rmEpochs, seed, threads, quiet: true });
+const rm = await trainRewardModel({ loss: 'scaled-bt', init: reg.modelDir, trainPairs, valPairs, out: join(out, 'rm-sbt'), epochs: rmEpochs, seed, threads, quiet: true });
+const rmEval = await evaluatePairs(rm.modelDir, valPairs, { threads });
+log(`RM (regression → Scaled BT): held-out pair accuracy ${(100 * rmEval.overall.accuracy).toFixed(1)} % on ${valPairs.length} pairs`);
+const rmScorer = RewardScorer.load(rm.modelDir, { threads });
+
+interface Judged { name: string; accGreedy: number; accSampled: number; rmSampled: number; rmGreedy: number; lengthChars: number; ended: number; samples: { prompt: string; response: string }[] }
+async function judge(name: string, p: PolicyModel): Promise<Judged> {
+  const greedy = await samplePolicy(p, evalPrompts, { maxNewTokens: 48, temperature: 0, threads });
+  const sampled = await samplePolicy(p, evalPrompts, { maxNewTokens: 48, temperature: 1, seed: 1234, threads });
+  const acc = (ss: typeof greedy) => ss.filter((s, i) => scorePromptAnswer(evalPrompts[i], s.response).correct).length / ss.length;
+  const rmMean = async (ss: typeof greedy) => {
+    const r = await rmScorer.rewards(ss.map((s, i) => ({ prompt: evalPrompts[i], response: s.response })));
+    return r.reduce((x, y) => x + y, 0) / r.length;
+  };
+  const j: Judged = {
+    name,
+    accGreedy: acc(greedy),
+    accSampled: acc(sampled),
+    rmGreedy: await rmMean(greedy),
+    rmSampled: await rmMean(sampled),
+    lengthChars: sampled.reduce((x, s) => x + s.response.length, 0) / sampled.length,
+    ended: sampled.filter((s) => s.ended).length / sampled.length,
+    samples: evalPrompts.slice(0, 7).map((prompt, i) => ({ prompt, response: greedy[i].response })),
+  };
+  log(`${name}: true accuracy ${(100 * j.accGreedy).toFixed(1)} % greedy / ${(100 * j.accSampled).toFixed(1)} % sampled; RM ${j.rmGreedy.toFixed(3)} greedy / ${j.rmSampled.toFixed(3)} sampled; ${j.lengthChars.toFixed(1)} chars`);
+  return j;
+}
+const want = (x: string) => !a.only || a.only.split(',').includes(x);
+const rows: Judged[] = [await judge('SFT base', sft.policy)];
+
+// 3. REINFORCE against the RM
+let split: Record<string, number> | null = null;
+let rlKl: number[] = [];
+if (want('reinforce')) {
+  const rl = await trainReinforce({
+    policy: sft.policy, reward: rewardModelSource(rm.modelDir, { threads }), prompts: rlPrompts, out: join(out, 'reinforce'),
+    steps: Number(a['rl-steps']), lr: Number(a['rl-lr']), promptsPerStep: Number(a['prompts-per-step']), samplesPerPrompt: Number(a.k), beta: Number(a.beta), seed, threads, quiet: true,
+  });
+  const m = readFileSync(rl.metricsPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.stage === 'reinforce' && !r.eval);
+  const mean = (k: string, rs = m) => rs.reduce((x, r) => x + r[k], 0) / rs.length;
+  const steady = m.slice(1); // step 1 pays the compiles
+  split = { generation_ms: mean('generation_ms', steady), logprob_ms: mean('logprob_ms', steady), scoring_ms: mean('scoring_ms', steady), update_ms: mean('update_ms', steady), step_ms: mean('stepMs', steady), generation_share: mean('generation_share', steady) };
+  rlKl = m.map((r) => r.kl);
+  log(`REINFORCE: ${rl.steps} steps; reward ${m[0].reward_mean.toFixed(3)} → ${m.at(-1).reward_mean.toFixed(3)} (mean of first/last 5: ${mean('reward_mean', m.slice(0, 5)).toFixed(3)} → ${mean('reward_mean', m.slice(-5)).toFixed(3)}); KL max ${Math.max(...rlKl).toFixed(4)}`);
+  rows.push(await judge('REINFORCE', rl.policy));
+}
+
+// 4. DPO variants on the RM's training pairs
+for (const loss of ['regular', 'margin', 'scaled'] as DpoLossKind[]) {
+  if (!want(`dpo-${loss}`) && !want('dpo')) continue;
+  const d = await trainDpo({ policy: sft.policy, pairs: trainPairs, evalPairs: valPairs, loss, out: join(out, `dpo-${loss}`), steps: Number(a['dpo-steps']), lr: Number(a['dpo-lr']), beta: Number(a['dpo-beta']), batchSize: 8, seed, threads, quiet: true });
+  log(`DPO ${loss}: held-out implicit-reward accuracy ${(100 * (d.lastEval?.eval_reward_accuracy ?? NaN)).toFixed(1)} %`);
+  rows.push(await judge(`DPO ${loss}`, d.policy));
+}
+
+console.log(`\n${'policy'.padEnd(14)} ${'true acc greedy'.padStart(16)} ${'true acc t=1'.padStart(13)} ${'RM greedy'.padStart(10)} ${'RM t=1'.padStart(8)} ${'chars'.padStart(6)}`);
+for (const r of rows) console.log(`${r.name.padEnd(14)} ${(100 * r.accGreedy).toFixed(1).padStart(14)} % ${(100 * r.accSampled).toFixed(1).padStart(11)} % ${r.rmGreedy.toFixed(3).padStart(10)} ${r.rmSampled.toFixed(3).padStart(8)} ${r.lengthChars.toFixed(1).padStart(6)}`);
+if (split) {
+  console.log(`\nREINFORCE step (mean of steps 2…, ms): generation ${split.generation_ms.toFixed(0)}, log-probs ${split.logprob_ms.toFixed(0)}, RM scoring ${split.scoring_ms.toFixed(0)}, update ${split.update_ms.toFixed(0)}; total ${split.step_ms.toFixed(0)}; generation ${(100 * split.generation_share).toFixed(0)} % of a step`);
+}
+const summary = { bench: 'policy/toy_acceptance', args: a, minutes: (performance.now() - t0) / 60000, rmHeldOutAccuracy: rmEval.overall.accuracy, rows, reinforceStepSplit: split, reinforceKlMax: rlKl.length ? Math.max(...rlKl) : null, reinforceKlLast: rlKl.at(-1) ?? null };
+writeFileSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2));
+console.log(JSON.stringify({ ...summary, rows: rows.map(({ samples: _s, ...r }) => r) }));
