@@ -73,14 +73,14 @@ try {
         best = Math.min(best, performance.now() - t);
       }
       const steerTps = (B * newTokens) / (best / 1000);
-      const rssMb = process.memoryUsage().rss / 2 ** 20;
-      let line = `generate ${name} (${(parameterCount(config) / 1e6).toFixed(2)}M params) B=${B} new=${newTokens}: steer ${steerTps.toFixed(0)} tok/s (${(best / newTokens).toFixed(2)} ms/step, first run ${warmMs.toFixed(0)} ms incl. compile, rss ${rssMb.toFixed(0)} MB)`;
+      const rssMb = process.resourceUsage().maxRSS / 1024; // peak, KiB → MiB
+      let line = `generate ${name} (${(parameterCount(config) / 1e6).toFixed(2)}M params) B=${B} new=${newTokens}: steer ${steerTps.toFixed(0)} tok/s (${(best / newTokens).toFixed(2)} ms/step, first run ${warmMs.toFixed(0)} ms incl. compile, peak rss ${rssMb.toFixed(0)} MB)`;
       if (!values['no-peer']) {
         const pf = join(work, `prompts-${name}-${B}.json`);
         writeFileSync(pf, JSON.stringify(prompts));
-        const peer = JSON.parse(python(['bench', '--model', path, '--prompts', pf, '--new-tokens', String(newTokens), '--threads', String(threads), '--repeats', String(repeats)]).trim().split('\n').pop()!) as { tokens_per_s: number; tokens: number[][] };
+        const peer = JSON.parse(python(['bench', '--model', path, '--prompts', pf, '--new-tokens', String(newTokens), '--threads', String(threads), '--repeats', String(repeats)]).trim().split('\n').pop()!) as { tokens_per_s: number; tokens: number[][]; peak_rss_mb: number };
         const same = peer.tokens.every((row, b) => row.every((tk, i) => tk === first[b].tokens[i]));
-        line += `; pytorch ${peer.tokens_per_s.toFixed(0)} tok/s; speed-up steer/pytorch ${(steerTps / peer.tokens_per_s).toFixed(2)}× (time ratio ${(peer.tokens_per_s / steerTps).toFixed(2)}); same tokens: ${same ? 'yes' : 'NO'}`;
+        line += `; pytorch ${peer.tokens_per_s.toFixed(0)} tok/s (peak rss ${peer.peak_rss_mb.toFixed(0)} MB); speed-up steer/pytorch ${(steerTps / peer.tokens_per_s).toFixed(2)}× (time ratio ${(peer.tokens_per_s / steerTps).toFixed(2)}); same tokens: ${same ? 'yes' : 'NO'}`;
       }
       console.log(line);
     }

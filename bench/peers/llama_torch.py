@@ -20,6 +20,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import struct
 import sys
 import time
@@ -324,6 +325,7 @@ def cmd_bench(a):
     print(json.dumps({"peer": "pytorch-eager-kvcache", "torch": torch.__version__, "threads": a.threads,
                       "batch": a.batch, "prompt_len": a.prompt_len, "new_tokens": a.new_tokens,
                       "seconds": best, "tokens_per_s": a.batch * a.new_tokens / best,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "tokens": toks.tolist()}))
 
 
