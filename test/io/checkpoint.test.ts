@@ -108,6 +108,20 @@ test('model loading errors say what is missing and how to fix it', () => {
     w.set('model.layers.0.self_attn.q_proj.bias', { shape: [64], data: new Float32Array(64) });
     writeFileSync(join(dir, 'empty', 'model.safetensors'), serializeSafetensors(w));
     expectErr(join(dir, 'empty'), /unexpected weight model\.layers\.0\.self_attn\.q_proj\.bias/);
+    // an unreadable index, an invalid steer.json
+    mkdirSync(join(dir, 'idx'));
+    writeFileSync(join(dir, 'idx', 'config.json'), readFileSync(join(tinyDir, 'config.json')));
+    writeFileSync(join(dir, 'idx', 'model.safetensors.index.json'), '{"weight_map": 3');
+    expectErr(join(dir, 'idx'), /safetensors index is unreadable/);
+    const good = saveModelDir(join(dir, 'good'), { config: src.config, weights: src.weights });
+    writeFileSync(join(good, 'steer.json'), '{');
+    expectErr(good, /steer\.json is not valid JSON[\s\S]*only holds metadata/);
+    // saving: an extra file with a path, an output path that is a file, a missing tokenizer
+    assert.throws(() => saveModelDir(join(dir, 'x'), { config: src.config, weights: src.weights, extraFiles: { '../evil': 'x' } }), (e: unknown) => isUserError(e) && /"\.\.\/evil" is not a plain file name/.test(e.message) && /fix:/.test(e.message));
+    writeFileSync(join(dir, 'afile'), 'x');
+    assert.throws(() => saveModelDir(join(dir, 'afile'), { config: src.config, weights: src.weights }), (e: unknown) => isUserError(e) && /exists and is not a directory/.test(e.message) && e.message.includes(join(dir, 'afile')));
+    assert.throws(() => saveModelDir(join(dir, 'y'), { config: src.config, weights: src.weights, tokenizerFrom: join(dir, 'no-tokenizer.json') }), (e: unknown) => isUserError(e) && /tokenizer to copy does not exist/.test(e.message));
+    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.')), [], 'failed saves leave no temporary directories');
     writeFileSync(join(dir, 'garbage.bin'), Buffer.from('definitely not a model, just text'));
     expectErr(join(dir, 'garbage.bin'), /implausible llama2.c header/);
   } finally {

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { parseHfLlamaConfig, readHfLlamaConfig, toHfLlamaConfig } from '../../src/io/hfconfig.js';
 import { isUserError } from '../../src/util/errors.js';
 
@@ -87,5 +90,14 @@ test('config errors name the file, the field, what was received, and the fix', (
   expectErr({ ...smollm2, num_key_value_heads: 2 }, /numKvHeads[\s\S]*a divisor of num_attention_heads \(9\)[\s\S]*received: 2/);
   expectErr({ ...smollm2, eos_token_id: 49152 }, /bos\/eos token id[\s\S]*\[0, 49152\)/);
   expectErr([1, 2], /\(root\)/);
+  expectErr({ ...smollm2, model_type: 'mistral', sliding_window: 4096 }, /sliding_window[\s\S]*null \(full attention\)/);
+  assert.equal(parseHfLlamaConfig({ ...smollm2, model_type: 'mistral', sliding_window: null }, 'x').numLayers, 30);
+  const dir = mkdtempSync(join(tmpdir(), 'steer-cfg-'));
+  try {
+    writeFileSync(join(dir, 'config.json'), '{"vocab_size": 3,');
+    assert.throws(() => readHfLlamaConfig(join(dir, 'config.json')), (e: unknown) => isUserError(e) && /config\.json is not valid JSON/.test(e.message) && e.message.includes(join(dir, 'config.json')) && /fix:/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   assert.throws(() => readHfLlamaConfig('/nonexistent/config.json'), (e: unknown) => isUserError(e) && /cannot read the model config/.test(e.message) && /\/nonexistent\/config\.json/.test(e.message));
 });

@@ -135,6 +135,11 @@ test('header validation: every corruption is a UserError naming the file, the te
     expectErr(file('trunc', handmade({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, [0, 0, 0, 0])), /truncated/);
     expectErr(file('long', handmade({ a: { dtype: 'F16', shape: [1], data_offsets: [0, 2] } }, [0, 0, 0, 0])), /longer than its header/);
     expectErr(file('meta', handmade({ __metadata__: { a: 1 } }, [])), /__metadata__\.a: metadata values must be strings/);
+    expectErr(file('array', handmade([1, 2] as unknown as object, [])), /header is not a JSON object/);
+    expectErr(file('metaobj', handmade({ __metadata__: 'x' }, [])), /__metadata__ is not an object/);
+    expectErr(file('entry', handmade({ a: 7 }, [])), /tensor "a": the tensor entry is not an object/);
+    expectErr(file('offsets', handmade({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 0] } }, [0, 0, 0, 0])), /tensor "a"\.data_offsets: invalid data_offsets/);
+    assert.throws(() => serializeSafetensors(new Map([['x', { shape: [1], data: new Float32Array(1) }]]), { dtype: 'I8' as never }), (e: unknown) => isUserError(e) && /unsupported dtype "I8"/.test(e.message) && /serializeSafetensors\(x\)/.test(e.message));
     assert.throws(() => readSafetensors(join(dir, 'missing.safetensors')), (e: unknown) => isUserError(e) && /cannot open/.test(e.message) && /ENOENT/.test(e.message));
     assert.throws(
       () => serializeSafetensors(new Map([['x', { shape: [2, 2], data: new Float32Array(3) }]])),

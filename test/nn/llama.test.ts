@@ -167,6 +167,9 @@ test('shape and dtype errors name the argument and the expected shape', () => {
   const ids2 = g.input('ids2', [2, 3], 'int64');
   const mask2 = g.input('mask2', [2, 4]);
   assert.throws(() => llamaHidden(c, p, { ids: ids2, positions, attentionMask: mask2 }), (e: unknown) => isUserError(e) && /attentionMask/.test(e.message) && /float32\[2, 3\]/.test(e.message));
+  const partial = new Map(w);
+  partial.delete('model.norm.weight');
+  assert.throws(() => llamaInitializers(new Graph(), c, partial), (e: unknown) => isUserError(e) && /weight model\.norm\.weight is missing/.test(e.message) && /fix: load the weights/.test(e.message));
   const hl = g.input('hl', [2, c.hiddenSize]);
   assert.throws(() => rewardHead(hl, g.input('rw', [1, c.hiddenSize + 1])), (e: unknown) => isUserError(e) && /reward head weight/.test(e.message) && /float32\[\*, 32\]/.test(e.message));
   assert.throws(() => rewardHead(hl, g.input('rw2', [3, c.hiddenSize]), g.input('rb', [2])), (e: unknown) => isUserError(e) && /reward head bias/.test(e.message) && /float32\[3\]/.test(e.message));

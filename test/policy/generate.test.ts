@@ -70,6 +70,7 @@ test('plain prompts with llama2.c: text = prompt + continuation, batches keep pr
     const ids = policy.tokenizer.encode(p);
     assert.deepEqual(batched[i].tokens, referenceGreedy(policy.model.config, policy.model.weights, ids, 8));
   }
+  await assert.rejects(generateText(policy, ['x'], { maxNewTokens: 2, batchSize: 0 }), (e: unknown) => isUserError(e) && /invalid batch size/.test(e.message) && /--batch-size/.test(e.message));
   await assert.rejects(generateText(policy, ['x'], { maxNewTokens: 2, chat: true }), (e: unknown) => isUserError(e) && /no chat template/.test(e.message));
   assert.throws(() => loadPolicy(bin), (e: unknown) => isUserError(e) && /no tokenizer for the model/.test(e.message) && /--tokenizer/.test(e.message));
   assert.throws(() => loadPolicy(bin, llama3Dir), (e: unknown) => isUserError(e) && /more tokens than the model/.test(e.message) && /512/.test(e.message));
