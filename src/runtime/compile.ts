@@ -27,6 +27,12 @@ export interface CompileOptions {
   name?: string;
   /** Write an ONNX Runtime profile (JSON, per-node times) with this file prefix; see Executable.endProfiling. */
   profile?: string;
+  /**
+   * Let idle intra-op threads spin (ONNX Runtime's default, true): lowest latency on a quiet
+   * machine; false yields the cores between kernels (like OMP_WAIT_POLICY=PASSIVE), which is
+   * faster when other processes compete for the cores.
+   */
+  spinning?: boolean;
   /** ONNX Runtime session config entries, e.g. { 'session.intra_op.allow_spinning': '0' }. */
   sessionConfig?: Readonly<Record<string, string>>;
   /** Save the model as optimised by ONNX Runtime to this path (for inspection). */
@@ -154,7 +160,8 @@ export async function compile(graph: Graph, opts: CompileOptions): Promise<Execu
   }
   const exported = exportOnnx(graph, { inputs: opts.inputs, outputs: opts.outputs, name });
   const optimization = opts.optimization ?? 'all';
-  const extra = { profile: opts.profile, sessionConfig: opts.sessionConfig, optimizedModelPath: opts.optimizedModelPath };
+  const sessionConfig = { ...(opts.spinning === false ? { 'session.intra_op.allow_spinning': '0' } : {}), ...opts.sessionConfig };
+  const extra = { profile: opts.profile, sessionConfig: Object.keys(sessionConfig).length ? sessionConfig : undefined, optimizedModelPath: opts.optimizedModelPath };
   const key = createHash('sha256').update(exported.bytes).digest('hex') + `|${threads}|${device}|${optimization}|${JSON.stringify(extra)}`;
   let p = sessionCache.get(key);
   if (!p) {

@@ -30,6 +30,8 @@ export interface RunOptions {
   device?: Device;
   /** Bit-reproducible gradients (one-hot embedding gradients; see graph/grad.ts). */
   deterministic?: boolean;
+  /** Idle ONNX Runtime threads spin (default true); false when other processes share the cores. */
+  spinning?: boolean;
 }
 
 export interface TrainStepSpec {
@@ -247,6 +249,7 @@ export async function compileTrainStep(spec: TrainStepSpec, opt: AdamWOptions = 
     outputs: { loss: spec.loss, ...outputs, ...extra },
     threads: run.threads,
     device: run.device,
+    spinning: run.spinning,
     name: 'train_step',
   });
   return new TrainStep(exe, names, Object.keys(extra));
@@ -308,13 +311,13 @@ export async function compileAccumulation(spec: TrainStepSpec, opt: AdamWOptions
   const accIn = spec.params.map((p, i) => g.input(OPT.acc(names[i]), p.shape, p.dtype));
   const outputs: Record<string, Tensor> = { loss: spec.loss, ...(spec.extraOutputs ?? {}) };
   names.forEach((n, i) => (outputs[OPT.next(OPT.acc(n))] = accIn[i].add(grads[i])));
-  const gradExe = await compile(g, { inputs: [...spec.params, ...accIn, ...spec.batch], outputs, threads: run.threads, device: run.device, name: 'grad_accumulate' });
+  const gradExe = await compile(g, { inputs: [...spec.params, ...accIn, ...spec.batch], outputs, threads: run.threads, device: run.device, spinning: run.spinning, name: 'grad_accumulate' });
 
   const ag = new Graph();
   const params = spec.params.map((p, i) => ag.input(names[i], p.shape, p.dtype));
   const accs = spec.params.map((p, i) => ag.input(OPT.acc(names[i]), p.shape, p.dtype));
   const upd = adamW(params, accs, opt, true);
-  const applyExe = await compile(ag, { inputs: [...params, ...accs, ...upd.inputs], outputs: upd.outputs, threads: run.threads, device: run.device, name: 'adamw_apply' });
+  const applyExe = await compile(ag, { inputs: [...params, ...accs, ...upd.inputs], outputs: upd.outputs, threads: run.threads, device: run.device, spinning: run.spinning, name: 'adamw_apply' });
   return new Accumulation(gradExe, applyExe, names, spec.params.map((p) => p.shape), spec.params[0].dtype, Object.keys(spec.extraOutputs ?? {}));
 }
 
