@@ -1,0 +1,355 @@
+// `steer demo`: the Nemotron recipe end to end on the toy world, on a laptop's CPU.
+//   world → SFT base policy → reward models (helpfulness regression, Scaled BT initialised from
+//   it, ExPO; --full: every Table-1 variant over 3 seeds) → DPO (for comparison) → REINFORCE with
+//   the ExPO reward model (k = 4, RLOO, β = 0.01) → evaluation (true accuracy from the world's
+//   ground truth, RM reward, length, the strawberry probe) → report.html.
+// Every stage writes into one run directory; running the demo again continues after the last
+// finished stage (and a stage's trainer resumes from its last checkpoint).
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
+import { generateToyWorld, toyWorldFiles, type ToyWorld } from '../data/toy/world.js';
+import { ratedFromHelpSteer2, pairsFromPreferenceRows, type RewardPair } from '../reward/data.js';
+import { runRewardModelTable, type RewardTableRow } from '../reward/table.js';
+import { RewardScorer } from '../reward/score.js';
+import { initToyPolicy, loadPolicy, type PolicyModel } from '../policy/model.js';
+import { trainSft } from '../policy/sft.js';
+import { trainDpo } from '../policy/dpo.js';
+import { trainReinforce } from '../policy/reinforce.js';
+import { rewardModelSource } from '../policy/reward.js';
+import { toyAccuracy } from '../policy/sample.js';
+import { runPipeline, type Stage, type StageRecord } from './stages.js';
+import { renderDemoReport, type DemoReportData, type ProbeRow } from './report.js';
+
+export type DemoPreset = 'quick' | 'default' | 'full';
+
+export interface DemoOptions {
+  out: string;
+  seed: number;
+  preset: DemoPreset;
+  threads: number;
+  quiet: boolean;
+  /** Progress lines (stage starts/ends); defaults to stderr unless quiet. */
+  log?: (line: string) => void;
+}
+
+/** Sizes per preset: `quick` is for CI (≤ 2 min), `default` ≤ 10 min on 2 cores, `full` the whole comparison. */
+export interface DemoPlan {
+  worldSize: number;
+  policy: { hiddenSize: number; numLayers: number };
+  sftSteps: number;
+  rmVariants: readonly string[];
+  rmSeeds: number;
+  rmEpochs: number;
+  dpoLosses: readonly ('regular' | 'margin' | 'scaled')[];
+  dpoSteps: number;
+  rlSteps: number;
+  rlPromptsPerStep: number;
+  evalPrompts: number;
+}
+
+export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
+  quick: {
+    worldSize: 400,
+    policy: { hiddenSize: 64, numLayers: 2 },
+    sftSteps: 150,
+    rmVariants: ['reg-help', 'scaled-bt-init', 'scaled-bt-init-expo'],
+    rmSeeds: 1,
+    rmEpochs: 1,
+    dpoLosses: ['regular'],
+    dpoSteps: 20,
+    rlSteps: 15,
+    rlPromptsPerStep: 8,
+    evalPrompts: 96,
+  },
+  default: {
+    worldSize: 1000,
+    policy: { hiddenSize: 64, numLayers: 2 },
+    sftSteps: 400,
+    rmVariants: ['reg-help', 'scaled-bt', 'scaled-bt-init', 'scaled-bt-init-expo'],
+    rmSeeds: 1,
+    rmEpochs: 2,
+    dpoLosses: ['regular'],
+    dpoSteps: 60,
+    rlSteps: 60,
+    rlPromptsPerStep: 8,
+    evalPrompts: 256,
+  },
+  full: {
+    worldSize: 1000,
+    policy: { hiddenSize: 64, numLayers: 2 },
+    sftSteps: 400,
+    rmVariants: ['reg5', 'reg5-help', 'reg-help', 'bt', 'margin-bt', 'scaled-bt', 'bt-init', 'margin-bt-init', 'scaled-bt-init', 'scaled-bt-init-expo'],
+    rmSeeds: 3,
+    rmEpochs: 2,
+    dpoLosses: ['regular', 'margin', 'scaled'],
+    dpoSteps: 60,
+    rlSteps: 100,
+    rlPromptsPerStep: 8,
+    evalPrompts: 512,
+  },
+};
+
+interface Ctx {
+  o: DemoOptions;
+  plan: DemoPlan;
+  runDir: string;
+  log: (line: string) => void;
+}
+
+interface PolicyEval {
+  accuracy: number;
+  rewardScore: number;
+  lengthChars: number;
+  ended: number;
+  probes: { prompt: string; response: string; correct: boolean }[];
+}
+
+export interface DemoResult {
+  runDir: string;
+  reportPath: string;
+  summaryPath: string;
+  summary: DemoSummary;
+}
+
+export interface DemoSummary {
+  seed: number;
+  preset: DemoPreset;
+  rewardModels: { id: string; name: string; accuracies: number[] }[];
+  policies: Record<string, { trueAccuracy: number; rewardScore: number; meanLengthChars: number; ended: number }>;
+  stageSeconds: Record<string, number>;
+}
+
+let worldCache: { key: string; world: ToyWorld } | null = null;
+function world(ctx: Ctx): ToyWorld {
+  const key = `${ctx.o.seed}/${ctx.plan.worldSize}`;
+  if (worldCache?.key !== key) worldCache = { key, world: generateToyWorld({ seed: ctx.o.seed, size: ctx.plan.worldSize }) };
+  return worldCache.world;
+}
+
+function splitPairs(w: ToyWorld): { train: RewardPair[]; val: RewardPair[] } {
+  return { train: pairsFromPreferenceRows(w.preferences, { split: 'train' }), val: pairsFromPreferenceRows(w.preferences, { split: 'validation' }) };
+}
+
+const rmModelDir = (runDir: string, seed: number, id: string) =>
+  id.endsWith('-expo') ? join(runDir, 'reward-models', `seed${seed}`, id) : join(runDir, 'reward-models', `seed${seed}`, id, 'model');
+
+/** The reward model REINFORCE optimises and every policy is scored with: Scaled BT (init. regression) + ExPO. */
+function chosenRewardModel(ctx: Ctx): string {
+  return rmModelDir(ctx.runDir, ctx.o.seed, 'scaled-bt-init-expo');
+}
+
+async function evaluatePolicy(ctx: Ctx, policy: PolicyModel, scorer: RewardScorer): Promise<PolicyEval> {
+  const w = world(ctx);
+  const prompts = w.evalPrompts.filter((p) => !p.probe).slice(0, ctx.plan.evalPrompts).map((p) => p.prompt);
+  const acc = await toyAccuracy(policy, prompts, { temperature: 0, threads: ctx.o.threads, seed: ctx.o.seed });
+  const rewards = await scorer.rewards(acc.responses.map((r) => ({ prompt: r.prompt, response: r.response })));
+  const probePrompts = w.evalPrompts.filter((p) => p.probe).map((p) => p.prompt);
+  const probes = await toyAccuracy(policy, probePrompts, { temperature: 0, threads: ctx.o.threads, seed: ctx.o.seed });
+  return {
+    accuracy: acc.accuracy,
+    rewardScore: rewards.reduce((a, b) => a + b, 0) / Math.max(1, rewards.length),
+    lengthChars: acc.lengthChars,
+    ended: acc.ended,
+    probes: probes.responses,
+  };
+}
+
+function stages(): Stage<Ctx>[] {
+  return [
+    {
+      name: 'world',
+      title: 'toy world: tasks, responses, a simulated annotator panel, aggregated ratings and preferences',
+      run: async (ctx) => {
+        const w = world(ctx);
+        const dir = join(ctx.runDir, 'world');
+        for (const [name, text] of Object.entries(toyWorldFiles(w))) writeFileAtomic(join(dir, name), text);
+        const pairs = splitPairs(w);
+        return {
+          ratings: w.ratingsTrain.length + w.ratingsValidation.length,
+          preferenceTasks: w.preferences.length,
+          pairsTrain: pairs.train.length,
+          pairsValidation: pairs.val.length,
+          sftExamples: w.sft.length,
+          sftCorrectShare: w.sft.filter((r) => r.correct).length / Math.max(1, w.sft.length),
+          rlPrompts: w.rlPrompts.length,
+          evalPrompts: Math.min(ctx.plan.evalPrompts, w.evalPrompts.filter((p) => !p.probe).length),
+          kappaBefore: w.agreement.preferences.before.kappaQuadratic,
+          kappaAfter: w.agreement.preferences.after.kappaQuadratic,
+        };
+      },
+    },
+    {
+      name: 'sft',
+      title: 'SFT: a small char-level Llama learns the toy world from a mix of good and bad answers',
+      run: async (ctx) => {
+        const w = world(ctx);
+        const r = await trainSft({
+          policy: initToyPolicy(ctx.o.seed, ctx.plan.policy),
+          data: w.sft,
+          out: join(ctx.runDir, 'sft'),
+          steps: ctx.plan.sftSteps,
+          batchSize: 32,
+          lr: 3e-3,
+          schedule: 'cosine',
+          warmupSteps: 30,
+          seed: ctx.o.seed,
+          threads: ctx.o.threads,
+          quiet: ctx.o.quiet,
+        });
+        return { modelDir: r.modelDir, loss: r.lastMetrics.loss };
+      },
+    },
+    {
+      name: 'reward-models',
+      title: 'reward models: helpfulness regression → Scaled BT initialised from it → ExPO',
+      run: async (ctx) => {
+        const w = world(ctx);
+        const pairs = splitPairs(w);
+        const rows = await runRewardModelTable({
+          trainPairs: pairs.train,
+          trainRatings: ratedFromHelpSteer2(w.ratingsTrain),
+          valPairs: pairs.val,
+          out: join(ctx.runDir, 'reward-models'),
+          seeds: Array.from({ length: ctx.plan.rmSeeds }, (_, i) => ctx.o.seed + i),
+          ratingEpochs: ctx.plan.rmEpochs,
+          pairEpochs: ctx.plan.rmEpochs,
+          threads: ctx.o.threads,
+          quiet: ctx.o.quiet,
+          only: ctx.plan.rmVariants,
+          onResult: (r) => ctx.log(`  ${r.id} (seed ${r.seed}): held-out pair accuracy ${(100 * r.accuracy).toFixed(1)} %`),
+        });
+        return rows.map((r: RewardTableRow) => ({ id: r.id, name: r.name, accuracies: r.accuracies, meanMargins: r.meanMargins }));
+      },
+    },
+    {
+      name: 'dpo',
+      title: 'DPO from the SFT policy on the same preference pairs (for comparison)',
+      run: async (ctx, results) => {
+        const sft = results.sft as { modelDir: string };
+        const pairs = splitPairs(world(ctx));
+        const out: Record<string, { modelDir: string; loss: number }> = {};
+        for (const loss of ctx.plan.dpoLosses) {
+          const r = await trainDpo({
+            policy: sft.modelDir,
+            pairs: pairs.train,
+            evalPairs: pairs.val,
+            loss,
+            out: join(ctx.runDir, `dpo-${loss}`),
+            steps: ctx.plan.dpoSteps,
+            seed: ctx.o.seed,
+            threads: ctx.o.threads,
+            quiet: ctx.o.quiet,
+          });
+          out[loss] = { modelDir: r.modelDir, loss: r.lastMetrics.loss };
+        }
+        return out;
+      },
+    },
+    {
+      name: 'reinforce',
+      title: 'REINFORCE from the SFT policy: k = 4 samples per prompt, leave-one-out baseline, KL penalty β = 0.01',
+      run: async (ctx, results) => {
+        const sft = results.sft as { modelDir: string };
+        const w = world(ctx);
+        const r = await trainReinforce({
+          policy: sft.modelDir,
+          reward: rewardModelSource(chosenRewardModel(ctx), { threads: ctx.o.threads }),
+          prompts: w.rlPrompts.map((p) => p.prompt),
+          out: join(ctx.runDir, 'reinforce'),
+          steps: ctx.plan.rlSteps,
+          promptsPerStep: ctx.plan.rlPromptsPerStep,
+          samplesPerPrompt: 4,
+          beta: 0.01,
+          seed: ctx.o.seed,
+          threads: ctx.o.threads,
+          quiet: ctx.o.quiet,
+        });
+        return { modelDir: r.modelDir, lastMetrics: r.lastMetrics };
+      },
+    },
+    {
+      name: 'evaluate',
+      title: 'evaluation: true accuracy (ground truth), RM reward and length for SFT, DPO, REINFORCE; the strawberry probe',
+      run: async (ctx, results) => {
+        const scorer = RewardScorer.load(chosenRewardModel(ctx), { threads: ctx.o.threads });
+        const dirs: Record<string, string> = { 'SFT base': (results.sft as { modelDir: string }).modelDir };
+        for (const [loss, d] of Object.entries(results.dpo as Record<string, { modelDir: string }>)) dirs[loss === 'regular' ? 'DPO' : `DPO (${loss})`] = d.modelDir;
+        dirs.REINFORCE = (results.reinforce as { modelDir: string }).modelDir;
+        const evals: Record<string, PolicyEval> = {};
+        for (const [name, dir] of Object.entries(dirs)) {
+          evals[name] = await evaluatePolicy(ctx, loadPolicy(dir), scorer);
+          ctx.log(`  ${name}: true accuracy ${(100 * evals[name].accuracy).toFixed(1)} %, RM reward ${evals[name].rewardScore.toFixed(3)}`);
+        }
+        writeJsonAtomic(join(ctx.runDir, 'evaluation.json'), evals);
+        return evals;
+      },
+    },
+  ];
+}
+
+function readCurve(path: string, stage: string): Record<string, number>[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Record<string, number | string | boolean>)
+    .filter((r) => r.stage === stage && !r.eval) as Record<string, number>[];
+}
+
+export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  const runDir = resolve(o.out);
+  mkdirSync(runDir, { recursive: true });
+  const log = o.log ?? ((line: string) => (o.quiet ? undefined : process.stderr.write(line + '\n')));
+  const plan = DEMO_PLANS[o.preset];
+  const ctx: Ctx = { o, plan, runDir, log };
+  const all = stages();
+  const finished = await runPipeline(runDir, { seed: o.seed, preset: o.preset, plan }, all, ctx, {
+    onStageStart: (name, title, i, n) => log(`[${i + 1}/${n}] ${name}: ${title}`),
+    onStageSkip: (name, rec) => log(`      ${name}: done earlier (${rec.seconds.toFixed(1)} s), skipped`),
+    onStageEnd: (name, rec) => log(`      ${name}: finished in ${rec.seconds.toFixed(1)} s`),
+  });
+  return writeReport(ctx, finished);
+}
+
+async function writeReport(ctx: Ctx, finished: Record<string, StageRecord>): Promise<DemoResult> {
+  const r = (name: string) => finished[name].result;
+  const worldStats = r('world') as Record<string, number>;
+  const rms = r('reward-models') as { id: string; name: string; accuracies: number[] }[];
+  const evals = r('evaluate') as Record<string, PolicyEval>;
+  const rl = readCurve(join(ctx.runDir, 'reinforce', 'metrics.jsonl'), 'reinforce');
+  const dpo = readCurve(join(ctx.runDir, 'dpo-regular', 'metrics.jsonl'), 'dpo');
+  const w = world(ctx);
+  const truth = new Map(w.groundTruth.map((g) => [g.prompt, g.answer]));
+  const probes: ProbeRow[] = (evals['SFT base']?.probes ?? []).map((p, i) => ({
+    prompt: p.prompt,
+    answer: truth.get(p.prompt) ?? '?',
+    samples: Object.entries(evals).map(([policy, e]) => ({ policy, text: e.probes[i].response, correct: e.probes[i].correct })),
+  }));
+  const stageSeconds: Record<string, number> = {};
+  for (const [k, v] of Object.entries(finished)) stageSeconds[k] = v.seconds;
+  const data: DemoReportData = {
+    title: `steer demo — the Nemotron recipe on the toy world (${ctx.o.preset})`,
+    seed: ctx.o.seed,
+    createdAt: new Date().toISOString(),
+    world: worldStats,
+    rewardModels: rms.map((m) => ({ variant: m.name, accuracies: m.accuracies, note: m.id === 'scaled-bt-init-expo' ? 'the RM REINFORCE optimises' : undefined })),
+    policies: Object.entries(evals).map(([policy, e]) => ({ policy, trueAccuracy: e.accuracy, rewardScore: e.rewardScore, meanLengthChars: e.lengthChars })),
+    reinforce: rl.map((m) => ({ step: m.step, reward: m.reward_mean, kl: m.kl, lengthChars: m.response_chars })),
+    dpo: dpo.map((m) => ({ step: m.step, loss: m.loss })),
+    probes,
+    stageSeconds,
+  };
+  const reportPath = join(ctx.runDir, 'report.html');
+  writeFileAtomic(reportPath, await renderDemoReport(data));
+  const summary: DemoSummary = {
+    seed: ctx.o.seed,
+    preset: ctx.o.preset,
+    rewardModels: rms.map((m) => ({ id: m.id, name: m.name, accuracies: m.accuracies })),
+    policies: Object.fromEntries(Object.entries(evals).map(([k, e]) => [k, { trueAccuracy: e.accuracy, rewardScore: e.rewardScore, meanLengthChars: e.lengthChars, ended: e.ended }])),
+    stageSeconds,
+  };
+  const summaryPath = join(ctx.runDir, 'summary.json');
+  writeJsonAtomic(summaryPath, summary);
+  return { runDir: ctx.runDir, reportPath, summaryPath, summary };
+}
