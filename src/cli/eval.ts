@@ -275,7 +275,7 @@ export function registerEval(program: Command): void {
     .option('--answers <file>', "model answers (repeatable): arena-hard's model_answer/<model>.jsonl — judged with --judge-url, and the source of style metadata", collect, [])
     .option('--questions <file>', "arena-hard's question.jsonl (needed to judge)")
     .option('--baseline <model>', 'the baseline model (v0.1: gpt-4-0314)', 'gpt-4-0314')
-    .option('--version <v>', 'scoring code: v0.1 (Bradley-Terry, 95% CI) | v2 (bootstrap of mean scores, 90% CI)', 'v0.1')
+    .option('--scoring <version>', 'scoring code: v0.1 (Bradley-Terry, 95% CI) | v2 (bootstrap of mean scores, 90% CI)', 'v0.1')
     .option('--style-control <kind>', 'v0.1: none | style | length | markdown; v2: none | length | markdown | both', 'none')
     .option('--rounds <n>', 'bootstrap rounds', '100')
     .option('--weight <n>', 'how many battles a ">>" verdict counts', '3')
@@ -286,10 +286,10 @@ export function registerEval(program: Command): void {
   // the official scripts seed numpy with 42; the same seed reproduces their bootstrap draws
   ar.options.find((o) => o.long === '--seed')!.default('42');
   ar.action(async () => {
-    const cfg = resolveConfig(ar, z.strictObject({ ...commonSchema, ...judgeSchema, out: z.string().min(1), judgments: z.array(z.string()), answers: z.array(z.string()), questions: z.string().min(1).optional(), baseline: z.string().min(1), version: z.enum(['v0.1', 'v2']), styleControl: z.enum(['none', 'style', 'length', 'markdown', 'both']), rounds: int.min(1), weight: int.min(1), tokenizer: z.string().min(1).optional(), json: z.boolean() }));
+    const cfg = resolveConfig(ar, z.strictObject({ ...commonSchema, ...judgeSchema, out: z.string().min(1), judgments: z.array(z.string()), answers: z.array(z.string()), questions: z.string().min(1).optional(), baseline: z.string().min(1), scoring: z.enum(['v0.1', 'v2']), styleControl: z.enum(['none', 'style', 'length', 'markdown', 'both']), rounds: int.min(1), weight: int.min(1), tokenizer: z.string().min(1).optional(), json: z.boolean() }));
     announce('eval arena', cfg, cfg.quiet);
-    if (cfg.version === 'v0.1' && cfg.styleControl === 'both') throw new UserError({ what: 'v0.1 style control is none | style | length | markdown', where: '--style-control', received: cfg.styleControl, fix: 'use --style-control style (length and markdown together) with --version v0.1' });
-    if (cfg.version === 'v2' && cfg.styleControl === 'style') throw new UserError({ what: 'v2 style control is none | length | markdown | both', where: '--style-control', received: cfg.styleControl, fix: 'use --style-control both with --version v2' });
+    if (cfg.scoring === 'v0.1' && cfg.styleControl === 'both') throw new UserError({ what: 'v0.1 style control is none | style | length | markdown', where: '--style-control', received: cfg.styleControl, fix: 'use --style-control style (length and markdown together) with --scoring v0.1' });
+    if (cfg.scoring === 'v2' && cfg.styleControl === 'style') throw new UserError({ what: 'v2 style control is none | length | markdown | both', where: '--style-control', received: cfg.styleControl, fix: 'use --style-control both with --scoring v2' });
     const answerSets: ArenaAnswers[] = cfg.answers.map(readArenaAnswers);
     const byModel = new Map(answerSets.map((a) => [a.model, a]));
     let judgments: ArenaJudgment[] = [];
@@ -311,7 +311,7 @@ export function registerEval(program: Command): void {
     let results: Record<string, unknown>;
     let text: string;
     const bar = progressFor('bootstrap', cfg.quiet);
-    if (cfg.version === 'v0.1') {
+    if (cfg.scoring === 'v0.1') {
       const battles: Battle[] = judgments.flatMap((j) => battlesFromJudgment(j, cfg.baseline, { weight: cfg.weight, style: style ? { baseline: style(cfg.baseline, j.questionId), model: style(j.model, j.questionId) } : undefined }));
       if (!battles.length) throw new UserError({ what: 'the judgments contain no usable verdict', where: cfg.judgments.join(', ') || 'judgments', fix: 'check that games[].score holds verdicts like "A>B"' });
       const r = arenaHardV01(battles, { baseline: cfg.baseline, rounds: cfg.rounds, seed: cfg.seed, styleControl: cfg.styleControl as StyleControl, onRound: bar.update });
