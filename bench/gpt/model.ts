@@ -3,7 +3,7 @@
 // attention, GELU(tanh) MLP, untied LM head, mean cross-entropy. Weights use the x·W layout of
 // make_gpt_init.py: wte [V,D], wpe [T,D], h{l}.wqkv [D,3D] (q heads | k heads | v heads),
 // h{l}.wo [D,D], h{l}.w1 [D,F], h{l}.w2 [F,D], h{l}.ln1/ln2 [D], lnf [D], lm_head [D,V].
-import { Graph, type Tensor, crossEntropy } from '../../src/graph/index.js';
+import { Graph, type Tensor, crossEntropy, mT } from '../../src/graph/index.js';
 
 export interface GptConfig {
   V: number; D: number; L: number; H: number; F: number; T: number; B: number;
@@ -48,14 +48,14 @@ export function buildGpt(c: GptConfig): GptGraph {
   for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) maskData[i * T + j] = -1e9;
   const mask = g.constant(maskData, [T, T]);
   let x = p('wte').gather(ids).reshape([B, T, D]).add(p('wpe')).reshape([B * T, D]); // [BT, D]
-  const heads = (t: Tensor, perm: number[]): Tensor => t.reshape([B, T, H, dh]).transpose(perm); // [B, H, T, dh] or [B, H, dh, T]
+  const heads = (t: Tensor, perm: number[]): Tensor => t.reshape([B, T, H, dh]).transpose(perm); // [B, H, T, dh]
   for (let l = 0; l < c.L; l++) {
     const qkv = rmsNorm(x, p(`h${l}.ln1`)).matmul(p(`h${l}.wqkv`)); // [BT, 3D]
     const [q, k, v] = qkv.split(1, D);
     const qh = heads(q.mul(1 / Math.sqrt(dh)), [0, 2, 1, 3]); // [B, H, T, dh], scaled by 1/√dh
-    const kT = heads(k, [0, 2, 3, 1]); // [B, H, dh, T]
+    const kh = heads(k, [0, 2, 1, 3]); // [B, H, T, dh]
     const vh = heads(v, [0, 2, 1, 3]); // [B, H, T, dh]
-    const att = qh.matmul(kT).add(mask).softmax(-1); // [B, H, T, T]
+    const att = qh.matmul(mT(kh)).add(mask).softmax(-1); // [B, H, T, T]; kᵀ is fused into the matmul
     const o = att.matmul(vh).transpose([0, 2, 1, 3]).reshape([B * T, D]); // [BT, D]
     x = x.add(o.matmul(p(`h${l}.wo`)));
     x = x.add(rmsNorm(x, p(`h${l}.ln2`)).matmul(p(`h${l}.w1`)).gelu().matmul(p(`h${l}.w2`)));

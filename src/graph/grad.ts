@@ -22,16 +22,25 @@ export interface GradOptions {
 type Contribution = { g: Tensor } | { g: Tensor; axis: number; start: number; end: number };
 
 /**
- * Sum g over the axes along which an input of `shape` was broadcast, keeping g's size-1 axes:
- * the result broadcasts to `shape` (it may be smaller, e.g. [N, 1] for [N, D]; see combine()).
+ * Sum g over the axes along which an input of `shape` was broadcast to `logical` (the shape g
+ * stands for; g itself may be stored smaller, broadcasting to it). Axes where g is stored with
+ * size 1 but stands for n copies contribute a factor n instead of a reduction. The result
+ * broadcasts to `shape` (it may be smaller, e.g. [N, 1] for [N, D]; see combine()).
  */
-function reduceToBroadcastable(g: Tensor, shape: readonly number[]): Tensor {
-  const lead = g.rank - shape.length;
-  const axes: number[] = [];
-  for (let i = 0; i < g.rank; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
-  if (axes.length === 0) return g;
-  const s = ops.sum(g, axes, true);
-  return lead > 0 ? ops.reshape(s, s.shape.slice(lead)) : s;
+function reduceToBroadcastable(g: Tensor, shape: readonly number[], logical: readonly number[] = g.shape): Tensor {
+  const rank = logical.length;
+  let v = g.rank < rank ? ops.reshape(g, [...new Array<number>(rank - g.rank).fill(1), ...g.shape]) : g;
+  const lead = rank - shape.length;
+  const sumAxes: number[] = [];
+  let factor = 1;
+  for (let i = 0; i < rank; i++) {
+    if (!(i < lead || (shape[i - lead] === 1 && logical[i] !== 1))) continue;
+    if (v.shape[i] !== 1) sumAxes.push(i);
+    else factor *= logical[i]; // g is constant along this axis: the sum is n·g
+  }
+  if (sumAxes.length) v = ops.sum(v, sumAxes, true);
+  if (factor !== 1) v = ops.mul(v, factor);
+  return lead > 0 ? ops.reshape(v, v.shape.slice(lead)) : v;
 }
 
 /** Sum g over the axes along which `shape` was broadcast to g's shape, then reshape/expand to exactly `shape`. */
@@ -160,7 +169,8 @@ type Push = (t: Tensor, c: Contribution) => void;
 function vjp(node: Tensor, g: Tensor, wants: boolean[], opts: GradOptions, push: Push): void {
   const [a, b, c] = node.inputs;
   const y = node;
-  const to = (t: Tensor, v: Tensor): void => push(t, { g: reduceToBroadcastable(v, t.shape) });
+  // v stands for a tensor of the op's output shape (it may be stored smaller, see BROADCAST_OK)
+  const to = (t: Tensor, v: Tensor): void => push(t, { g: reduceToBroadcastable(v, t.shape, node.shape) });
   switch (node.op) {
     case 'Add':
       if (wants[0]) to(a, g);
@@ -323,6 +333,18 @@ function geluDerivative(x: Tensor): Tensor {
  */
 function matmulVjp(a: Tensor, b: Tensor, g: Tensor, wants: boolean[], push: Push): void {
   const outRank = g.rank;
+  const sameBatch = a.rank === b.rank && a.shape.slice(0, -2).every((d, i) => d === b.shape[i]);
+  // y = a @ xᵀ (b a swap of x's last two axes, as in q·kᵀ): dx = (aᵀ g)ᵀ = gᵀ a, one matmul whose
+  // transposed operand ONNX Runtime fuses, instead of a matmul and a transpose back.
+  if (sameBatch && wants[1] && isLastTwoSwap(b) && !wants[0]) {
+    push(b.inputs[0], { g: ops.matmul(ops.mT(g), a) });
+    return;
+  }
+  if (sameBatch && wants[1] && isLastTwoSwap(b)) {
+    push(a, { g: ops.matmul(g, b.inputs[0]) }); // g·(xᵀ)ᵀ
+    push(b.inputs[0], { g: ops.matmul(ops.mT(g), a) });
+    return;
+  }
   if (wants[0]) push(a, { g: sumToShape(ops.matmul(g, ops.mT(b)), a.shape) });
   if (wants[1]) {
     if (b.rank === 2 && outRank > 2) {
@@ -334,6 +356,13 @@ function matmulVjp(a: Tensor, b: Tensor, g: Tensor, wants: boolean[], push: Push
       push(b, { g: sumToShape(ops.matmul(ops.mT(a), g), b.shape) });
     }
   }
+}
+
+function isLastTwoSwap(t: Tensor): boolean {
+  if (t.op !== 'Transpose') return false;
+  const p = t.attrs.perm as number[];
+  const r = p.length;
+  return r >= 2 && p[r - 2] === r - 1 && p[r - 1] === r - 2 && p.slice(0, -2).every((v, i) => v === i);
 }
 
 /**

@@ -132,3 +132,8 @@ export function buildCase(c: OpCase, dtype: DType): { g: Graph; ins: Tensor[]; o
   const ins = c.inputs.map((s, i) => g.input(`in${i}`, s.shape, s.kind === 'bool' ? 'bool' : s.dtype ?? dtype));
   return { g, ins, out: c.build(ins) };
 }
+CASES.push(
+  { name: 'matmul with a transposed operand (q·kᵀ shortcut VJP)', inputs: [f(2, 3, 4), f(2, 5, 4)], build: ([q, k]) => q.matmul(k.transpose([0, 2, 1])) },
+  { name: 'matmul with a transposed operand, only k differentiated', inputs: [f(2, 3, 4), f(2, 5, 4)], build: ([q, k]) => q.matmul(k.transpose([0, 2, 1])), grad: [1] },
+  { name: 'mean of a sum of broadcast operands (broadcast-shaped gradients)', inputs: [f(2, 1, 3), f(4, 1), f(3)], build: ([a, b, c]) => a.add(b).mul(c).add(a.exp()).mean([0, 2], true).add(b.sum()).neg().exp() },
+);
