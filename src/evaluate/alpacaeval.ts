@@ -176,14 +176,14 @@ export function lengthControlledWinRate(input: LcInput): AlpacaLcMetrics {
   const Cs = input.Cs ?? logspace(-4, 4, 10);
   // fit_LogisticRegressionCV: groups = row number, each row duplicated (label 1 and label 0)
   const cv = logisticRegressionCV(data, { Cs, fold: groupKFoldEqualSize(N, input.nSplits ?? 5), penalty: 'l1' });
-  const [a, b, c] = cv.coef;
-  const glm = Array.from({ length: n }, (_, i) => sigmoid(b * diffOf(i) + c));
-  void a;
+  const [lengthCoef, difficultyCoef, notGamedCoef] = cv.coef;
+  // predict with no length difference and a non-gamed baseline
+  const glm = Array.from({ length: n }, (_, i) => sigmoid(difficultyCoef * diffOf(i) + notGamedCoef));
   return {
     ...metrics,
     length_controlled_winrate: mean(glm) * 100,
     lc_standard_error: sem(glm) * 100,
-    glm_weights: { 'np.tanh(std_delta_len)': cv.coef[0], instruction_difficulty: b, 'not_gamed_baseline.astype(float)': c },
+    glm_weights: { 'np.tanh(std_delta_len)': lengthCoef, instruction_difficulty: difficultyCoef, 'not_gamed_baseline.astype(float)': notGamedCoef },
     chosen_C: cv.C,
     mean_cv_score_per_C: cv.meanScores,
     glm_preference: glm,
