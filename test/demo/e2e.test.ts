@@ -1,0 +1,73 @@
+// End to end, as a new user: `steer demo --quick`, then the report opened in headless Chromium —
+// a screenshot, the key elements present, and the numbers equal to the run's own files.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { runSteer } from '../helpers/cli.js';
+
+const CHROMIUM = process.env.STEER_CHROMIUM ?? '/usr/bin/chromium';
+const pct = (x: number) => (100 * x).toFixed(1);
+
+test('steer demo --quick runs every stage, resumes, and writes a report whose numbers are the run\'s', { timeout: 15 * 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'steer-demo-'));
+  try {
+    const out = join(dir, 'run');
+    const first = runSteer(['demo', '--quick', '--out', out], { timeoutMs: 14 * 60_000 });
+    assert.equal(first.status, 0, first.stderr.slice(-3000));
+    for (const stage of ['world', 'sft', 'reward-models', 'dpo', 'reinforce', 'evaluate']) assert.match(first.stderr, new RegExp(`${stage}: finished in`));
+    assert.match(first.stdout, /Report: .*report\.html/);
+
+    // Re-running continues after the last finished stage: here, all of them.
+    const again = runSteer(['demo', '--quick', '--out', out, '--quiet']);
+    assert.equal(again.status, 0, again.stderr);
+    const stages = JSON.parse(readFileSync(join(out, 'stages.json'), 'utf8')) as { finished: Record<string, { result: unknown }> };
+    assert.deepEqual(Object.keys(stages.finished), ['world', 'sft', 'reward-models', 'dpo', 'reinforce', 'evaluate']);
+
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
+      policies: Record<string, { trueAccuracy: number; rewardScore: number }>;
+      rewardModels: { id: string; accuracies: number[] }[];
+    };
+    const evaluation = JSON.parse(readFileSync(join(out, 'evaluation.json'), 'utf8')) as Record<string, { accuracy: number; rewardScore: number }>;
+    assert.deepEqual(Object.keys(summary.policies), ['SFT base', 'DPO', 'REINFORCE']);
+    for (const [k, p] of Object.entries(summary.policies)) assert.equal(p.trueAccuracy, evaluation[k].accuracy);
+    const metrics = readFileSync(join(out, 'reinforce', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    const rl = metrics.filter((m) => !('eval' in m));
+    assert.equal(rl.length, 15, 'the quick preset runs 15 REINFORCE steps');
+
+    if (!existsSync(CHROMIUM)) return t.skip(`${CHROMIUM} is absent: the browser half of this test needs Debian's chromium (.ci/run installs it)`);
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      await page.goto(pathToFileURL(join(out, 'report.html')).href);
+      const shot = join(dir, 'report.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      assert.ok(statSync(shot).size > 20_000, 'the screenshot shows a rendered page');
+      for (const id of ['#rm-table', '#policy-table', '#probe-table']) assert.ok(await page.locator(id).isVisible(), `${id} is visible`);
+      assert.ok((await page.locator('svg').count()) >= 4, 'plots are drawn');
+      const metric = async (key: string) => (await page.locator(`[data-metric="${key}"]`).textContent())?.trim();
+      assert.equal(await metric('accuracy.reinforce'), pct(summary.policies.REINFORCE.trueAccuracy));
+      assert.equal(await metric('accuracy.sft-base'), pct(summary.policies['SFT base'].trueAccuracy));
+      assert.equal(await metric('reward.reinforce'), summary.policies.REINFORCE.rewardScore.toFixed(3));
+      const expo = summary.rewardModels.find((m) => m.id === 'scaled-bt-init-expo')!;
+      assert.equal(await metric('rm.scaled-bt-init-regression-expo'), pct(expo.accuracies[0]));
+      // The KL curve's last point is the last REINFORCE step's KL from metrics.jsonl.
+      const last = rl[rl.length - 1];
+      const label = await page.locator(`svg [aria-label^="step: ${last.step}; KL: "]`).first().getAttribute('aria-label');
+      assert.ok(label, 'the KL plot has a point for the last step');
+      assert.ok(Math.abs(Number(/KL: ([0-9.e-]+)/.exec(label!)![1]) - last.kl) < 1e-9, `${label} vs ${last.kl}`);
+      assert.equal(await page.locator('#probe-table tr').count(), 1 + 7, 'seven probes, strawberry first');
+      assert.match((await page.locator('#probe-table tr').nth(1).textContent()) ?? '', /How many r in strawberry\?/);
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
