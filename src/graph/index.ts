@@ -20,6 +20,9 @@
  *     plain float64 reference twin of every op.
  * Shape and dtype mismatches throw a UserError naming the op, the argument, expected and received.
  * Inside traced code, Tensor | number operands adopt the tensor's dtype; there is no implicit promotion.
+ * Known limits: ONNX Runtime's CPU ReduceMax skips NaN (the interpreter propagates it); embedding
+ * gradients (ScatterND add) vary ~1e-6 run to run unless grad(…, { deterministic: true }); a model
+ * must serialise below protobuf's 2 GB (large frozen weights need ONNX external data, not done).
  *
  * Example — softmax regression, its gradient and one SGD step, traced once:
  *

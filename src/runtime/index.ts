@@ -1,7 +1,8 @@
 /**
  * steer runtime: run traced graphs with ONNX Runtime (onnxruntime-node).
  *
- *   compile(graph, { inputs, outputs, threads?, device?, optimization? }) → Promise<Executable>
+ *   compile(graph, { inputs, outputs, threads?, device?, optimization?, spinning?, profile?,
+ *                    sessionConfig?, optimizedModelPath? }) → Promise<Executable>
  *     Serialises the part of `graph` that computes `outputs` (an ONNX model, opset 20) and opens an
  *     InferenceSession; sessions are cached by (model bytes, threads, device, optimisation).
  *   Executable.run(feeds: Record<inputName, TypedArray>) → Promise<Record<outputName, TypedArray>>
@@ -12,6 +13,9 @@
  *   defaultThreads(), clearCompileCache(), compiledSessionCount().
  *
  * Threads: use physical cores (2 on the CI machine; more threads than cores is much slower).
+ * spinning: false makes idle ONNX Runtime threads yield (faster when other processes share the
+ * cores). Preallocated outputs do not help: the Node binding copies every output into a new
+ * buffer even when ONNX Runtime wrote into one passed in fetches (checked with 1.30).
  * session.run blocks the event loop for the whole call: train in a worker thread if the process
  * must stay responsive. device 'cuda' needs onnxruntime-node's CUDA binaries (see compile.ts).
  *
