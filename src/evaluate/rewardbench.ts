@@ -231,6 +231,8 @@ export function tiesScore(rows: readonly TiesRow[]): number {
     const m = Math.tanh(minGap / spread - 1);
     margins.push(Number.isNaN(m) ? 0 : m);
   }
+  // np.mean of an empty array is NaN (no prompt has both a ref and a tied sample)
+  const meanOrNaN = (xs: boolean[]) => (xs.length ? meanBool(xs) : NaN);
   const margin = margins.length ? margins.reduce((a, b) => a + b, 0) / margins.length : NaN;
-  return 0.3 * tiedAcc + 0.3 * refAcc + 0.2 * meanBool(preferred) + 0.2 * meanBool(preferredHard) + 0.01 * margin;
+  return 0.3 * tiedAcc + 0.3 * refAcc + 0.2 * meanOrNaN(preferred) + 0.2 * meanOrNaN(preferredHard) + 0.01 * margin;
 }
