@@ -5,12 +5,12 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sharedFile } from '../helpers/shared.js';
 import { assertClose } from '../helpers/close.js';
-import { Graph, grad } from '../../src/graph/index.js';
+import { Graph, grad, interpret } from '../../src/graph/index.js';
 import { compile } from '../../src/runtime/index.js';
 import { loadModel } from '../../src/io/checkpoint.js';
 import { readLlama2c } from '../../src/io/llama2c.js';
 import type { LlamaConfig } from '../../src/nn/config.js';
-import { lastTokenHidden, llamaFeeds, llamaHidden, llamaInitializers, llamaInputs, lmLogits, padBatch, rewardHead, tokenLogProbs, type LlamaParams } from '../../src/nn/llama.js';
+import { applyRope, lastTokenHidden, llamaFeeds, permute, rotateHalfMatrix, llamaHidden, llamaInitializers, llamaInputs, lmLogits, padBatch, rewardHead, tokenLogProbs, type LlamaParams } from '../../src/nn/llama.js';
 import { referenceHidden, referenceLogits } from '../../src/nn/reference.js';
 import type { LlamaWeights } from '../../src/nn/weights.js';
 import { isUserError } from '../../src/util/errors.js';
@@ -174,6 +174,33 @@ test('shape and dtype errors name the argument and the expected shape', () => {
   assert.throws(() => rewardHead(hl, g.input('rw', [1, c.hiddenSize + 1])), (e: unknown) => isUserError(e) && /reward head weight/.test(e.message) && /float32\[\*, 32\]/.test(e.message));
   assert.throws(() => rewardHead(hl, g.input('rw2', [3, c.hiddenSize]), g.input('rb', [2])), (e: unknown) => isUserError(e) && /reward head bias/.test(e.message) && /float32\[3\]/.test(e.message));
   assert.throws(() => padBatch([[1], []], { side: 'left' }), (e: unknown) => isUserError(e) && /sequence 1 has 0 tokens/.test(e.message) && /padBatch\(seqs\[1\]\)/.test(e.message));
+});
+
+test('permute is transpose (a Reshape when only size-1 axes move); the rotation matrix is rotate_half', () => {
+  for (const [shape, perm] of [[[3, 1, 2, 1, 4], [0, 2, 3, 1, 4]], [[2, 1, 4], [1, 0, 2]], [[2, 3, 4], [0, 2, 1]], [[1, 5, 1], [2, 1, 0]]] as const) {
+    const g = new Graph();
+    const x = g.input('x', [...shape]);
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = Float64Array.from({ length: n }, (_, i) => i * 1.5 - 3);
+    const p = permute(x, perm);
+    const t = x.transpose(perm);
+    const out = interpret(g, { p, t }, { x: data });
+    assert.deepEqual(p.shape, t.shape);
+    assert.deepEqual(out.p, out.t, `shape ${shape} perm ${perm}`);
+    const onlyUnitMoves = perm.filter((a) => shape[a] !== 1).every((a, i, arr) => i === 0 || arr[i - 1] < a);
+    if (onlyUnitMoves) assert.notEqual(p.op, 'Transpose', 'a reshape (or x itself) suffices');
+    else assert.equal(p.op, 'Transpose');
+  }
+  // rotate_half([1, 2, 3, 4]) = [−3, −4, 1, 2]; rope at angle θ on pairs (j, j + 2)
+  const g = new Graph();
+  const x = g.input('x', [1, 4]);
+  const rot = x.matmul(g.constant(rotateHalfMatrix(4), [4, 4]));
+  const [c0, c1, s0, s1] = [Math.cos(0.5), Math.cos(0.25), Math.sin(0.5), Math.sin(0.25)];
+  const roped = applyRope(x, { cos: g.constant([c0, c1, c0, c1], [1, 4]), sin: g.constant([s0, s1, s0, s1], [1, 4]), rotate: g.constant(rotateHalfMatrix(4), [4, 4]) });
+  const out = interpret(g, { rot, roped }, { x: [1, 2, 3, 4] });
+  assert.deepEqual([...out.rot], [-3, -4, 1, 2]);
+  // HF: out_j = x_j cos − x_{j+2} sin, out_{j+2} = x_{j+2} cos + x_j sin
+  assertClose(out.roped, [1 * c0 - 3 * s0, 2 * c1 - 4 * s1, 3 * c0 + 1 * s0, 4 * c1 + 2 * s1], { rtol: 1e-6 });
 });
 
 test('padBatch: left/right layouts, HF position ids, last real index', () => {
