@@ -133,7 +133,7 @@ test('gradients flow to every weight and agree with finite differences', async (
   const names = ['model.layers.0.self_attn.q_proj.weight', 'model.layers.1.self_attn.k_proj.weight', 'model.layers.0.mlp.down_proj.weight', 'model.norm.weight', 'model.embed_tokens.weight'];
   const grads = grad(loss, names.map((n) => params.get(n)!));
   const outputs: Record<string, ReturnType<typeof loss.add>> = { loss };
-  names.forEach((n, i) => (outputs[`d${i}`] = grads[i]));
+  grads.forEach((d, i) => (outputs[`d${i}`] = d));
   const exe = await compile(g, { inputs: [ids, positions, mask, tg, ...inputs], outputs, threads: 2 });
   const base = { ids: pb.ids, positions: pb.positions, mask: pb.mask, targets };
   const feeds = llamaFeeds(c, w);
@@ -180,7 +180,7 @@ test('permute is transpose (a Reshape when only size-1 axes move); the rotation 
   for (const [shape, perm] of [[[3, 1, 2, 1, 4], [0, 2, 3, 1, 4]], [[2, 1, 4], [1, 0, 2]], [[2, 3, 4], [0, 2, 1]], [[1, 5, 1], [2, 1, 0]]] as const) {
     const g = new Graph();
     const x = g.input('x', [...shape]);
-    const n = shape.reduce((a, b) => a * b, 1);
+    const n = (shape as readonly number[]).reduce((a, b) => a * b, 1);
     const data = Float64Array.from({ length: n }, (_, i) => i * 1.5 - 3);
     const p = permute(x, perm);
     const t = x.transpose(perm);

@@ -1,5 +1,4 @@
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import { assertClose } from '../helpers/close.js';
 import { ropeInverseFrequencies, ropeTables } from '../../src/nn/rope.js';
 
