@@ -58,7 +58,7 @@ try {
   for (const name of values.models!.split(',')) {
     const path = models[name]();
     const { config, weights } = loadModel(path);
-    const gen = new LlamaGenerator(config, weights, { threads });
+    const gen = new LlamaGenerator(config, weights, { threads, bakeDecodeWeights: true }); // frozen weights, as steer generate
     for (const B of batches) {
       const rng = new Rng(B, 'bench-prompts');
       const prompts = Array.from({ length: B }, () => [1, ...Array.from({ length: promptLen - 1 }, () => rng.int(3, config.vocabSize))]);

@@ -49,10 +49,13 @@ export interface GeneratorOptions {
   threads?: number;
   device?: 'cpu' | 'cuda';
   /**
-   * Bake the weights into the decode-step graph as initializers (ONNX Runtime prepacks them: about
-   * 1.6× faster decoding at batch 16 for a 15M model) instead of feeding them. Costs one copy of
-   * the weights per compiled decode graph; default: when the weights are under 1 GiB (ONNX
-   * protobufs are limited to 2 GiB). The prefill graph always takes them as inputs (no copy).
+   * Bake the weights into the decode-step graph as initializers: ONNX Runtime prepacks them, about
+   * 1.6× faster decoding at batch 16 for a 15M model, but the graph is then specific to these
+   * weights (a compile per LlamaGenerator) and holds a copy of them. Worth it for frozen weights
+   * and long generations (steer generate, evaluation); leave it off when the weights change every
+   * step (RL sampling), where the weight-free graphs are compiled once and shared through the
+   * runtime's session cache. Ignored (off) when the weights reach 1 GiB (ONNX protobufs stop at
+   * 2 GiB). The prefill graph always takes the weights as inputs (no copy). Default false.
    */
   bakeDecodeWeights?: boolean;
 }
@@ -143,7 +146,7 @@ export class LlamaGenerator {
   ) {
     this.feeds = prepareWeights(config, weights);
     const bytes = Object.values(this.feeds).reduce((a, f) => a + f.byteLength, 0);
-    this.bakeDecodeWeights = opts.bakeDecodeWeights ?? bytes < 2 ** 30;
+    this.bakeDecodeWeights = opts.bakeDecodeWeights === true && bytes < 2 ** 30;
   }
 
   private step(kind: 'greedy' | 'logits', B: number, S: number, M: number): Promise<StepGraph> {
@@ -366,10 +369,16 @@ export class LlamaGenerator {
     return results;
   }
 
+  /**
+   * Free the graphs specific to this generator (those with baked weights). Weight-free graphs stay
+   * in the runtime's session cache: identical for every generator of the same config and shapes,
+   * they may be in use by another generator.
+   */
   async release(): Promise<void> {
-    const all = [...this.steps.values()];
+    const all = [...this.steps.entries()];
     this.steps.clear();
-    for (const p of all) {
+    for (const [key, p] of all) {
+      if (!(this.bakeDecodeWeights && key.split('|')[2] === '1')) continue;
       try {
         await (await p).exe.release();
       } catch {
@@ -381,7 +390,7 @@ export class LlamaGenerator {
 
 /** One-shot generation (compiles, generates, releases). Keep a LlamaGenerator to reuse graphs. */
 export async function generate(c: LlamaConfig, w: LlamaWeights, prompts: readonly (readonly number[])[], o: SamplingOptions & GeneratorOptions): Promise<Generation[]> {
-  const gen = new LlamaGenerator(c, w, { threads: o.threads, device: o.device });
+  const gen = new LlamaGenerator(c, w, { threads: o.threads, device: o.device, bakeDecodeWeights: o.bakeDecodeWeights ?? true });
   try {
     return await gen.generate(prompts, o);
   } finally {

@@ -112,6 +112,23 @@ test('seeded sampling is reproducible; another seed differs; top-k = 1 equals gr
   }
 });
 
+test('baked decode weights (initializers) and fed weights (inputs) generate the same', async () => {
+  const { config: c, weights: w } = tiny();
+  const prompts = [[1, 5, 9, 33], [1, 40]];
+  const opts = { maxNewTokens: 12, temperature: 0.9, seed: 4, stopTokens: [] };
+  const fed = new LlamaGenerator(c, w, { threads: 2 });
+  const baked = new LlamaGenerator(c, w, { threads: 2, bakeDecodeWeights: true });
+  try {
+    const a = await fed.generate(prompts, opts);
+    const b = await baked.generate(prompts, opts);
+    assert.deepEqual(a.map((g) => g.tokens), b.map((g) => g.tokens));
+    a.forEach((g, i) => assertClose(g.logprobs, b[i].logprobs, { atol: 1e-6, rtol: 0 }));
+  } finally {
+    await fed.release();
+    await baked.release();
+  }
+});
+
 test('stop tokens end a row (the stop token is kept); other rows go on', async () => {
   const { config: c, weights: w } = tiny();
   const prompts = [[1, 5, 9], [1, 60, 61]];
