@@ -7,7 +7,8 @@
 //        [--sft-lr 6e-3] [--layers 3] [--hidden 64] [--rl-steps 60] [--rl-lr 3e-4] [--k 4]
 //        [--prompts-per-step 8] [--beta 0.01] [--dpo-steps 100] [--dpo-lr 1e-4] [--rm-epochs 2]
 //        [--eval-prompts 200] [--out /tmp/steer-policy-acceptance] [--threads 2] [--sft-model DIR]
-//        [--only reinforce,dpo]   (--sft-model: start from an existing SFT model directory instead)
+//        [--only reinforce,oracle,dpo]   (--sft-model: start from an existing SFT model directory instead;
+//        the default runs REINFORCE against the RM, REINFORCE* against the ground truth, and DPO)
 // Every stage keeps its run directory under OUT and resumes, so a second invocation reuses them.
 import { parseArgs } from 'node:util';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -22,7 +23,7 @@ import { initToyPolicy, loadPolicy, type PolicyModel } from '../../src/policy/mo
 import { trainSft } from '../../src/policy/sft.js';
 import { trainReinforce } from '../../src/policy/reinforce.js';
 import { trainDpo } from '../../src/policy/dpo.js';
-import { rewardModelSource } from '../../src/policy/reward.js';
+import { rewardModelSource, toyCorrectnessReward } from '../../src/policy/reward.js';
 import { samplePolicy } from '../../src/policy/sample.js';
 import { scorePromptAnswer } from '../../src/data/toy/tasks.js';
 import type { DpoLossKind } from '../../src/policy/losses.js';
@@ -127,6 +128,19 @@ if (want('reinforce')) {
   rlKl = m.map((r) => r.kl);
   log(`REINFORCE: ${rl.steps} steps; reward ${m[0].reward_mean.toFixed(3)} → ${m.at(-1).reward_mean.toFixed(3)} (mean of first/last 5: ${mean('reward_mean', m.slice(0, 5)).toFixed(3)} → ${mean('reward_mean', m.slice(-5)).toFixed(3)}); KL max ${Math.max(...rlKl).toFixed(4)}`);
   rows.push(await judge('REINFORCE', rl.policy));
+}
+
+// 3b. REINFORCE against the toy world's ground truth (an oracle reward): what the optimizer does
+// when the reward measures correctness exactly
+if (want('oracle')) {
+  const rl = await trainReinforce({
+    policy: sft.policy, reward: toyCorrectnessReward(), prompts: rlPrompts, out: join(out, 'reinforce-oracle'),
+    steps: Number(a['rl-steps']), lr: Number(a['rl-lr']), promptsPerStep: Number(a['prompts-per-step']), samplesPerPrompt: Number(a.k), beta: Number(a.beta), seed, threads, quiet: true,
+  });
+  const m = readFileSync(rl.metricsPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.stage === 'reinforce' && !r.eval);
+  const mean = (k: string, rs = m) => rs.reduce((x, r) => x + r[k], 0) / rs.length;
+  log(`REINFORCE (oracle): reward (mean of first/last 5) ${mean('reward_mean', m.slice(0, 5)).toFixed(3)} → ${mean('reward_mean', m.slice(-5)).toFixed(3)}; KL max ${Math.max(...m.map((r) => r.kl)).toFixed(4)}`);
+  rows.push(await judge('REINFORCE*', rl.policy));
 }
 
 // 4. DPO variants on the RM's training pairs

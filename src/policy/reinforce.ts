@@ -128,12 +128,14 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
   if (o.prompts.length === 0) throw new UserError({ what: 'no prompts to train on', where: 'reinforce.prompts', fix: 'pass a prompt file (e.g. the toy world\'s rl-prompts.jsonl)' });
   if (k < 2 && !r.quiet) process.stderr.write('reinforce: with one sample per prompt the leave-one-out baseline is the sample itself: every advantage is 0\n');
 
-  // Encode every prompt once; one prompt length and one sequence length for the whole run.
+  // Encode every prompt once. Generation pads every batch to one prompt length (one compiled
+  // shape); the log-prob and update graphs take the batch's longest sequence rounded up to a
+  // multiple of 16 (a few shapes, each compiled once).
   const promptIds = encodePrompts(policy, o.prompts, maxNewTokens);
   const promptLength = Math.max(...promptIds.map((p) => p.length));
-  const T = bucketLength(promptLength + maxNewTokens, 16, c.maxPositionEmbeddings);
+  const maxT = bucketLength(promptLength + maxNewTokens, 16, c.maxPositionEmbeddings);
   const B = P * k;
-  const settings = { ...r, promptsPerStep: P, samplesPerPrompt: k, beta, klForm, whiten, rewardClip: o.rewardClip ?? null, maxNewTokens, temperature, topP: o.topP ?? 1, topK: o.topK ?? 0, reward: o.reward.name, policy: policy.source, reference: reference.source, prompts: o.prompts.length, sequenceLength: T };
+  const settings = { ...r, promptsPerStep: P, samplesPerPrompt: k, beta, klForm, whiten, rewardClip: o.rewardClip ?? null, maxNewTokens, temperature, topP: o.topP ?? 1, topK: o.topK ?? 0, reward: o.reward.name, policy: policy.source, reference: reference.source, prompts: o.prompts.length, maxSequenceLength: maxT };
   writeRunConfig(r.out, 'reinforce', settings);
 
   const engine = { threads: r.threads, deterministic: r.deterministic };
@@ -165,7 +167,9 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
           });
           const t1 = performance.now();
           // 2. log-probs of the policy and the reference, full passes
-          const batch = buildSequenceBatch(rowsPrompt.map((pi, b) => ({ prompt: promptIds[pi], response: gens[b].tokens })), { padId: policy.codec.padId, T });
+          const examples = rowsPrompt.map((pi, b) => ({ prompt: promptIds[pi], response: gens[b].tokens }));
+          const T = bucketLength(Math.max(...examples.map((e) => e.prompt.length + e.response.length)), 16, maxT);
+          const batch = buildSequenceBatch(examples, { padId: policy.codec.padId, T });
           const lp = await forward.run(state.params, B, T, sequenceFeeds(batch));
           const t2 = performance.now();
           // 3. rewards
