@@ -1,8 +1,8 @@
 // Benchmark: one training step (forward, backward, Adam) of the reference GPT, steer vs PyTorch.
 // Usage: npm run bench:gpt -- --init DIR/init.safetensors --data DIR/data.bin [--steps 12]
-//        [--threads 2] [--repeats 1] [--no-peer] [--deterministic] [--no-spin]
-// (--no-spin: ONNX Runtime threads yield between kernels, the analogue of the peer's
-// OMP_WAIT_POLICY=PASSIVE; faster when other processes share the cores.)
+//        [--threads 2] [--repeats 1] [--no-peer] [--deterministic] [--spin]
+// ONNX Runtime's idle threads yield between kernels by default here, the analogue of the peer's
+// OMP_WAIT_POLICY=PASSIVE (faster when other processes share the cores); --spin lets them spin.
 // Make the inputs with: /usr/bin/python3 ../shared/bench/make_gpt_init.py DIR
 // Prints one summary line per figure; steer's JSON (losses, ms_median over steps 3.., peak_rss_mb)
 // is the last line of its side, then the PyTorch peer runs (2 threads, OMP_WAIT_POLICY=PASSIVE)
@@ -32,7 +32,7 @@ const { values } = parseArgs({
     repeats: { type: 'string', default: '1' },
     'no-peer': { type: 'boolean', default: false },
     deterministic: { type: 'boolean', default: false },
-    'no-spin': { type: 'boolean', default: false },
+    spin: { type: 'boolean', default: false },
   },
 });
 if (!values.init || !values.data) {
@@ -64,7 +64,7 @@ const model = buildGpt(c);
 const step = await compileTrainStep(
   { loss: model.loss, params: model.params, batch: [model.ids, model.targets] },
   { beta1: 0.9, beta2: 0.999, eps: 1e-8 },
-  { threads, deterministic: values.deterministic, spinning: !values['no-spin'] },
+  { threads, deterministic: values.deterministic, spinning: values.spin },
 );
 const compileMs = performance.now() - t0;
 console.log(`steer compile: ${compileMs.toFixed(0)} ms, ${step.exe.nodeCount} ONNX nodes, ${model.graph.nodes.length} traced nodes`);
@@ -118,7 +118,7 @@ const peakRssMb = process.resourceUsage().maxRSS / 1024;
 const tokens = c.B * c.T;
 const steerMs = median(steerMedians);
 console.log(`steer: ${steerMs.toFixed(1)} ms/step (median of ${repeats} × steps 3..${steps}; per-run medians ${steerMedians.map((x) => x.toFixed(1)).join(', ')}), ${(tokens / (steerMs / 1000)).toFixed(0)} tokens/s, peak RSS ${peakRssMb.toFixed(0)} MB`);
-console.log(JSON.stringify({ engine: 'steer', threads, spinning: !values['no-spin'], losses: losses.slice(0, 5), ms_median: Number(steerMs.toFixed(2)), ms_runs: steerMedians.map((x) => Number(x.toFixed(2))), tokens_per_s: Math.round(tokens / (steerMs / 1000)), peak_rss_mb: Number(peakRssMb.toFixed(1)), compile_ms: Math.round(compileMs) }));
+console.log(JSON.stringify({ engine: 'steer', threads, spinning: values.spin, losses: losses.slice(0, 5), ms_median: Number(steerMs.toFixed(2)), ms_runs: steerMedians.map((x) => Number(x.toFixed(2))), tokens_per_s: Math.round(tokens / (steerMs / 1000)), peak_rss_mb: Number(peakRssMb.toFixed(1)), compile_ms: Math.round(compileMs) }));
 if (peer) {
   const peerMs = median(peerMedians);
   console.log(JSON.stringify({ ...peer, ms_median: peerMs, ms_runs: peerMedians }));
