@@ -202,7 +202,22 @@ export function exportOnnx(graph: Graph, spec: ExportSpec): ExportedModel {
       }
       case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Pow': case 'Max': case 'Min':
       case 'Equal': case 'Less': case 'Greater': case 'LessOrEqual': case 'GreaterOrEqual':
-      case 'And': case 'Or': case 'Where': case 'Neg': case 'Exp': case 'Log': case 'Sqrt':
+      case 'And': case 'Or': case 'Where': {
+        // ONNX Runtime's CPU broadcast of a rank-0 operand against [..., n, 1] takes a slow
+        // element-by-element path (15× slower for [1M, 1] · []); a [1, …, 1] operand does not.
+        const last = t.shape[t.rank - 1];
+        const fixed = t.rank >= 2 && last === 1 && t.size > 1
+          ? t.inputs.map((u, i) => {
+            if (u.rank !== 0) return ins[i];
+            const r = fresh();
+            emit('Reshape', [ins[i], i64(new Array<number>(t.rank).fill(1))], [r]);
+            return r;
+          })
+          : ins;
+        emit(t.op, fixed, [out]);
+        break;
+      }
+      case 'Neg': case 'Exp': case 'Log': case 'Sqrt':
       case 'Reciprocal': case 'Abs': case 'Sign': case 'Relu': case 'Tanh': case 'Sigmoid':
       case 'Not': case 'MatMul': case 'Sum': case 'GatherND':
         emit(t.op, ins, [out]);

@@ -128,3 +128,9 @@ test('causal mask and where: masked scores get −1e9 (masked_fill), softmax ign
   // uniform scores: row i spreads 1/(i+1) over keys 0..i
   assertClose(got, [1, 0, 0, 0.5, 0.5, 0, 1 / 3, 1 / 3, 1 / 3], { rtol: 1e-6 });
 });
+
+test("a scalar times a [n, 1] column (emitted as [1, 1] for ONNX Runtime's fast path) keeps its values", async () => {
+  const r = await both([4, 1], [1, 2, 3, 4], (x) => x.mul(x.sum()).add(1)); // Σx = 10: [11, 21, 31, 41]
+  assert.deepEqual(r.ort, [11, 21, 31, 41]);
+  assert.deepEqual(r.ref, [11, 21, 31, 41]);
+});
