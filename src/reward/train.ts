@@ -27,7 +27,7 @@ import { HELPSTEER2_ATTRIBUTES } from '../data/helpsteer2.js';
 import { TrainState, compileAccumulation, compileTrainStep, type Accumulation, type TrainStep } from '../train/optim.js';
 import { runTrainLoop } from '../train/loop.js';
 import { loadLatestTrainCheckpoint } from '../train/checkpoint.js';
-import { REWARD_LOSSES, logSigmoid, pairLoss, regressionLoss, type RewardLossKind } from './losses.js';
+import { REWARD_LOSSES, logSigmoid, pairLoss, regressionLoss, type PairLossKind, type RewardLossKind } from './losses.js';
 import { SCALAR_SLOT, defaultRewardWeights, mergeSlots, rewardWeights } from './head.js';
 import { CharRewardEncoder, loadRewardEncoder, truncateLeft, type RewardEncoder } from './encode.js';
 import { HEAD_BIAS, HEAD_WEIGHT, buildRewardForward, initRewardHead, isRewardModelDir, loadRewardModel, saveRewardModel, trunkWeightShapes, type RewardModel, type RewardModelInfo } from './model.js';
@@ -255,22 +255,32 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
     }
   }
 
-  // Tokenise (the encoder comes with the starting model).
-  let tokenised: { pairs: TokenPair[]; rated: number[][]; valPairs: TokenPair[]; valRated: number[][] } | null = null;
-  const tokenise = (enc: RewardEncoder, maxLength: number) => {
-    const tp2 = (p: RewardPair): TokenPair => ({ chosen: truncateLeft(enc.encode(p.prompt, p.chosen), maxLength), rejected: truncateLeft(enc.encode(p.prompt, p.rejected), maxLength), margin: p.margin ?? 1 });
-    return { pairs: trainPairs.map(tp2), rated: trainRatings.map((r) => truncateLeft(enc.encode(r.prompt, r.response), maxLength)), valPairs: valPairs.map(tp2), valRated: valRatings.map((r) => truncateLeft(enc.encode(r.prompt, r.response), maxLength)) };
+  // Tokenise once (the encoder comes with the starting model), then truncate to maxLength.
+  type Encoded = { pairs: TokenPair[]; rated: number[][]; valPairs: TokenPair[]; valRated: number[][] };
+  let full: { enc: RewardEncoder; data: Encoded } | null = null;
+  const encodeAll = (enc: RewardEncoder): Encoded => {
+    if (full?.enc !== enc) {
+      const tp2 = (p: RewardPair): TokenPair => ({ chosen: enc.encode(p.prompt, p.chosen), rejected: enc.encode(p.prompt, p.rejected), margin: p.margin ?? 1 });
+      const rr = (r: RatedRow) => enc.encode(r.prompt, r.response);
+      full = { enc, data: { pairs: trainPairs.map(tp2), rated: trainRatings.map(rr), valPairs: valPairs.map(tp2), valRated: valRatings.map(rr) } };
+    }
+    return full.data;
   };
   const longest = (enc: RewardEncoder) => {
+    const d = encodeAll(enc);
     let m = 1;
-    for (const p of [...trainPairs, ...valPairs]) m = Math.max(m, enc.encode(p.prompt, p.chosen).length, enc.encode(p.prompt, p.rejected).length);
-    for (const r of [...trainRatings, ...valRatings]) m = Math.max(m, enc.encode(r.prompt, r.response).length);
+    for (const p of [...d.pairs, ...d.valPairs]) m = Math.max(m, p.chosen.length, p.rejected.length);
+    for (const r of [...d.rated, ...d.valRated]) m = Math.max(m, r.length);
     return m;
   };
   const start = startModel(cfg, longest);
   const c = start.config;
   const maxLength = Math.min(cfg.maxLength ?? longest(start.encoder), c.maxPositionEmbeddings);
-  tokenised = tokenise(start.encoder, maxLength);
+  const cut = (ids: number[]) => truncateLeft(ids, maxLength);
+  const cutPair = (p: TokenPair): TokenPair => ({ chosen: cut(p.chosen), rejected: cut(p.rejected), margin: p.margin });
+  const enc0 = encodeAll(start.encoder);
+  const tokenised: Encoded = { pairs: enc0.pairs.map(cutPair), rated: enc0.rated.map(cut), valPairs: enc0.valPairs.map(cutPair), valRated: enc0.valRated.map(cut) };
+  full = null;
 
   // Head slots and the reward they merge into.
   let attributes: string[];
@@ -340,41 +350,12 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
   writeJsonAtomic(join(cfg.out, 'train-config.json'), record);
 
   // Compiled steps, one per sequence-length bucket.
-  const wConst = Float32Array.from(weights);
   const trunk = trunkWeightShapes(c);
-  const paramNames = [...trunk.map(([n]) => n), HEAD_WEIGHT, HEAD_BIAS];
   const steppers = new Map<number, Promise<TrainStep | Accumulation>>();
   const stepperFor = (T: number) => {
     let p = steppers.get(T);
     if (!p) {
-      p = (async () => {
-        const R = isPairs ? 2 * B : B;
-        const g = new Graph();
-        const f = buildRewardForward(g, c, N, R, T);
-        const batchInputs = [f.ids, f.positions, f.mask, f.last];
-        let loss;
-        const extra: Record<string, ReturnType<Graph['input']>> = {};
-        if (isPairs) {
-          const r = f.scores.matmul(g.constant(wConst, [N, 1])).reshape([R]); // [2B] merged rewards
-          const chosen = r.slice(0, 0, B); // rows [0, B): chosen
-          const rejected = r.slice(0, B, 2 * B); // rows [B, 2B): the same pairs' rejected
-          let margin;
-          if (cfg.loss !== 'bt') {
-            margin = g.input('margin', [B]);
-            batchInputs.push(margin);
-          }
-          loss = pairLoss(cfg.loss as Exclude<RewardLossKind, 'regression'>, chosen, rejected, margin);
-          extra.diff = chosen.sub(rejected);
-        } else {
-          const labels = g.input('labels', [B, N]);
-          batchInputs.push(labels);
-          loss = regressionLoss(f.scores, labels);
-        }
-        const spec = { loss, params: f.params, batch: batchInputs, extraOutputs: extra };
-        const opt = { maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay, noDecay: paramNames.filter((n) => n.endsWith('norm.weight') || n === HEAD_BIAS) };
-        const run = { threads: cfg.threads, deterministic };
-        return cfg.gradAccum === 1 ? compileTrainStep(spec, opt, run) : compileAccumulation(spec, opt, run);
-      })();
+      p = compileRewardTrainStep(c, { loss: cfg.loss, slots: N, rewardWeights: weights, batchSize: B, T, gradAccum: cfg.gradAccum, maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay, threads: cfg.threads, deterministic });
       steppers.set(T, p);
     }
     return p;
@@ -382,11 +363,11 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
 
   const padId = start.encoder.padId;
   const microFeeds = (idx: number[]) => {
-    const seqs = isPairs ? [...idx.map((i) => tokenised!.pairs[i].chosen), ...idx.map((i) => tokenised!.pairs[i].rejected)] : idx.map((i) => tokenised!.rated[i]);
+    const seqs = isPairs ? [...idx.map((i) => tokenised.pairs[i].chosen), ...idx.map((i) => tokenised.pairs[i].rejected)] : idx.map((i) => tokenised.rated[i]);
     const T = lengthBucket(Math.max(...seqs.map((s) => s.length)), maxLength, cfg.bucketWidth);
     const pb = padBatch(seqs, { side: 'right', padId, length: T });
     const feeds: Record<string, TypedArray> = { ids: pb.ids, positions: pb.positions, mask: pb.mask, last: pb.lastIndex };
-    if (isPairs && cfg.loss !== 'bt') feeds.margin = Float32Array.from(idx, (i) => tokenised!.pairs[i].margin);
+    if (isPairs && cfg.loss !== 'bt') feeds.margin = Float32Array.from(idx, (i) => tokenised.pairs[i].margin);
     if (!isPairs) {
       const lab = new Float32Array(B * N);
       idx.forEach((i, k) => lab.set(labelsTrain!.subarray(i * N, (i + 1) * N), k * N));
@@ -404,8 +385,8 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
   const evaluate = async ({ state }: { state: TrainState }) => {
     const out: Record<string, number> = {};
     const params = state.params as Record<string, Float32Array>;
-    if (tokenised!.valPairs.length) {
-      const vpT = tokenised!.valPairs;
+    if (tokenised.valPairs.length) {
+      const vpT = tokenised.valPairs;
       const s = await scorer.score(params, [...vpT.map((p) => p.chosen), ...vpT.map((p) => p.rejected)]);
       const r = mergeSlots(s, weights);
       const rows = vpT.map((_, i) => ({ chosen: r[i], rejected: r[vpT.length + i] }));
@@ -416,7 +397,7 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
       out.val_pairs = rows.length;
     }
     if (labelsVal) {
-      const s = await scorer.score(params, tokenised!.valRated);
+      const s = await scorer.score(params, tokenised.valRated);
       let se = 0;
       let n = 0;
       for (let i = 0; i < s.length; i++) if (labelsVal[i] !== -100) (se += (s[i] - labelsVal[i]) ** 2), n++;
@@ -536,6 +517,62 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
     paddedTokensPerSecond: stepSeconds > 0 ? paddedTokens / stepSeconds : 0,
     config: cfg,
   };
+}
+
+export interface RewardStepSpec {
+  loss: RewardLossKind;
+  /** Head slots N. */
+  slots: number;
+  /** Merge weights [N] of the pair losses' reward. */
+  rewardWeights: readonly number[];
+  /** Pairs (or rated rows) per micro-batch. */
+  batchSize: number;
+  /** Padded sequence length. */
+  T: number;
+  gradAccum: number;
+  maxGradNorm?: number;
+  weightDecay?: number;
+  threads?: number;
+  deterministic?: boolean;
+}
+
+/**
+ * One micro-batch's graph: forward over R = 2B rows (pairs: chosen rows [0, B), rejected [B, 2B))
+ * or B rated rows, the loss, its gradient, and AdamW fused in (gradAccum 1) or an accumulation
+ * graph plus an apply graph. Feeds: ids, positions, mask, last, and margin [B] (margin/Scaled BT)
+ * or labels [B, N] (regression); extra output `diff` = r_c − r_r [B] for pair losses.
+ */
+export async function compileRewardTrainStep(c: LlamaConfig, s: RewardStepSpec): Promise<TrainStep | Accumulation> {
+  const isPairs = s.loss !== 'regression';
+  const B = s.batchSize;
+  const N = s.slots;
+  const R = isPairs ? 2 * B : B;
+  const g = new Graph();
+  const f = buildRewardForward(g, c, N, R, s.T);
+  const batchInputs = [f.ids, f.positions, f.mask, f.last];
+  let loss;
+  const extra: Record<string, ReturnType<Graph['input']>> = {};
+  if (isPairs) {
+    const r = f.scores.matmul(g.constant(Float32Array.from(s.rewardWeights), [N, 1])).reshape([R]); // [2B] merged rewards
+    const chosen = r.slice(0, 0, B); // rows [0, B): chosen
+    const rejected = r.slice(0, B, 2 * B); // rows [B, 2B): the same pairs' rejected
+    let margin;
+    if (s.loss !== 'bt') {
+      margin = g.input('margin', [B]);
+      batchInputs.push(margin);
+    }
+    loss = pairLoss(s.loss as PairLossKind, chosen, rejected, margin);
+    extra.diff = chosen.sub(rejected);
+  } else {
+    const labels = g.input('labels', [B, N]);
+    batchInputs.push(labels);
+    loss = regressionLoss(f.scores, labels);
+  }
+  const names = f.params.map((t) => t.attrs.name as string);
+  const spec = { loss, params: f.params, batch: batchInputs, extraOutputs: extra };
+  const opt = { maxGradNorm: s.maxGradNorm, weightDecay: s.weightDecay ?? 0, noDecay: names.filter((n) => n.endsWith('norm.weight') || n === HEAD_BIAS) };
+  const run = { threads: s.threads ?? 2, deterministic: s.deterministic ?? c.vocabSize <= 4096 };
+  return s.gradAccum === 1 ? compileTrainStep(spec, opt, run) : compileAccumulation(spec, opt, run);
 }
 
 /** Validate options (defaults applied, unknown keys rejected) with messages naming the field. */
