@@ -126,4 +126,9 @@ if (peer) {
   const maxRel = Math.max(...rel);
   console.log(`losses: max relative difference ${maxRel.toExponential(2)} (${maxRel <= 1e-3 ? 'match' : 'MISMATCH'} at 1e-3)`);
   console.log(`ratio steer/pytorch: ${(steerMs / peerMs).toFixed(3)} (steer ${steerMs.toFixed(1)} ms, pytorch ${peerMs.toFixed(1)} ms, ${threads} threads; peer peak RSS ${peer.peak_rss_mb} MB)`);
+  if (repeats > 1) {
+    // Each repeat runs the two sides back to back, so a pair shares the machine's load of the moment.
+    const pairs = steerMedians.map((s, i) => s / peerMedians[i]);
+    console.log(`paired ratios: ${pairs.map((r) => r.toFixed(3)).join(', ')} (median ${median(pairs).toFixed(3)})`);
+  }
 }

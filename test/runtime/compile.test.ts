@@ -102,10 +102,10 @@ test('compile errors: unlisted inputs, non-input inputs, name clashes, bad threa
   if (!hasCuda) await throwsUser(compile(g, { inputs: [x, z], outputs: { y }, device: 'cuda' }), /CUDA execution provider is not installed/, /onnxruntime-node-install=cuda12/);
 });
 
-test('session options (no spinning, a config entry) open a separate session and compute the same values', async () => {
+test('session options (no spinning, no arena, a config entry) open a separate session and compute the same values', async () => {
   const { g, x, y } = build(5);
   const before = compiledSessionCount();
-  const exe = await compile(g, { inputs: [x], outputs: { y }, threads: 1, spinning: false, sessionConfig: { 'session.set_denormal_as_zero': '1' } });
+  const exe = await compile(g, { inputs: [x], outputs: { y }, threads: 1, spinning: false, memoryArena: false, sessionConfig: { 'session.set_denormal_as_zero': '1' } });
   assert.equal(compiledSessionCount(), before + 1);
   assert.deepEqual(Array.from((await exe.run({ x: Float32Array.of(0, 1, 2, 3) })).y as Float32Array), [1, 6, 11, 16]); // 5x + 1
 });
