@@ -23,6 +23,7 @@ export function registerDpo(program: Command): void {
     .option('--loss <kind>', DPO_LOSS_KINDS.join(' | '), DPO_DEFAULTS.loss)
     .option('--beta <x>', 'β of the implicit reward', String(DPO_DEFAULTS.beta))
     .option('--batch-size <n>', 'pairs per step', String(DPO_DEFAULTS.batchSize))
+    .option('--micro-batch-size <n>', 'pairs per micro-batch (default: the whole batch)')
     .option('--max-length <n>', 'longest prompt + response in tokens; longer pairs are dropped (default: the model context)')
     .option('--tokenizer <path>', 'tokenizer (default: the one in the policy directory)')
     .addHelpText('after', '\nExample (the toy world):\n  steer dpo --policy runs/sft/model --pairs toy/helpsteer2/preference.jsonl --eval-pairs toy/helpsteer2/preference.jsonl --loss scaled --out runs/dpo-scaled');
@@ -41,6 +42,7 @@ export function registerDpo(program: Command): void {
         beta: num.positive(),
         batchSize: int.min(1),
         maxLength: int.min(2).optional(),
+        microBatchSize: int.min(1).optional(),
         tokenizer: z.string().min(1).optional(),
       }),
     );

@@ -43,6 +43,7 @@ export function registerRl(program: Command): void {
     .option('--whiten', 'whiten advantages over the batch (off in the recipe)', false)
     .option('--reward-clip <x>', 'clip RM rewards to [−x, x] before the KL penalty')
     .option('--max-new-tokens <n>', 'new tokens per response at most', String(REINFORCE_DEFAULTS.maxNewTokens))
+    .option('--micro-batch-size <n>', 'samples per micro-batch of the update (default: all prompts-per-step × k); gradients are averaged')
     .option('--temperature <x>', 'sampling temperature', String(REINFORCE_DEFAULTS.temperature))
     .option('--top-p <x>', 'nucleus sampling (1 = off)', '1')
     .option('--top-k <n>', 'top-k sampling (0 = off)', '0')
@@ -68,6 +69,7 @@ export function registerRl(program: Command): void {
         whiten: z.boolean(),
         rewardClip: num.positive().optional(),
         maxNewTokens: int.min(1),
+        microBatchSize: int.min(1).optional(),
         temperature: num.positive(),
         topP: num.positive().max(1),
         topK: int.min(0),

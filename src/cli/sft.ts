@@ -78,6 +78,7 @@ export function registerSft(program: Command): void {
     .option('--kv-heads <n>', '--init toy: key/value heads', '2')
     .option('--intermediate-size <n>', '--init toy: SwiGLU width', '176')
     .option('--batch-size <n>', 'sequences per step', String(SFT_DEFAULTS.batchSize))
+    .option('--micro-batch-size <n>', 'sequences per micro-batch (default: the whole batch); gradients are averaged')
     .option('--max-length <n>', 'longest prompt + response in tokens; longer rows are dropped (default: the model context)')
     .addHelpText('after', '\nExample (the toy world):\n  steer data toy --out toy\n  steer sft --init toy --data toy/sft.jsonl --out runs/sft --steps 1000 --lr 3e-3 --schedule cosine --warmup-steps 30');
   addTrainerOptions(cmd, SFT_DEFAULTS);
@@ -98,6 +99,7 @@ export function registerSft(program: Command): void {
         kvHeads: int.min(1),
         intermediateSize: int.min(1),
         batchSize: int.min(1),
+        microBatchSize: int.min(1).optional(),
         maxLength: int.min(2).optional(),
       }),
     );

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
-import type { Graph } from '../graph/index.js';
+import type { Graph, TypedArray } from '../graph/index.js';
 import type { PreferencePair } from '../data/pairs.js';
 import type { LlamaConfig } from '../nn/config.js';
 import type { LlamaParams } from '../nn/llama.js';
@@ -37,6 +37,8 @@ export interface DpoOptions extends TrainerCommonOptions {
   beta?: number;
   /** Pairs per step (default 8). */
   batchSize?: number;
+  /** Pairs per micro-batch (default: the whole batch); a pair's two responses stay together. */
+  microBatchSize?: number;
   /** Longest prompt + response in tokens (default: the model's context); longer pairs are dropped. */
   maxLength?: number;
   lengthMultiple?: number;
@@ -110,9 +112,11 @@ async function referenceLogps(ref: PolicyForward, pairs: readonly TokenizedPair[
   return { chosen, rejected };
 }
 
-function pairFeeds(pairs: readonly TokenizedPair[], idx: readonly number[], refs: { chosen: number[]; rejected: number[] }, padId: number, multiple: number, maxLength: number) {
+function pairFeeds(pairs: readonly TokenizedPair[], idx: readonly number[], refs: { chosen: number[]; rejected: number[] }, padId: number, multiple: number, maxLength: number, fixedT?: number) {
   const chosenPairs = idx.map((i) => pairs[i]);
-  const { rows, T } = pairRows(chosenPairs, multiple, maxLength);
+  const laid = pairRows(chosenPairs, multiple, maxLength);
+  const rows = laid.rows;
+  const T = fixedT ?? laid.T;
   const feeds = {
     ...sequenceFeeds(buildSequenceBatch(rows, { padId, T })),
     ref_chosen: Float32Array.from(idx, (i) => refs.chosen[i]),
@@ -151,6 +155,8 @@ export async function trainDpo(o: DpoOptions): Promise<TrainerResult> {
   const beta = o.beta ?? DPO_DEFAULTS.beta;
   if (!(beta > 0) || !Number.isFinite(beta)) bad('dpo.beta', 'a positive number, e.g. 0.1', beta);
   const batchSize = positiveInt('dpo.batchSize', o.batchSize ?? DPO_DEFAULTS.batchSize);
+  const micro = positiveInt('dpo.microBatchSize', o.microBatchSize ?? batchSize);
+  if (batchSize % micro !== 0) bad('dpo.microBatchSize', `a divisor of batchSize (${batchSize})`, micro);
   const multiple = positiveInt('dpo.lengthMultiple', o.lengthMultiple ?? DPO_DEFAULTS.lengthMultiple);
   const maxLength = positiveInt('dpo.maxLength', o.maxLength ?? c.maxPositionEmbeddings);
   if (maxLength > c.maxPositionEmbeddings) bad('dpo.maxLength', `at most the model context (${c.maxPositionEmbeddings})`, maxLength);
@@ -160,7 +166,7 @@ export async function trainDpo(o: DpoOptions): Promise<TrainerResult> {
   if (train.dropped > 0 && !r.quiet) process.stderr.write(`dpo: dropped ${train.dropped} of ${o.pairs.length} pairs longer than ${maxLength} tokens\n`);
   const evalSet = o.evalPairs ? tokenizePairs(policy, o.evalPairs, maxLength, needMargin).pairs : [];
   const padId = policy.codec.padId;
-  writeRunConfig(r.out, 'dpo', { ...r, loss: kind, beta, batchSize, lengthMultiple: multiple, maxLength, policy: policy.source, reference: reference.source, pairs: train.pairs.length, dropped: train.dropped, evalPairs: evalSet.length });
+  writeRunConfig(r.out, 'dpo', { ...r, loss: kind, beta, batchSize, microBatchSize: micro, lengthMultiple: multiple, maxLength, policy: policy.source, reference: reference.source, pairs: train.pairs.length, dropped: train.dropped, evalPairs: evalSet.length });
 
   const engine = { threads: r.threads, deterministic: r.deterministic };
   const refForward = new PolicyForward(c, referenceGraph, reference.weights, engine, false);
@@ -217,8 +223,11 @@ export async function trainDpo(o: DpoOptions): Promise<TrainerResult> {
         initialCursor: { epoch: 0, index: 0 },
         step: async ({ state, lr, cursor }) => {
           const next = nextBatch(train.pairs.length, batchSize, cursor, r.seed, 'dpo');
-          const { feeds, T } = pairFeeds(train.pairs, next.indices, refs.train, padId, multiple, maxLength);
-          const res = await updater.step(state, 2 * batchSize, T, feeds, lr);
+          // one T for the whole batch; each micro-batch lays out its own pairs [c…, r…]
+          const T = pairRows(next.indices.map((i) => train.pairs[i]), multiple, maxLength).T;
+          const parts: Record<string, TypedArray>[] = [];
+          for (let i = 0; i < batchSize; i += micro) parts.push(pairFeeds(train.pairs, next.indices.slice(i, i + micro), refs.train, padId, multiple, maxLength, T).feeds);
+          const res = await updater.step(state, 2 * micro, T, parts.length === 1 ? parts[0] : parts, lr);
           return { metrics: { ...pairMetrics(res.extra, batchSize), loss: res.loss, grad_norm: res.gradNorm, epoch: next.cursor.epoch }, cursor: next.cursor };
         },
         evaluate,

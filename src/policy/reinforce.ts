@@ -33,7 +33,7 @@ import { rlooAdvantages } from './rloo.js';
 import { encodePrompts, generateFixed } from './sample.js';
 import { bucketLength, buildSequenceBatch, responseValues } from './sequences.js';
 import type { TrainerResult } from './sft.js';
-import { PolicyForward, PolicyUpdater } from './update.js';
+import { PolicyForward, PolicyUpdater, splitRows } from './update.js';
 
 export interface ReinforceOptions extends TrainerCommonOptions {
   /** The starting policy (usually the SFT model). */
@@ -62,6 +62,8 @@ export interface ReinforceOptions extends TrainerCommonOptions {
   topK?: number;
   /** Called at each evaluation (evalEvery, and at the end) with the current policy. */
   evaluate?: (policy: PolicyModel, step: number) => Promise<Record<string, number>>;
+  /** Samples per micro-batch of the update (default: all promptsPerStep × k); gradients are averaged. */
+  microBatchSize?: number;
   /** Rollouts written to rollouts.jsonl per step (default: the first prompt's k samples). */
   logRollouts?: number;
 }
@@ -135,7 +137,9 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
   const promptLength = Math.max(...promptIds.map((p) => p.length));
   const maxT = bucketLength(promptLength + maxNewTokens, 16, c.maxPositionEmbeddings);
   const B = P * k;
-  const settings = { ...r, promptsPerStep: P, samplesPerPrompt: k, beta, klForm, whiten, rewardClip: o.rewardClip ?? null, maxNewTokens, temperature, topP: o.topP ?? 1, topK: o.topK ?? 0, reward: o.reward.name, policy: policy.source, reference: reference.source, prompts: o.prompts.length, maxSequenceLength: maxT };
+  const micro = positiveInt('reinforce.microBatchSize', o.microBatchSize ?? B);
+  if (B % micro !== 0) bad('reinforce.microBatchSize', `a divisor of promptsPerStep × samplesPerPrompt (${B})`, micro);
+  const settings = { ...r, promptsPerStep: P, samplesPerPrompt: k, beta, klForm, whiten, rewardClip: o.rewardClip ?? null, maxNewTokens, temperature, topP: o.topP ?? 1, topK: o.topK ?? 0, reward: o.reward.name, policy: policy.source, reference: reference.source, prompts: o.prompts.length, maxSequenceLength: maxT, microBatchSize: micro };
   writeRunConfig(r.out, 'reinforce', settings);
 
   const engine = { threads: r.threads, deterministic: r.deterministic };
@@ -182,7 +186,8 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
           const rTilde = rm.map((x, b) => rewardWithKl(x, kl[b], beta, o.rewardClip));
           const adv = ended.some(Boolean) ? rlooAdvantages({ promptKeys: rowsPrompt, rewards: rTilde, ended }, { whiten }) : new Float64Array(B);
           // 6. update
-          const upd = await updater.step(state, B, T, { ...sequenceFeeds(batch), advantages: Float32Array.from(adv) }, lr);
+          const feeds = { ...sequenceFeeds(batch), advantages: Float32Array.from(adv) };
+          const upd = await updater.step(state, micro, T, micro === B ? feeds : splitRows(feeds, B, B / micro), lr);
           const t4 = performance.now();
 
           const tokens = gens.map((g) => g.tokens.length);

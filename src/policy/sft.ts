@@ -15,7 +15,7 @@ import { policyTokenLogProbs, sequenceFeeds, sequenceInputList, sequenceInputs, 
 import { sftLoss } from './losses.js';
 import { finalModelDir, resolvePolicy, savePolicy, weightArrays, weightsFromArrays, type PolicyModel } from './model.js';
 import { bucketLength, buildSequenceBatch, type TokenizedExample } from './sequences.js';
-import { PolicyForward, PolicyUpdater } from './update.js';
+import { PolicyForward, PolicyUpdater, splitRows } from './update.js';
 
 export interface SftOptions extends TrainerCommonOptions {
   /** The starting policy (a model directory or a loaded policy). */
@@ -25,6 +25,8 @@ export interface SftOptions extends TrainerCommonOptions {
   evalData?: readonly SftExample[];
   /** Sequences per step (default 16). */
   batchSize?: number;
+  /** Sequences per micro-batch (default: the whole batch); gradients are averaged over micro-batches. */
+  microBatchSize?: number;
   /** Longest prompt + response in tokens (default: the model's context); longer examples are dropped. */
   maxLength?: number;
   /** Sequence lengths are rounded up to a multiple of this (default 16). */
@@ -96,6 +98,8 @@ export async function trainSft(o: SftOptions): Promise<TrainerResult> {
   const policy = resolvePolicy(o.policy);
   const c = policy.config;
   const batchSize = positiveInt('sft.batchSize', o.batchSize ?? SFT_DEFAULTS.batchSize);
+  const micro = positiveInt('sft.microBatchSize', o.microBatchSize ?? batchSize);
+  if (batchSize % micro !== 0) bad('sft.microBatchSize', `a divisor of batchSize (${batchSize})`, micro);
   const lengthMultiple = positiveInt('sft.lengthMultiple', o.lengthMultiple ?? SFT_DEFAULTS.lengthMultiple);
   const maxLength = positiveInt('sft.maxLength', o.maxLength ?? c.maxPositionEmbeddings);
   if (maxLength > c.maxPositionEmbeddings) bad('sft.maxLength', `at most the model context (${c.maxPositionEmbeddings})`, maxLength);
@@ -105,7 +109,7 @@ export async function trainSft(o: SftOptions): Promise<TrainerResult> {
   }
   if (dropped > 0 && !r.quiet) process.stderr.write(`sft: dropped ${dropped} of ${o.data.length} examples longer than ${maxLength} tokens\n`);
   const evalExamples = o.evalData ? tokenizeSft(policy, o.evalData, maxLength).examples : [];
-  writeRunConfig(r.out, 'sft', { ...r, batchSize, lengthMultiple, maxLength, policy: policy.source, examples: examples.length, dropped, evalExamples: evalExamples.length });
+  writeRunConfig(r.out, 'sft', { ...r, batchSize, microBatchSize: micro, lengthMultiple, maxLength, policy: policy.source, examples: examples.length, dropped, evalExamples: evalExamples.length });
 
   const engine = { threads: r.threads, deterministic: r.deterministic };
   const updater = new PolicyUpdater(c, (g, cc, B, T, p) => sftGraph(g, cc, B, T, p), adamOptions(r, c), engine);
@@ -125,8 +129,10 @@ export async function trainSft(o: SftOptions): Promise<TrainerResult> {
           const rows = next.indices.map((i) => examples[i]);
           const T = bucketLength(Math.max(...rows.map((e) => e.prompt.length + e.response.length)), lengthMultiple, maxLength);
           const batch = buildSequenceBatch(rows, { padId, T });
-          const res = await updater.step(state, batchSize, T, sequenceFeeds(batch), lr);
-          return { metrics: { loss: res.loss, grad_norm: res.gradNorm, tokens: Number(res.extra.tokens[0]), epoch: next.cursor.epoch }, cursor: next.cursor };
+          const parts = batchSize / micro;
+          const res = await updater.step(state, micro, T, parts === 1 ? sequenceFeeds(batch) : splitRows(sequenceFeeds(batch), batchSize, parts), lr);
+          const tokens = Array.from(res.extra.tokens as Float32Array).reduce((a, b) => a + b, 0);
+          return { metrics: { loss: res.loss, grad_norm: res.gradNorm, tokens, epoch: next.cursor.epoch }, cursor: next.cursor };
         },
         evaluate,
       },

@@ -1,6 +1,7 @@
 // Compiled policy graphs, cached per batch shape (static shapes: a new [B, T] is a new graph):
-//   PolicyUpdater  loss + gradient + clipping + AdamW in one run (src/train/optim.ts), trainable
-//                  weights as graph inputs named by their HF names (the TrainState keys)
+//   PolicyUpdater  loss + gradient + clipping + AdamW in one run (src/train/optim.ts), or gradients
+//                  accumulated over micro-batches then one AdamW run; trainable weights are graph
+//                  inputs named by their HF names (the TrainState keys)
 //   PolicyForward  forward-only outputs of the current weights (evaluation, rollout log-probs),
 //                  optionally with a frozen reference model baked in as initializers
 // Trainers describe a graph with a builder; this file owns tracing, compiling and the cache.
@@ -9,7 +10,7 @@ import { compile, type Executable } from '../runtime/index.js';
 import type { LlamaConfig } from '../nn/config.js';
 import { llamaInitializers, llamaInputs, type LlamaParams } from '../nn/llama.js';
 import type { LlamaWeights } from '../nn/weights.js';
-import { compileTrainStep, type AdamWOptions, type StepResult, type TrainState, type TrainStep } from '../train/optim.js';
+import { compileAccumulation, compileTrainStep, type Accumulation, type AdamWOptions, type StepResult, type TrainState, type TrainStep } from '../train/optim.js';
 
 export interface BuiltGraph {
   /** The scalar loss (updaters) — ignored by forward graphs. */
@@ -29,9 +30,10 @@ export interface EngineOptions {
   deterministic?: boolean;
 }
 
-/** One optimizer step per run of a traced loss, per batch shape. */
+/** One optimizer step per run of a traced loss, per batch shape (or accumulated over micro-batches). */
 export class PolicyUpdater {
   private readonly cache = new Map<string, Promise<TrainStep>>();
+  private readonly accCache = new Map<string, Promise<Accumulation>>();
 
   constructor(
     readonly config: LlamaConfig,
@@ -55,15 +57,51 @@ export class PolicyUpdater {
     return p;
   }
 
-  /** Apply one update to `state` on a [B, T] batch. */
-  async step(state: TrainState, B: number, T: number, feeds: Readonly<Record<string, TypedArray>>, lr: number): Promise<StepResult> {
-    const s = await this.compiled(B, T);
-    return s.run(state, feeds, lr);
+  private accumulation(B: number, T: number): Promise<Accumulation> {
+    const key = `${B}x${T}`;
+    let p = this.accCache.get(key);
+    if (!p) {
+      const g = new Graph();
+      const { params, inputs } = llamaInputs(g, this.config);
+      const built = this.build(g, this.config, B, T, params, null);
+      if (!built.loss) throw new Error('PolicyUpdater: the graph builder returned no loss');
+      p = compileAccumulation({ loss: built.loss, params: inputs, batch: built.batch, extraOutputs: built.outputs }, this.adam, { threads: this.engine.threads, deterministic: this.engine.deterministic });
+      this.accCache.set(key, p);
+      p.catch(() => this.accCache.delete(key));
+    }
+    return p;
+  }
+
+  /**
+   * Apply one update to `state`. One feed set: a [B, T] batch in one run. Several: micro-batches
+   * of B rows each whose gradients are averaged before one AdamW step (the loss of each is its own
+   * token mean, as NeMo-Aligner's micro-batches); the returned loss is their mean and each extra
+   * output is the micro-batches' values concatenated.
+   */
+  async step(state: TrainState, B: number, T: number, feeds: Readonly<Record<string, TypedArray>> | readonly Readonly<Record<string, TypedArray>>[], lr: number): Promise<StepResult> {
+    const list = Array.isArray(feeds) ? (feeds as readonly Readonly<Record<string, TypedArray>>[]) : [feeds as Readonly<Record<string, TypedArray>>];
+    if (list.length === 1) return (await this.compiled(B, T)).run(state, list[0], lr);
+    const a = await this.accumulation(B, T);
+    let acc = a.zeros();
+    let loss = 0;
+    const extras: Record<string, number[]> = {};
+    for (const f of list) {
+      const r = await a.accumulate(state, acc, f);
+      acc = r.acc;
+      loss += r.loss / list.length;
+      for (const [k, v] of Object.entries(r.extra)) (extras[k] ??= []).push(...Array.from(v as ArrayLike<number>, Number));
+    }
+    const { gradNorm } = await a.apply(state, acc, lr, 1 / list.length);
+    const extra: Record<string, TypedArray> = {};
+    for (const [k, v] of Object.entries(extras)) extra[k] = Float32Array.from(v);
+    return { loss, gradNorm, extra };
   }
 
   async release(): Promise<void> {
     const all = [...this.cache.values()];
+    const accs = [...this.accCache.values()];
     this.cache.clear();
+    this.accCache.clear();
     for (const p of all) {
       try {
         await (await p).exe.release();
@@ -71,7 +109,27 @@ export class PolicyUpdater {
         // a graph that failed to compile holds nothing
       }
     }
+    for (const p of accs) {
+      try {
+        const a = await p;
+        await a.gradExe.release();
+        await a.applyExe.release();
+      } catch {
+        // nothing to release
+      }
+    }
   }
+}
+
+/** Split row-major feeds with a leading batch axis of `rows` into `parts` equal micro-batches. */
+export function splitRows(feeds: Readonly<Record<string, TypedArray>>, rows: number, parts: number): Record<string, TypedArray>[] {
+  const out: Record<string, TypedArray>[] = Array.from({ length: parts }, () => ({}));
+  for (const [k, v] of Object.entries(feeds)) {
+    const per = v.length / rows; // elements per row
+    const mb = rows / parts;
+    for (let i = 0; i < parts; i++) out[i][k] = v.subarray(i * mb * per, (i + 1) * mb * per) as TypedArray;
+  }
+  return out;
 }
 
 /** Forward-only graphs of the current weights (fed per run), with an optional frozen reference. */

@@ -41,6 +41,12 @@ test('DPO variants: step 1 has policy = reference (loss log 2 · …), then the 
       assert.equal(res.lastMetrics.reward_accuracy, 1);
       assert.ok(res.lastEval!.eval_reward_accuracy >= 2 / 3 && res.lastEval!.eval_reward_margin > 0);
     }
+    // two micro-batches of two pairs follow the same loss curve as one batch of four (equal sizes:
+    // the mean of the micro-batch means is the batch mean)
+    const micro = join(dir, 'micro');
+    await trainDpo({ policy: tinyCharPolicy(4, 0.3), pairs: PAIRS, loss: 'regular', out: micro, steps: 4, batchSize: 4, microBatchSize: 2, lr: 0.01, beta: 0.5, threads: 1, quiet: true, resume: false });
+    const whole = records(join(dir, 'regular')).filter((r) => !r.eval).slice(0, 4).map((r) => r.loss);
+    assertClose(records(micro).map((r) => r.loss), whole, { rtol: 2e-3, what: 'micro-batched DPO loss' });
     // the reference pass is cached and reused when a run continues
     const out = join(dir, 'regular');
     const cache = join(out, 'reference-logps.json');

@@ -40,6 +40,11 @@ test('KL is exactly 0 while the policy equals the reference (full model path, ev
       // the trained model is saved as a loadable directory
       assert.equal(loadPolicy(res.modelDir).config.hiddenSize, 16);
     }
+    // micro-batches of 3 samples (NeMo-Aligner: the token mean per micro-batch, gradients averaged)
+    const micro = await trainReinforce(base(join(dir, 'micro'), { microBatchSize: 3 }));
+    assert.equal(micro.lastMetrics.kl, 0);
+    assert.ok(Number.isFinite(micro.lastMetrics.loss));
+    await assert.rejects(trainReinforce(base(join(dir, 'micro'), { microBatchSize: 4 })), /reinforce\.microBatchSize[\s\S]*a divisor of promptsPerStep × samplesPerPrompt \(6\)/);
     // after updates the policy has moved: KL > 0 for the abs form
     const out = join(dir, 'moved');
     await trainReinforce(base(out, { steps: 3, lr: 0.05 }));
