@@ -156,11 +156,16 @@ function describeSource(src: PairSource | RatingSource | undefined): unknown {
   return { rows: src.length, hash: fnv1a32(JSON.stringify(src)) };
 }
 
-interface TokenPair {
+export interface TokenPair {
   chosen: number[];
   rejected: number[];
   margin: number;
 }
+
+/** Positions a from-scratch model is declared for (RoPE has no table to outgrow; metadata for exports). */
+const SCRATCH_MAX_POSITIONS = 512;
+/** The smallest default maxLength (see trainRewardModel). */
+const MIN_MAX_LENGTH = 128;
 
 // ---- the starting model --------------------------------------------------------------------------
 
@@ -190,7 +195,7 @@ function scratchConfig(s: ScratchModel, encoder: RewardEncoder, maxLength: numbe
     rmsNormEps: 1e-5,
     ropeTheta: 10000,
     ropeScaling: null,
-    maxPositionEmbeddings: Math.max(maxLength, 8),
+    maxPositionEmbeddings: Math.max(maxLength, SCRATCH_MAX_POSITIONS),
     tieWordEmbeddings: true,
     bosTokenId: bos,
     eosTokenIds: eos,
@@ -275,7 +280,9 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
   };
   const start = startModel(cfg, longest);
   const c = start.config;
-  const maxLength = Math.min(cfg.maxLength ?? longest(start.encoder), c.maxPositionEmbeddings);
+  // Default: the longest sequence in the data, but at least MIN_MAX_LENGTH so that somewhat longer
+  // texts scored later (a policy's samples) are not cut; training buckets follow the real lengths.
+  const maxLength = Math.min(cfg.maxLength ?? Math.max(longest(start.encoder), MIN_MAX_LENGTH), c.maxPositionEmbeddings);
   const cut = (ids: number[]) => truncateLeft(ids, maxLength);
   const cutPair = (p: TokenPair): TokenPair => ({ chosen: cut(p.chosen), rejected: cut(p.rejected), margin: p.margin });
   const enc0 = encodeAll(start.encoder);
@@ -363,7 +370,7 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
 
   const padId = start.encoder.padId;
   const microFeeds = (idx: number[]) => {
-    const seqs = isPairs ? [...idx.map((i) => tokenised.pairs[i].chosen), ...idx.map((i) => tokenised.pairs[i].rejected)] : idx.map((i) => tokenised.rated[i]);
+    const seqs = isPairs ? pairRows(tokenised.pairs, idx) : idx.map((i) => tokenised.rated[i]);
     const T = lengthBucket(Math.max(...seqs.map((s) => s.length)), maxLength, cfg.bucketWidth);
     const pb = padBatch(seqs, { side: 'right', padId, length: T });
     const feeds: Record<string, TypedArray> = { ids: pb.ids, positions: pb.positions, mask: pb.mask, last: pb.lastIndex };
@@ -517,6 +524,11 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
     paddedTokensPerSecond: stepSeconds > 0 ? paddedTokens / stepSeconds : 0,
     config: cfg,
   };
+}
+
+/** The rows of a micro-batch of pairs: chosen sequences first, then the same pairs' rejected ones (pair k = rows k and B + k). */
+export function pairRows(pairs: readonly TokenPair[], idx: readonly number[]): number[][] {
+  return [...idx.map((i) => pairs[i].chosen), ...idx.map((i) => pairs[i].rejected)];
 }
 
 export interface RewardStepSpec {

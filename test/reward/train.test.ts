@@ -7,13 +7,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trainRewardModel, type RewardTrainOptions } from '../../src/reward/train.js';
-import { loadRewardModel } from '../../src/reward/model.js';
+import { compileRewardTrainStep, pairRows, trainRewardModel, type RewardTrainOptions } from '../../src/reward/train.js';
+import { loadRewardModel, rewardParamArrays } from '../../src/reward/model.js';
 import { evaluatePairs } from '../../src/reward/evaluate.js';
-import { RewardScorer } from '../../src/reward/score.js';
+import { RewardScorer, SequenceScorer } from '../../src/reward/score.js';
+import { TrainState, type TrainStep } from '../../src/train/optim.js';
+import { padBatch } from '../../src/nn/llama.js';
+import { pairBatchLossReference } from '../../src/reward/losses.js';
 import { isUserError } from '../../src/util/errors.js';
 import { assertClose } from '../helpers/close.js';
-import { SMALL, TINY, toySplit } from './helpers.js';
+import { SMALL, TINY, randomRewardModel, toySplit } from './helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'steer-rm-'));
 const metricLines = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | boolean | string>);
@@ -118,4 +121,25 @@ test('option and data errors say what, where and the fix', async () => {
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('a pair stays in its micro-batch: rows k and B + k are its chosen and rejected, and the step\'s r_c − r_r equals the two scored apart', async () => {
+  const m = randomRewardModel(3, ['reward']);
+  const pairs = [
+    { chosen: [1, 3, 40, 41, 4, 50, 2], rejected: [1, 3, 40, 41, 4, 60, 61, 62, 2], margin: 1 },
+    { chosen: [1, 3, 70, 4, 9, 2], rejected: [1, 3, 70, 4, 2], margin: 2 },
+    { chosen: [1, 3, 12, 13, 14, 4, 20, 21, 22, 23, 2], rejected: [1, 3, 12, 13, 14, 4, 2], margin: 3 },
+  ];
+  const idx = [2, 0];
+  const rows = pairRows(pairs, idx);
+  assert.deepEqual(rows, [pairs[2].chosen, pairs[0].chosen, pairs[2].rejected, pairs[0].rejected]);
+  const step = await compileRewardTrainStep(m.config, { loss: 'scaled-bt', slots: 1, rewardWeights: [1], batchSize: 2, T: 16, gradAccum: 1, threads: 1 });
+  const pb = padBatch(rows, { side: 'right', length: 16 });
+  const params = rewardParamArrays(m);
+  const state = TrainState.init(Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.slice()])));
+  const r = await (step as TrainStep).run(state, { ids: pb.ids, positions: pb.positions, mask: pb.mask, last: pb.lastIndex, margin: Float32Array.of(3, 1) }, 1e-3);
+  const s = await new SequenceScorer(m.config, 1, { maxLength: 64, padId: 0, threads: 1 }).score(params, idx.flatMap((i) => [pairs[i].chosen, pairs[i].rejected]));
+  assertClose(Array.from(r.extra.diff as Float32Array), [s[0] - s[1], s[2] - s[3]], { rtol: 1e-4, atol: 1e-6 });
+  // and the loss is Scaled BT of exactly those differences: mean(−m log σ(d))
+  assertClose(r.loss, pairBatchLossReference('scaled-bt', [s[0], s[2]], [s[1], s[3]], [3, 1]), { rtol: 1e-4 });
 });
