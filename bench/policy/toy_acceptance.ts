@@ -25,7 +25,7 @@ import { trainReinforce } from '../../src/policy/reinforce.js';
 import { trainDpo } from '../../src/policy/dpo.js';
 import { rewardModelSource, toyCorrectnessReward } from '../../src/policy/reward.js';
 import { samplePolicy } from '../../src/policy/sample.js';
-import { scorePromptAnswer } from '../../src/data/toy/tasks.js';
+import { scorePromptAnswer, taskFromPrompt } from '../../src/data/toy/tasks.js';
 import type { DpoLossKind } from '../../src/policy/losses.js';
 
 const { values: a } = parseArgs({
@@ -88,7 +88,7 @@ const rmEval = await evaluatePairs(rm.modelDir, valPairs, { threads });
 log(`RM (regression → Scaled BT): held-out pair accuracy ${(100 * rmEval.overall.accuracy).toFixed(1)} % on ${valPairs.length} pairs`);
 const rmScorer = RewardScorer.load(rm.modelDir, { threads });
 
-interface Judged { name: string; accGreedy: number; accSampled: number; rmSampled: number; rmGreedy: number; lengthChars: number; ended: number; samples: { prompt: string; response: string }[] }
+interface Judged { name: string; accGreedy: number; accSampled: number; byKind: Record<string, number>; rmSampled: number; rmGreedy: number; lengthChars: number; ended: number; samples: { prompt: string; response: string }[] }
 async function judge(name: string, p: PolicyModel): Promise<Judged> {
   const greedy = await samplePolicy(p, evalPrompts, { maxNewTokens: 48, temperature: 0, threads });
   const sampled = await samplePolicy(p, evalPrompts, { maxNewTokens: 48, temperature: 1, seed: 1234, threads });
@@ -97,8 +97,17 @@ async function judge(name: string, p: PolicyModel): Promise<Judged> {
     const r = await rmScorer.rewards(ss.map((s, i) => ({ prompt: evalPrompts[i], response: s.response })));
     return r.reduce((x, y) => x + y, 0) / r.length;
   };
+  const byKind: Record<string, number> = {};
+  const count: Record<string, number> = {};
+  greedy.forEach((s, i) => {
+    const k = taskFromPrompt(evalPrompts[i])!.kind;
+    count[k] = (count[k] ?? 0) + 1;
+    byKind[k] = (byKind[k] ?? 0) + (scorePromptAnswer(evalPrompts[i], s.response).correct ? 1 : 0);
+  });
+  for (const k of Object.keys(byKind)) byKind[k] /= count[k];
   const j: Judged = {
     name,
+    byKind,
     accGreedy: acc(greedy),
     accSampled: acc(sampled),
     rmGreedy: await rmMean(greedy),
@@ -107,7 +116,7 @@ async function judge(name: string, p: PolicyModel): Promise<Judged> {
     ended: sampled.filter((s) => s.ended).length / sampled.length,
     samples: evalPrompts.slice(0, 7).map((prompt, i) => ({ prompt, response: greedy[i].response })),
   };
-  log(`${name}: true accuracy ${(100 * j.accGreedy).toFixed(1)} % greedy / ${(100 * j.accSampled).toFixed(1)} % sampled; RM ${j.rmGreedy.toFixed(3)} greedy / ${j.rmSampled.toFixed(3)} sampled; ${j.lengthChars.toFixed(1)} chars`);
+  log(`${name}: true accuracy ${(100 * j.accGreedy).toFixed(1)} % greedy / ${(100 * j.accSampled).toFixed(1)} % sampled; RM ${j.rmGreedy.toFixed(3)} greedy / ${j.rmSampled.toFixed(3)} sampled; ${j.lengthChars.toFixed(1)} chars; greedy by kind ${Object.entries(byKind).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}`).join(' ')}`);
   return j;
 }
 const want = (x: string) => !a.only || a.only.split(',').includes(x);
