@@ -25,11 +25,6 @@ export function isInteger(d: DType): boolean {
   return d === 'int32' || d === 'int64';
 }
 
-/** ORT's name for a dtype (onnxruntime-common Tensor.Type). */
-export function ortType(d: DType): 'float32' | 'float64' | 'int64' | 'int32' | 'bool' {
-  return d;
-}
-
 export function allocTyped<D extends DType>(dtype: D, n: number): TypedArrayOf[D] {
   switch (dtype) {
     case 'float32': return new Float32Array(n) as TypedArrayOf[D];

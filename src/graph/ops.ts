@@ -1,19 +1,12 @@
 // The op set: every function checks its arguments, infers the output shape and dtype, and adds
 // one node to the graph. Semantics follow ONNX (opset 20) and NumPy broadcasting; the plain
 // reference twin of each op is in interpret.ts, its VJP in grad.ts, its ONNX form in onnx.ts.
-import { UserError, describeValue } from '../util/errors.js';
+import { describeValue } from '../util/errors.js';
 import { type DType, isFloat, isInteger } from './dtype.js';
 import { type Shape, broadcastShapes, fmtShape, normAxis, sameShape, shapeError, sizeOf } from './shape.js';
-import type { Tensor, Attrs } from './tensor.js';
+import type { Graph, Tensor } from './tensor.js';
 
 type Operand = Tensor | number;
-
-/** Binary elementwise ops with broadcasting: internal op name → result kind. */
-export const ARITH_OPS = ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min'] as const;
-export const COMPARE_OPS = ['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual'] as const;
-export const LOGIC_OPS = ['And', 'Or'] as const;
-export const UNARY_FLOAT_OPS = ['Exp', 'Log', 'Sqrt', 'Rsqrt', 'Reciprocal', 'Tanh', 'Sigmoid', 'LogSigmoid', 'Gelu'] as const;
-export const UNARY_NUMERIC_OPS = ['Neg', 'Abs', 'Sign', 'Relu'] as const;
 
 function fail(op: string, arg: string, what: string, expected: string, received: string, fix?: string): never {
   throw shapeError(op, arg, what, expected, received, fix);
@@ -421,18 +414,9 @@ export function crossEntropy(logits: Tensor, targets: Tensor): Tensor {
   return mean(softmaxCrossEntropy(logits, targets));
 }
 
-export type { Attrs };
-
 /** A boolean mask [T, T]: true where key position j ≤ query position i (causal attention). */
-export function causalMask(g: import('./tensor.js').Graph, t: number): Tensor {
+export function causalMask(g: Graph, t: number): Tensor {
   const data = new Uint8Array(t * t);
   for (let i = 0; i < t; i++) for (let j = 0; j <= i; j++) data[i * t + j] = 1;
   return g.constant(data, [t, t], 'bool');
-}
-
-/** Guard for user-facing functions: a clear error when something that is not a Tensor is passed. */
-export function assertTensor(x: unknown, where: string): asserts x is Tensor {
-  if (x === null || typeof x !== 'object' || !('graph' in (x as object)) || !('op' in (x as object))) {
-    throw new UserError({ what: 'not a Tensor', where, expected: 'a Tensor from a Graph', received: describeValue(x) });
-  }
 }
