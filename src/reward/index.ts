@@ -4,6 +4,7 @@
 //   scoreRewardModel(dir | model, rows) → [{ reward, slots }];  RewardScorer for repeated scoring
 //   evaluatePairs(dir | model | scorer, pairs) → { overall, bySubset, rows }
 //   runRewardModelTable(options) → the paper's Table 1 in miniature
+//   trainCombinedRewardModel(options) → regression → Scaled BT from it → ExPO (the recipe's RM)
 export * from './losses.js';
 export * from './head.js';
 export { CharRewardEncoder, TextRewardEncoder, loadRewardEncoder, transcript, truncateLeft, type RewardEncoder, type TextFormat, type Prompt as RewardPrompt } from './encode.js';
@@ -14,3 +15,4 @@ export * from './evaluate.js';
 export * from './expo.js';
 export * from './train.js';
 export * from './table.js';
+export * from './recipe.js';
