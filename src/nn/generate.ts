@@ -49,6 +49,12 @@ export interface GeneratorOptions {
   threads?: number;
   device?: 'cpu' | 'cuda';
   /**
+   * Let ONNX Runtime's idle threads spin between kernels (default false: decoding runs many short
+   * graphs with host work in between, and with 2 threads on a machine whose cores are shared,
+   * spinning measured 2× slower per decode step; see the runtime's CompileOptions.spinning).
+   */
+  spinning?: boolean;
+  /**
    * Bake the weights into the decode-step graph as initializers: ONNX Runtime prepacks them, about
    * 1.6× faster decoding at batch 16 for a 15M model, but the graph is then specific to these
    * weights (a compile per LlamaGenerator) and holds a copy of them. Worth it for frozen weights
@@ -239,7 +245,7 @@ export class LlamaGenerator {
       outputs.token = g.full([B], V).sub(where(logits.ge(m), g.constant(rev, [V]), g.zeros([V])).max(-1)); // [B] (float32, exact below 2^24)
       outputs.logprob = logits.sub(m).exp().sum(-1).log().neg(); // log p(argmax) = −log Σ exp(logits − max)
     }
-    const exe = await compile(g, { inputs, outputs, threads: this.opts.threads, device: this.opts.device, name: `llama-${kind}-B${B}-S${S}-M${M}` });
+    const exe = await compile(g, { inputs, outputs, threads: this.opts.threads, device: this.opts.device, spinning: this.opts.spinning ?? false, name: `llama-${kind}-B${B}-S${S}-M${M}` });
     return { exe };
   }
 
@@ -390,7 +396,7 @@ export class LlamaGenerator {
 
 /** One-shot generation (compiles, generates, releases). Keep a LlamaGenerator to reuse graphs. */
 export async function generate(c: LlamaConfig, w: LlamaWeights, prompts: readonly (readonly number[])[], o: SamplingOptions & GeneratorOptions): Promise<Generation[]> {
-  const gen = new LlamaGenerator(c, w, { threads: o.threads, device: o.device, bakeDecodeWeights: o.bakeDecodeWeights ?? true });
+  const gen = new LlamaGenerator(c, w, { threads: o.threads, device: o.device, spinning: o.spinning, bakeDecodeWeights: o.bakeDecodeWeights ?? true });
   try {
     return await gen.generate(prompts, o);
   } finally {

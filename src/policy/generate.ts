@@ -107,7 +107,7 @@ export async function generateText(policy: Policy, prompts: readonly PromptInput
   }
   const stopTokens = opts.stopTokens ?? [...new Set([...config.eosTokenIds, ...policy.tokenizer.eosIds])];
   const encoded = prompts.map((p) => encodePrompt(policy, p, opts));
-  const gen = new LlamaGenerator(config, weights, { threads: opts.threads, device: opts.device, bakeDecodeWeights: opts.bakeDecodeWeights ?? true }); // frozen weights
+  const gen = new LlamaGenerator(config, weights, { threads: opts.threads, device: opts.device, spinning: opts.spinning, bakeDecodeWeights: opts.bakeDecodeWeights ?? true }); // frozen weights
   const out: TextCompletion[] = [];
   try {
     for (let i = 0; i < encoded.length; i += batchSize) {
