@@ -48,9 +48,9 @@ export function formatSummary(r: DemoResult): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   const lines = ['', 'Reward models (held-out preference accuracy):'];
   for (const m of s.rewardModels) lines.push(`  ${m.name.padEnd(44)} ${m.accuracies.map(pct).join('  ')}`);
-  lines.push('', 'Policies (greedy answers on held-out prompts):', `  ${'policy'.padEnd(16)} ${'true acc.'.padStart(9)} ${'RM reward'.padStart(10)} ${'length'.padStart(7)}`);
+  lines.push('', 'Policies on held-out prompts (true accuracy from the ground truth):', `  ${'policy'.padEnd(16)} ${'greedy'.padStart(9)} ${'sampled'.padStart(9)} ${'RM reward'.padStart(10)} ${'length'.padStart(7)}`);
   for (const [name, p] of Object.entries(s.policies)) {
-    lines.push(`  ${name.padEnd(16)} ${pct(p.trueAccuracy).padStart(9)} ${p.rewardScore.toFixed(3).padStart(10)} ${p.meanLengthChars.toFixed(1).padStart(7)}`);
+    lines.push(`  ${name.padEnd(16)} ${pct(p.trueAccuracy).padStart(9)} ${pct(p.sampledAccuracy).padStart(9)} ${p.rewardScore.toFixed(3).padStart(10)} ${p.meanLengthChars.toFixed(1).padStart(7)}`);
   }
   const total = Object.values(s.stageSeconds).reduce((a, b) => a + b, 0);
   lines.push('', `Report: ${r.reportPath}`, `Summary: ${r.summaryPath}  (stages took ${total.toFixed(0)} s in all)`, '');

@@ -98,7 +98,10 @@ interface Ctx {
 }
 
 interface PolicyEval {
+  /** Greedy answers. */
   accuracy: number;
+  /** Sampled answers (temperature 1, the policy REINFORCE optimises), SAMPLES_PER_PROMPT per prompt. */
+  sampledAccuracy: number;
   rewardScore: number;
   lengthChars: number;
   ended: number;
@@ -116,9 +119,12 @@ export interface DemoSummary {
   seed: number;
   preset: DemoPreset;
   rewardModels: { id: string; name: string; accuracies: number[] }[];
-  policies: Record<string, { trueAccuracy: number; rewardScore: number; meanLengthChars: number; ended: number }>;
+  policies: Record<string, { trueAccuracy: number; sampledAccuracy: number; rewardScore: number; meanLengthChars: number; ended: number }>;
   stageSeconds: Record<string, number>;
 }
+
+/** Samples per held-out prompt for the sampled accuracy. */
+const SAMPLES_PER_PROMPT = 4;
 
 let worldCache: { key: string; world: ToyWorld } | null = null;
 function world(ctx: Ctx): ToyWorld {
@@ -143,11 +149,14 @@ async function evaluatePolicy(ctx: Ctx, policy: PolicyModel, scorer: RewardScore
   const w = world(ctx);
   const prompts = w.evalPrompts.filter((p) => !p.probe).slice(0, ctx.plan.evalPrompts).map((p) => p.prompt);
   const acc = await toyAccuracy(policy, prompts, { temperature: 0, threads: ctx.o.threads, seed: ctx.o.seed });
+  const repeated = prompts.flatMap((p) => Array.from({ length: SAMPLES_PER_PROMPT }, () => p));
+  const sampled = await toyAccuracy(policy, repeated, { temperature: 1, threads: ctx.o.threads, seed: ctx.o.seed + 1 });
   const rewards = await scorer.rewards(acc.responses.map((r) => ({ prompt: r.prompt, response: r.response })));
   const probePrompts = w.evalPrompts.filter((p) => p.probe).map((p) => p.prompt);
   const probes = await toyAccuracy(policy, probePrompts, { temperature: 0, threads: ctx.o.threads, seed: ctx.o.seed });
   return {
     accuracy: acc.accuracy,
+    sampledAccuracy: sampled.accuracy,
     rewardScore: rewards.reduce((a, b) => a + b, 0) / Math.max(1, rewards.length),
     lengthChars: acc.lengthChars,
     ended: acc.ended,
@@ -279,7 +288,8 @@ function stages(): Stage<Ctx>[] {
         const evals: Record<string, PolicyEval> = {};
         for (const [name, dir] of Object.entries(dirs)) {
           evals[name] = await evaluatePolicy(ctx, loadPolicy(dir), scorer);
-          ctx.log(`  ${name}: true accuracy ${(100 * evals[name].accuracy).toFixed(1)} %, RM reward ${evals[name].rewardScore.toFixed(3)}`);
+          const e = evals[name];
+          ctx.log(`  ${name}: true accuracy ${(100 * e.accuracy).toFixed(1)} % greedy, ${(100 * e.sampledAccuracy).toFixed(1)} % sampled; RM reward ${e.rewardScore.toFixed(3)}`);
         }
         writeJsonAtomic(join(ctx.runDir, 'evaluation.json'), evals);
         return evals;
@@ -334,7 +344,7 @@ async function writeReport(ctx: Ctx, finished: Record<string, StageRecord>): Pro
     createdAt: new Date().toISOString(),
     world: worldStats,
     rewardModels: rms.map((m) => ({ variant: m.name, accuracies: m.accuracies, note: m.id === 'scaled-bt-init-expo' ? 'the RM REINFORCE optimises' : undefined })),
-    policies: Object.entries(evals).map(([policy, e]) => ({ policy, trueAccuracy: e.accuracy, rewardScore: e.rewardScore, meanLengthChars: e.lengthChars })),
+    policies: Object.entries(evals).map(([policy, e]) => ({ policy, trueAccuracy: e.accuracy, sampledAccuracy: e.sampledAccuracy, rewardScore: e.rewardScore, meanLengthChars: e.lengthChars })),
     reinforce: rl.map((m) => ({ step: m.step, reward: m.reward_mean, kl: m.kl, lengthChars: m.response_chars })),
     dpo: dpo.map((m) => ({ step: m.step, loss: m.loss })),
     probes,
@@ -346,7 +356,7 @@ async function writeReport(ctx: Ctx, finished: Record<string, StageRecord>): Pro
     seed: ctx.o.seed,
     preset: ctx.o.preset,
     rewardModels: rms.map((m) => ({ id: m.id, name: m.name, accuracies: m.accuracies })),
-    policies: Object.fromEntries(Object.entries(evals).map(([k, e]) => [k, { trueAccuracy: e.accuracy, rewardScore: e.rewardScore, meanLengthChars: e.lengthChars, ended: e.ended }])),
+    policies: Object.fromEntries(Object.entries(evals).map(([k, e]) => [k, { trueAccuracy: e.accuracy, sampledAccuracy: e.sampledAccuracy, rewardScore: e.rewardScore, meanLengthChars: e.lengthChars, ended: e.ended }])),
     stageSeconds,
   };
   const summaryPath = join(ctx.runDir, 'summary.json');

@@ -12,7 +12,10 @@ export interface RewardModelRow {
 
 export interface PolicyRow {
   policy: string;
+  /** Greedy answers. */
   trueAccuracy: number;
+  /** Sampled answers at temperature 1. */
+  sampledAccuracy: number;
   rewardScore: number;
   meanLengthChars: number;
 }
@@ -61,6 +64,7 @@ export async function renderDemoReport(d: DemoReportData): Promise<string> {
     .map(
       (p) =>
         `<tr><td>${esc(p.policy)}</td><td class="num" data-metric="accuracy.${slug(p.policy)}">${pct(p.trueAccuracy)}</td>` +
+        `<td class="num" data-metric="sampled-accuracy.${slug(p.policy)}">${pct(p.sampledAccuracy)}</td>` +
         `<td class="num" data-metric="reward.${slug(p.policy)}">${p.rewardScore.toFixed(3)}</td><td class="num">${p.meanLengthChars.toFixed(1)}</td></tr>`,
     )
     .join('\n');
@@ -80,7 +84,10 @@ export async function renderDemoReport(d: DemoReportData): Promise<string> {
     yTitle: 'characters',
   });
   const accSvg = await groupedBarSvg(
-    d.policies.map((p) => ({ group: p.policy, label: 'true accuracy %', value: 100 * p.trueAccuracy })),
+    d.policies.flatMap((p) => [
+      { group: p.policy, label: 'greedy', value: 100 * p.trueAccuracy },
+      { group: p.policy, label: 'sampled (t = 1)', value: 100 * p.sampledAccuracy },
+    ]),
     { title: 'True task accuracy', xTitle: 'policy', yTitle: '%' },
   );
   const dpoSvg = d.dpo?.length
@@ -119,7 +126,7 @@ with DPO for comparison. True accuracy is checked against the toy world's ground
 ${rmRows}
 </table>
 <h2 id="policies">Policies</h2>
-<table id="policy-table"><tr><th>policy</th><th>true accuracy %</th><th>RM reward</th><th>mean length (chars)</th></tr>
+<table id="policy-table"><tr><th>policy</th><th>true accuracy % (greedy)</th><th>true accuracy % (sampled, t = 1)</th><th>RM reward</th><th>mean length (chars)</th></tr>
 ${policyRows}
 </table>
 <div class="plots">${accSvg}${rewardSvg}${klSvg}${lenSvg}${dpoSvg}</div>

@@ -27,7 +27,7 @@ test('steer demo --quick runs every stage, resumes, and writes a report whose nu
     assert.deepEqual(Object.keys(stages.finished), ['world', 'sft', 'reward-models', 'dpo', 'reinforce', 'evaluate']);
 
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
-      policies: Record<string, { trueAccuracy: number; rewardScore: number }>;
+      policies: Record<string, { trueAccuracy: number; sampledAccuracy: number; rewardScore: number }>;
       rewardModels: { id: string; accuracies: number[] }[];
     };
     const evaluation = JSON.parse(readFileSync(join(out, 'evaluation.json'), 'utf8')) as Record<string, { accuracy: number; rewardScore: number }>;
@@ -54,6 +54,7 @@ test('steer demo --quick runs every stage, resumes, and writes a report whose nu
       const metric = async (key: string) => (await page.locator(`[data-metric="${key}"]`).textContent())?.trim();
       assert.equal(await metric('accuracy.reinforce'), pct(summary.policies.REINFORCE.trueAccuracy));
       assert.equal(await metric('accuracy.sft-base'), pct(summary.policies['SFT base'].trueAccuracy));
+      assert.equal(await metric('sampled-accuracy.reinforce'), pct(summary.policies.REINFORCE.sampledAccuracy));
       assert.equal(await metric('reward.reinforce'), summary.policies.REINFORCE.rewardScore.toFixed(3));
       const expo = summary.rewardModels.find((m) => m.id === 'scaled-bt-init-expo')!;
       assert.equal(await metric('rm.scaled-bt-init-regression-expo'), pct(expo.accuracies[0]));
