@@ -6,8 +6,8 @@
 //   node --import tsx bench/policy/toy_acceptance.ts [--seed 0] [--size 1000] [--sft-steps 1500]
 //        [--sft-lr 6e-3] [--layers 3] [--hidden 64] [--rl-steps 60] [--rl-lr 3e-4] [--k 4]
 //        [--prompts-per-step 8] [--beta 0.01] [--dpo-steps 100] [--dpo-lr 1e-4] [--rm-epochs 2]
-//        [--eval-prompts 200] [--out /tmp/steer-policy-acceptance] [--threads 2] [--sft-model DIR]
-//        [--only reinforce,oracle,dpo]   (--sft-model: start from an existing SFT model directory instead;
+//        [--eval-prompts 200] [--out /tmp/steer-policy-acceptance] [--threads 2] [--sft-model DIR] [--rm-model DIR]
+//        [--only reinforce,oracle,dpo]   (--sft-model / --rm-model: reuse an existing SFT policy / reward model;
 //        the default runs REINFORCE against the RM, REINFORCE* against the ground truth, and DPO)
 // Every stage keeps its run directory under OUT and resumes, so a second invocation reuses them.
 import { parseArgs } from 'node:util';
@@ -50,6 +50,7 @@ const { values: a } = parseArgs({
     threads: { type: 'string', default: '2' },
     only: { type: 'string' },
     'sft-model': { type: 'string' },
+    'rm-model': { type: 'string' },
   },
 });
 const seed = Number(a.seed);
@@ -82,8 +83,12 @@ const trainPairs = pairs.filter((p) => !held(p.prompt));
 const valPairs = pairs.filter((p) => held(p.prompt));
 const rated = ratedFromHelpSteer2([...world.ratingsTrain, ...world.ratingsValidation]).filter((r) => !held(r.prompt));
 const rmEpochs = Number(a['rm-epochs']);
-const reg = await trainRewardModel({ loss: 'regression', attributes: ['helpfulness'], trainRatings: rated, valPairs, out: join(out, 'rm-reg'), epochs: rmEpochs, seed, threads, quiet: true });
-const rm = await trainRewardModel({ loss: 'scaled-bt', init: reg.modelDir, trainPairs, valPairs, out: join(out, 'rm-sbt'), epochs: rmEpochs, seed, threads, quiet: true });
+async function trainRecipeRm(): Promise<string> {
+  const reg = await trainRewardModel({ loss: 'regression', attributes: ['helpfulness'], trainRatings: rated, valPairs, out: join(out, 'rm-reg'), epochs: rmEpochs, seed, threads, quiet: true });
+  const sbt = await trainRewardModel({ loss: 'scaled-bt', init: reg.modelDir, trainPairs, valPairs, out: join(out, 'rm-sbt'), epochs: rmEpochs, seed, threads, quiet: true });
+  return sbt.modelDir;
+}
+const rm = { modelDir: a['rm-model'] ?? (await trainRecipeRm()) };
 const rmEval = await evaluatePairs(rm.modelDir, valPairs, { threads });
 log(`RM (regression → Scaled BT): held-out pair accuracy ${(100 * rmEval.overall.accuracy).toFixed(1)} % on ${valPairs.length} pairs`);
 const rmScorer = RewardScorer.load(rm.modelDir, { threads });
