@@ -28,8 +28,8 @@ export function registerRm(program: Command): void {
       'after',
       '\nThe paper\'s best recipe on the toy world:\n' +
         '  steer data toy --out toy && steer data prepare --preferences toy/helpsteer2/preference.jsonl --ratings toy/helpsteer2/train.jsonl --ratings-val toy/helpsteer2/validation.jsonl --out prep\n' +
-        '  steer rm train --loss regression --attributes helpfulness --ratings prep/ratings-train.jsonl --val-pairs prep/pairs-val.jsonl --out rm/reg\n' +
-        '  steer rm train --loss scaled-bt --init rm/reg/model --pairs prep/pairs-train.jsonl --val-pairs prep/pairs-val.jsonl --out rm/sbt\n' +
+        '  steer rm train --loss regression --attributes helpfulness --ratings prep/ratings-train.jsonl --val-pairs prep/pairs-val.jsonl --epochs 3 --out rm/reg\n' +
+        '  steer rm train --loss scaled-bt --init rm/reg/model --pairs prep/pairs-train.jsonl --val-pairs prep/pairs-val.jsonl --epochs 3 --lr 3e-4 --out rm/sbt\n' +
         '  steer rm expo --weak rm/reg/model --strong rm/sbt/model --alpha 1.52 --out rm/expo\n' +
         '  steer rm eval --model rm/expo prep/pairs-val.jsonl',
     );
