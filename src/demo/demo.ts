@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { generateToyWorld, toyWorldFiles, type ToyWorld } from '../data/toy/world.js';
+import { isHeldOut } from '../data/prepare.js';
 import { ratedFromHelpSteer2, pairsFromPreferenceRows, type RewardPair } from '../reward/data.js';
 import { runRewardModelTable, type RewardTableRow } from '../reward/table.js';
 import { RewardScorer } from '../reward/score.js';
@@ -133,8 +134,18 @@ function world(ctx: Ctx): ToyWorld {
   return worldCache.world;
 }
 
+/** Share of the rated prompts held out for reward-model accuracy (by a hash of the prompt). */
+const HELD_OUT = 0.2;
+const heldOut = (w: ToyWorld, prompt: unknown) => isHeldOut(typeof prompt === 'string' ? prompt : JSON.stringify(prompt), HELD_OUT, w.seed);
+
+/** Preference pairs split by prompt: held-out pairs share no prompt with any training rating or pair. */
 function splitPairs(w: ToyWorld): { train: RewardPair[]; val: RewardPair[] } {
-  return { train: pairsFromPreferenceRows(w.preferences, { split: 'train' }), val: pairsFromPreferenceRows(w.preferences, { split: 'validation' }) };
+  const all = pairsFromPreferenceRows(w.preferences);
+  return { train: all.filter((p) => !heldOut(w, p.prompt)), val: all.filter((p) => heldOut(w, p.prompt)) };
+}
+
+function trainRatings(w: ToyWorld) {
+  return ratedFromHelpSteer2([...w.ratingsTrain, ...w.ratingsValidation].filter((r) => !heldOut(w, r.prompt)));
 }
 
 const rmModelDir = (runDir: string, seed: number, id: string) =>
@@ -217,7 +228,7 @@ function stages(): Stage<Ctx>[] {
         const pairs = splitPairs(w);
         const rows = await runRewardModelTable({
           trainPairs: pairs.train,
-          trainRatings: ratedFromHelpSteer2(w.ratingsTrain),
+          trainRatings: trainRatings(w),
           valPairs: pairs.val,
           out: join(ctx.runDir, 'reward-models'),
           seeds: Array.from({ length: ctx.plan.rmSeeds }, (_, i) => ctx.o.seed + i),
