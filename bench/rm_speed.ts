@@ -1,7 +1,8 @@
 // Reward-model training speed: steer's step (the graph trainRewardModel compiles: forward, BT loss,
 // backward, clipping, AdamW — one ONNX Runtime run) against a PyTorch peer doing the same
 // (bench/rm/torch_peer.py: same weights, same batch, same optimizer), 2 threads each.
-//   node --import tsx bench/rm_speed.ts [--preset toy|stories] [--steps 12] [--repeats 3] [--no-peer]
+//   node --import tsx bench/rm_speed.ts [--preset toy|stories] [--steps 12] [--repeats 3] [--threads 2] [--no-spin] [--no-peer]
+// (--no-spin: idle ONNX Runtime threads sleep, as OMP_WAIT_POLICY=PASSIVE does for the peer)
 // Presets:
 //   toy      the toy world's char-level RM (D 64, 2 layers, 4 heads / 2 KV, F 176, V 92): 16 real toy
 //            pairs (32 rows), padded to their length bucket
@@ -27,7 +28,7 @@ import type { LlamaConfig } from '../src/nn/config.js';
 import { TrainState, type TrainStep } from '../src/train/optim.js';
 import { Rng } from '../src/util/rng.js';
 
-const { values: a } = parseArgs({ options: { preset: { type: 'string', default: 'toy' }, steps: { type: 'string', default: '12' }, repeats: { type: 'string', default: '3' }, threads: { type: 'string', default: '2' }, 'no-peer': { type: 'boolean', default: false } } });
+const { values: a } = parseArgs({ options: { preset: { type: 'string', default: 'toy' }, steps: { type: 'string', default: '12' }, repeats: { type: 'string', default: '3' }, threads: { type: 'string', default: '2' }, 'no-peer': { type: 'boolean', default: false }, 'no-spin': { type: 'boolean', default: false } } });
 const steps = Number(a.steps);
 const threads = Number(a.threads);
 const LR = 1e-3;
@@ -69,7 +70,7 @@ writeFileSync(join(dir, 'batch.json'), JSON.stringify({ rows: R, T, pairs: B, lr
 const realTokens = seqs.reduce((s, x) => s + x.length, 0);
 console.log(`preset ${a.preset}: ${R} rows × T ${T} (${realTokens} real tokens, ${R * T} padded), ${steps} steps, ${threads} threads`);
 
-const step = (await compileRewardTrainStep(c, { loss: 'bt', slots: 1, rewardWeights: [1], batchSize: B, T, gradAccum: 1, maxGradNorm: MAX_NORM, threads })) as TrainStep;
+const step = (await compileRewardTrainStep(c, { loss: 'bt', slots: 1, rewardWeights: [1], batchSize: B, T, gradAccum: 1, maxGradNorm: MAX_NORM, threads, spinning: !a['no-spin'] })) as TrainStep;
 const feeds = { ids: pb.ids, positions: pb.positions, mask: pb.mask, last: pb.lastIndex };
 
 async function steerRun() {
@@ -121,7 +122,7 @@ for (let i = 0; i < Number(a.repeats); i++) {
 rmSync(dir, { recursive: true, force: true });
 const sm = median(steerMs);
 const summary: Record<string, unknown> = {
-  bench: 'rm_speed', preset: a.preset, rows: R, T, threads, steer_ms: sm, steer_tokens_per_s: (R * T) / (sm / 1000), steer_real_tokens_per_s: realTokens / (sm / 1000), steer_losses: steerLosses,
+  bench: 'rm_speed', preset: a.preset, spinning: !a['no-spin'], rows: R, T, threads, steer_ms: sm, steer_tokens_per_s: (R * T) / (sm / 1000), steer_real_tokens_per_s: realTokens / (sm / 1000), steer_losses: steerLosses,
   peak_rss_mb: process.memoryUsage().rss / 2 ** 20,
 };
 if (peerMs.length) {

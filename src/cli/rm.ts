@@ -67,7 +67,8 @@ export function registerRm(program: Command): void {
     .option('--keep-checkpoints <n>', 'checkpoints kept', '2')
     .option('--bucket-width <n>', 'sequence-length bucket width in tokens (one compiled graph per bucket)', '32')
     .option('--deterministic', 'bit-reproducible gradients (default: on for vocabularies up to 4096)')
-    .option('--no-resume', 'start over even if OUT holds a checkpoint');
+    .option('--no-resume', 'start over even if OUT holds a checkpoint')
+    .option('--no-spinning', 'idle engine threads sleep instead of spinning (faster when other processes share the cores)');
   addCommonOptions(train, { out: 'rm' });
   train.action(async () => {
     const cfg = resolveConfig(
@@ -106,6 +107,7 @@ export function registerRm(program: Command): void {
         bucketWidth: int.min(1),
         deterministic: z.boolean().optional(),
         resume: z.boolean(),
+        spinning: z.boolean(),
       }),
     );
     announce('rm train', cfg, cfg.quiet);

@@ -25,6 +25,8 @@ export interface ScorerOptions {
   bucketWidth?: number;
   maxLength: number;
   padId: number;
+  /** Idle engine threads spin (default true); false on shared cores. */
+  spinning?: boolean;
 }
 
 /** Forward-only scoring with the parameters fed on every call (so a trainer can score its live state). */
@@ -41,7 +43,7 @@ export class SequenceScorer {
       p = (async () => {
         const g = new Graph();
         const f = buildRewardForward(g, this.config, this.slots, this.rows, T);
-        const exe = await compile(g, { inputs: [f.ids, f.positions, f.mask, f.last, ...f.params], outputs: { scores: f.scores }, threads: this.opts.threads ?? 2, name: `reward_scores_${this.rows}x${T}` });
+        const exe = await compile(g, { inputs: [f.ids, f.positions, f.mask, f.last, ...f.params], outputs: { scores: f.scores }, threads: this.opts.threads ?? 2, spinning: this.opts.spinning, name: `reward_scores_${this.rows}x${T}` });
         return { exe, names: f.params.map((t) => t.attrs.name as string) };
       })();
       this.exes.set(T, p);
@@ -90,12 +92,12 @@ export interface ScoredResponse {
 export class RewardScorer {
   private readonly scorer: SequenceScorer;
   private readonly params: Record<string, Float32Array>;
-  constructor(readonly model: RewardModel, opts: { threads?: number; rows?: number } = {}) {
+  constructor(readonly model: RewardModel, opts: { threads?: number; rows?: number; spinning?: boolean } = {}) {
     this.scorer = new SequenceScorer(model.config, model.info.attributes.length, { ...opts, maxLength: model.info.maxLength, padId: model.encoder.padId });
     this.params = rewardParamArrays(model);
   }
 
-  static load(dir: string, opts: { threads?: number; rows?: number } = {}): RewardScorer {
+  static load(dir: string, opts: { threads?: number; rows?: number; spinning?: boolean } = {}): RewardScorer {
     return new RewardScorer(loadRewardModel(dir), opts);
   }
 

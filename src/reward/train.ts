@@ -85,6 +85,8 @@ export const rewardTrainSchema = z.strictObject({
   seed: z.number().int().min(0).default(0),
   threads: posInt.default(2),
   quiet: z.boolean().default(false),
+  /** Idle engine threads spin (lowest latency on a quiet machine); false when other processes share the cores. */
+  spinning: z.boolean().default(true),
   /** Bit-reproducible gradients (default: on for vocabularies up to 4096, where it is cheap). */
   deterministic: z.boolean().optional(),
   /** Continue from the newest checkpoint in out (default true). */
@@ -362,7 +364,7 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
   const stepperFor = (T: number) => {
     let p = steppers.get(T);
     if (!p) {
-      p = compileRewardTrainStep(c, { loss: cfg.loss, slots: N, rewardWeights: weights, batchSize: B, T, gradAccum: cfg.gradAccum, maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay, threads: cfg.threads, deterministic });
+      p = compileRewardTrainStep(c, { loss: cfg.loss, slots: N, rewardWeights: weights, batchSize: B, T, gradAccum: cfg.gradAccum, maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay, threads: cfg.threads, deterministic, spinning: cfg.spinning });
       steppers.set(T, p);
     }
     return p;
@@ -386,7 +388,7 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
   };
 
   // Evaluation on validation pairs / ratings with the live parameters.
-  const scorer = new SequenceScorer(c, N, { maxLength, padId, threads: cfg.threads, rows: 32, bucketWidth: cfg.bucketWidth });
+  const scorer = new SequenceScorer(c, N, { maxLength, padId, threads: cfg.threads, rows: 32, bucketWidth: cfg.bucketWidth, spinning: cfg.spinning });
   let lastPairStats: PairStats | null = null;
   let lastMse: number | null = null;
   const evaluate = async ({ state }: { state: TrainState }) => {
@@ -546,6 +548,7 @@ export interface RewardStepSpec {
   weightDecay?: number;
   threads?: number;
   deterministic?: boolean;
+  spinning?: boolean;
 }
 
 /**
@@ -583,7 +586,7 @@ export async function compileRewardTrainStep(c: LlamaConfig, s: RewardStepSpec):
   const names = f.params.map((t) => t.attrs.name as string);
   const spec = { loss, params: f.params, batch: batchInputs, extraOutputs: extra };
   const opt = { maxGradNorm: s.maxGradNorm, weightDecay: s.weightDecay ?? 0, noDecay: names.filter((n) => n.endsWith('norm.weight') || n === HEAD_BIAS) };
-  const run = { threads: s.threads ?? 2, deterministic: s.deterministic ?? c.vocabSize <= 4096 };
+  const run = { threads: s.threads ?? 2, deterministic: s.deterministic ?? c.vocabSize <= 4096, spinning: s.spinning };
   return s.gradAccum === 1 ? compileTrainStep(spec, opt, run) : compileAccumulation(spec, opt, run);
 }
 
@@ -596,7 +599,7 @@ export function parseTrainConfig(input: unknown): RewardTrainConfig {
 }
 
 /** Keys that may change between a run and its resumption. */
-const RESUME_FREE = new Set(['steps', 'quiet', 'threads', 'resume', 'evalEvery', 'checkpointEvery', 'keepCheckpoints']);
+const RESUME_FREE = new Set(['steps', 'quiet', 'threads', 'spinning', 'resume', 'evalEvery', 'checkpointEvery', 'keepCheckpoints']);
 
 function checkResumable(cfg: RewardTrainConfig, record: Record<string, unknown>): void {
   const path = join(cfg.out, 'train-config.json');
