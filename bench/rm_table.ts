@@ -1,7 +1,7 @@
 // The HelpSteer2-Preference paper's Table 1 in miniature on the toy world (src/reward/table.ts):
 // every reward-model variant, held-out pair accuracy, mean ± std over seeds.
-//   node --import tsx bench/rm_table.ts [--size 1500] [--seeds 0,1,2] [--pair-epochs 3] [--rating-epochs 2]
-//        [--lr 1e-3] [--init-lr 1e-3] [--hidden 64] [--layers 2] [--only bt,scaled-bt] [--out /tmp/rm-table]
+//   node --import tsx bench/rm_table.ts [--size 1500] [--seeds 0,1,2] [--pair-epochs 3] [--rating-epochs 3]
+//        [--lr 1e-3] [--init-lr 3e-4] [--hidden 64] [--layers 2] [--only bt,scaled-bt] [--out /tmp/rm-table]
 // Data: `generateToyWorld({seed: 0, size})`; ratings and preference pairs are split 80/20 by a hash
 // of the prompt (prepare.ts isHeldOut), so held-out pairs share no prompt with training data.
 // Prints one line per run, then the table and one JSON summary line.
@@ -18,9 +18,9 @@ const { values: a } = parseArgs({
     size: { type: 'string', default: '1500' },
     seeds: { type: 'string', default: '0,1,2' },
     'pair-epochs': { type: 'string', default: '3' },
-    'rating-epochs': { type: 'string', default: '2' },
+    'rating-epochs': { type: 'string', default: '3' },
     lr: { type: 'string', default: '1e-3' },
-    'init-lr': { type: 'string' },
+    'init-lr': { type: 'string', default: '3e-4' },
     hidden: { type: 'string', default: '64' },
     layers: { type: 'string', default: '2' },
     batch: { type: 'string', default: '16' },
