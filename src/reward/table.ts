@@ -48,7 +48,7 @@ export interface RewardTableOptions {
   ratingEpochs?: number;
   pairEpochs?: number;
   lr?: number;
-  /** Learning rate of the variants initialised from regression (default lr). */
+  /** Learning rate of the variants initialised from regression (default 3e-4: they start from a trained model). */
   initLr?: number;
   batchSize?: number;
   alpha?: number;
@@ -111,7 +111,7 @@ export async function runRewardModelTable(o: RewardTableOptions): Promise<Reward
       }
       const id = `${loss}-init`;
       if (want(id) || (loss === 'scaled-bt' && want('scaled-bt-init-expo'))) {
-        const r = await train(id, loss, { ...pairRun, lr: o.initLr ?? o.lr ?? 1e-3, init: regHelp!.dir });
+        const r = await train(id, loss, { ...pairRun, lr: o.initLr ?? 3e-4, init: regHelp!.dir });
         if (want(id)) await record(id, r.dir, r.seconds);
         if (loss === 'scaled-bt' && want('scaled-bt-init-expo')) {
           const e = expo(regHelp!.dir, r.dir, o.alpha ?? EXPO_ALPHA, dir('scaled-bt-init-expo'));
