@@ -1,7 +1,7 @@
 // Atomic writes: write to a temporary file in the same directory, fsync, then rename over the
 // target. A reader (or a resumed run) sees either the old file or the complete new one, never a
 // partial file.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
@@ -34,4 +34,23 @@ export function writeLinesAtomic(path: string, lines: Iterable<string>): void {
 
 export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/**
+ * Rewrite a JSON-lines file keeping the records `keep` accepts (blank and unparseable lines are
+ * dropped), atomically. A resumed run uses it to cut its logs back to its checkpoint. No file: no-op.
+ */
+export function keepJsonLines(path: string, keep: (record: Record<string, unknown>) => boolean): void {
+  if (!existsSync(path)) return;
+  const kept = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      if (!line.trim()) return false;
+      try {
+        return keep(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        return false;
+      }
+    });
+  writeFileAtomic(path, kept.length ? kept.join('\n') + '\n' : '');
 }

@@ -13,9 +13,9 @@
 // Metrics per step: reward mean/std, KL, r̃, response length, fraction ended, entropy, loss, and the
 // step time split into generation / log-probs / scoring / update.
 import { join } from 'node:path';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { keepJsonLines } from '../io/atomic.js';
 import type { Graph } from '../graph/index.js';
 import { LlamaGenerator } from '../nn/generate.js';
 import type { LlamaConfig } from '../nn/config.js';
@@ -95,16 +95,7 @@ const std = (xs: ArrayLike<number>) => {
 
 /** Keep rollout lines of steps ≤ step (a resumed run rewrites what came after its checkpoint). */
 function truncateRollouts(path: string, step: number): void {
-  if (!existsSync(path)) return;
-  const kept = readFileSync(path, 'utf8').split('\n').filter((l) => {
-    if (!l.trim()) return false;
-    try {
-      return (JSON.parse(l) as { step: number }).step <= step;
-    } catch {
-      return false;
-    }
-  });
-  writeFileAtomic(path, kept.length ? kept.join('\n') + '\n' : '');
+  keepJsonLines(path, (r) => (r.step as number) <= step);
 }
 
 /** Train a policy with REINFORCE + RLOO against a reward scorer. */

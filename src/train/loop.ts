@@ -6,12 +6,11 @@
 // Exact resume: the loop restores params, Adam moments, the optimizer step and the data cursor,
 // and rewrites metrics.jsonl to end at the checkpoint, so a resumed run continues as if it had
 // never stopped (bit-identical when the step graph is deterministic).
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { MetricsWriter } from '../util/metrics.js';
 import { startProgress } from '../util/progress.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { keepJsonLines } from '../io/atomic.js';
 import { learningRate, type ScheduleOptions } from './schedule.js';
 import type { TrainState } from './optim.js';
 import { loadLatestTrainCheckpoint, saveTrainCheckpoint } from './checkpoint.js';
@@ -131,17 +130,5 @@ export async function runTrainLoop<C>(o: TrainLoopOptions, hooks: TrainLoopHooks
 
 /** Keep only this stage's records up to `step` (and every other stage's records). */
 function truncateMetrics(path: string, stage: string, step: number): void {
-  if (!existsSync(path)) return;
-  const kept = readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => {
-      if (!line.trim()) return false;
-      try {
-        const r = JSON.parse(line) as { stage?: string; step?: number };
-        return r.stage !== stage || (r.step ?? 0) <= step;
-      } catch {
-        return false;
-      }
-    });
-  writeFileAtomic(path, kept.length ? kept.join('\n') + '\n' : '');
+  keepJsonLines(path, (r) => r.stage !== stage || ((r.step as number | undefined) ?? 0) <= step);
 }
