@@ -12,7 +12,8 @@
 // v2: scores per judgment = label(game 2) ++ [1 − s for s in label(game 1)], model score = mean,
 //   bootstrap mean and 90% interval; with style control, BT logits c with σ(c_m − c_base).
 import { MT19937 } from './mt19937.js';
-import { fitLogistic, type LogisticData } from './logistic.js';
+import { fitLogistic, fitLogisticSklearnLbfgs, type LogisticData } from './logistic.js';
+import { torchLbfgs } from './torchlbfgs.js';
 import { mean, percentile, pythonRound, quantile, median, sigmoid } from './stats.js';
 
 export const ARENA_VERDICTS_V01 = ['A>>B', 'A>B', 'A=B', 'B>A', 'B>>A'] as const;
@@ -213,6 +214,13 @@ export interface ArenaV01Result {
 export type StyleControl = 'none' | 'style' | 'length' | 'markdown';
 
 /**
+ * How the style-control fits are solved. 'official' retraces the official optimiser and stops where
+ * it stops (v0.1: sklearn lbfgs at its default tol 1e-4; v2: torch LBFGS, lr 0.1, 50 steps), which
+ * is what published numbers contain; 'optimum' solves the same problem to machine precision.
+ */
+export type FitMode = 'official' | 'optimum';
+
+/**
  * v0.1 leaderboard. Bootstrap quirks of the official code are kept so numbers match it:
  * (1) CI endpoints are Elo percentiles converted to win rates against the baseline's OWN
  * percentile; (2) without style control, bootstrap refits are anchored only when a model is
@@ -220,7 +228,7 @@ export type StyleControl = 'none' | 'style' | 'length' | 'markdown';
  */
 export function arenaHardV01(
   battles: readonly Battle[],
-  opts: { baseline: string; rounds?: number; seed?: number; styleControl?: StyleControl; onRound?: (done: number, total: number) => void },
+  opts: { baseline: string; rounds?: number; seed?: number; styleControl?: StyleControl; fit?: FitMode; onRound?: (done: number, total: number) => void },
 ): ArenaV01Result {
   const rounds = opts.rounds ?? 100;
   const rng = new MT19937(opts.seed ?? 42);
@@ -240,11 +248,12 @@ export function arenaHardV01(
       opts.onRound?.(r + 1, rounds);
     }
   } else {
-    const sc = new StyleControlled(battles, baseline, style);
+    const sc = new StyleControlled(battles, baseline, style, opts.fit ?? 'official');
     const fit = sc.fit(null);
     point = fit.elo;
     styleCoefficients = fit.coefficients;
     for (let r = 0; r < rounds; r++) {
+      // get_bootstrap_result_style_control: np.random.choice(k, k) — the same randint stream
       boots.push(sc.fit(resampleCounts(rng, battles.length), fit.coef).elo);
       opts.onRound?.(r + 1, rounds);
     }
@@ -283,7 +292,9 @@ const STYLE_NAMES: Record<keyof ArenaStyle, string> = { tokenLen: 'length', head
 
 /**
  * construct_style_matrices + fit_bt: features (a − b)/(a + b + 1) per battle, standardised over
- * all battles (np.std, ddof 0), appended to the BT design; L2 logistic regression with C = 1;
+ * all battles (np.std, ddof 0), appended to the BT design; L2 logistic regression with C = 1
+ * (fit_bt's LogisticRegression(fit_intercept=False): lbfgs, tol 1e-4, max_iter 100, started at 0
+ * for every refit — 'official' retraces it, up to 0.6 Elo short of the optimum);
  * ratings anchored at baseline = 1114 (irrelevant for win rates).
  */
 class StyleControlled {
@@ -294,6 +305,7 @@ class StyleControlled {
     battles: readonly Battle[],
     private readonly baseline: string,
     control: Exclude<StyleControl, 'none'>,
+    private readonly mode: FitMode,
   ) {
     const feats = (this.feats = STYLE_FEATURES[control]);
     const k = feats.length;
@@ -315,7 +327,10 @@ class StyleControlled {
 
   fit(counts: ArrayLike<number> | null, init?: Float64Array): { elo: Map<string, number>; coefficients: Record<string, number>; coef: Float64Array } {
     const { data } = this.design.data(counts);
-    const coef = fitLogistic(data, { penalty: 'l2', C: 1, maxIter: 500, init }).coef;
+    const coef =
+      this.mode === 'official'
+        ? fitLogisticSklearnLbfgs(data, { penalty: 'l2', C: 1, tol: 1e-4, maxIter: 100 }).coef
+        : fitLogistic(data, { penalty: 'l2', C: 1, maxIter: 500, init }).coef;
     const models = this.design.models;
     const elo = new Map<string, number>();
     models.forEach((name, j) => elo.set(name, 400 * coef[j] + 1000));
@@ -457,10 +472,13 @@ export interface V2StyleResult {
  * d = count/(tokens + 1), feature (d_m − d_b)/(d_m + d_b + 1); standardised (unbiased std);
  * one-hot +1 model / −1 baseline over the sorted model list; unpenalised BT (soft labels) on all
  * entries; win rate σ(c_m − c_base); 100 bootstrap refits (np.random.randint(0, n, (100, n))).
+ * fit_pairwise_model minimises Σ BCE-with-logits by torch LBFGS from c = 0.5 with lr 0.1 and 50
+ * steps, which stops well short of the optimum (up to 1 win-rate point here): 'official' retraces
+ * those 50 steps (in float64; torch runs float32), 'optimum' solves to machine precision.
  */
 export function arenaHardV2StyleControl(
   entries: readonly (V2Entry & { style: ArenaStyle; baselineStyle: ArenaStyle })[],
-  opts: { baseline: string; control: V2StyleControl; rounds?: number; seed?: number; onRound?: (done: number, total: number) => void },
+  opts: { baseline: string; control: V2StyleControl; rounds?: number; seed?: number; fit?: FitMode; onRound?: (done: number, total: number) => void },
 ): V2StyleResult {
   const n = entries.length;
   const all = entries.map((e) => {
@@ -490,6 +508,7 @@ export function arenaHardV2StyleControl(
   const y = Float64Array.from(entries, (e) => e.score);
   const fitCounts = (counts: ArrayLike<number> | null, init?: Float64Array) => {
     const w = counts ? Float64Array.from(counts) : new Float64Array(n).fill(1);
+    if ((opts.fit ?? 'official') === 'official') return fitPairwiseTorch({ X, n, p, y, w });
     return fitLogistic({ X, n, p, y, w }, { penalty: 'none', maxIter: 500, init }).coef;
   };
   const base = col.get(opts.baseline)!;
@@ -521,6 +540,32 @@ export function arenaHardV2StyleControl(
     models,
     medianCoefficients: pick.map((_, k) => median(bootCoefs.map((c) => c[k]))),
   };
+}
+
+/**
+ * math_utils.fit_pairwise_model('bt'): BTModel logits initialised to 0.5, loss
+ * F.binary_cross_entropy_with_logits(X·c, y, reduction='sum') (a bootstrap's repeated rows as
+ * weights w), optim.LBFGS(lr=0.1, max_iter=50, tolerance_grad=tolerance_change=1e-9).
+ */
+export function fitPairwiseTorch(d: LogisticData, opts: { lr?: number; maxIter?: number; tol?: number } = {}): Float64Array {
+  const { X, n, p, y, w } = d;
+  const fun = (c: Float64Array) => {
+    const g = new Float64Array(p);
+    let loss = 0;
+    for (let i = 0; i < n; i++) {
+      if (w[i] === 0) continue;
+      let z = 0;
+      const o = i * p;
+      for (let j = 0; j < p; j++) if (X[o + j] !== 0) z += X[o + j] * c[j];
+      // torch's stable form: (1 − y)·z + max(−z, 0) + log(e^{−max(−z,0)} + e^{−z−max(−z,0)})
+      loss += w[i] * ((1 - y[i]) * z + Math.max(-z, 0) + Math.log1p(Math.exp(-Math.abs(z))));
+      const r = w[i] * (sigmoid(z) - y[i]);
+      for (let j = 0; j < p; j++) if (X[o + j] !== 0) g[j] += r * X[o + j];
+    }
+    return { f: loss, g };
+  };
+  const tol = opts.tol ?? 1e-9;
+  return torchLbfgs(fun, new Float64Array(p).fill(0.5), { lr: opts.lr ?? 0.1, maxIter: opts.maxIter ?? 50, toleranceGrad: tol, toleranceChange: tol }).x;
 }
 
 /**

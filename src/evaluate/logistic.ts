@@ -10,6 +10,8 @@
 // converge to machine-level optimality, where liblinear/lbfgs stop at tol 1e-4/1e-8. Shapes:
 // X is n×p row-major (N rows, P features), y and w have n entries, β has p.
 
+import { minimizeLbfgsb } from './lbfgsb.js';
+
 export interface LogisticData {
   /** n×p row-major design matrix */
   X: Float64Array;
@@ -391,6 +393,70 @@ export function fitLogistic(d: LogisticData, opts: FitOptions): FitResult {
   const tol = opts.tol ?? 1e-12;
   if (opts.init && opts.init.length !== d.p) throw new RangeError(`logistic: init has ${opts.init.length} entries, expected p = ${d.p}`);
   return opts.penalty === 'l1' ? fitL1(d, C, maxIter, tol, opts.init) : fitSmooth(d, opts.penalty, C, maxIter, tol, opts.init);
+}
+
+/**
+ * sklearn's LogisticRegression(solver='lbfgs', fit_intercept=False).fit(X, y, sample_weight=w),
+ * trajectory included (sklearn 1.6 _logistic_regression_path): scipy L-BFGS-B from β = 0 on the
+ *   mean loss  Σ w_i·[log1pexp(z_i) − y_i z_i] / Σw  +  ½·λ‖β‖²,  λ = 1/(C·Σw) (0 for penalty None),
+ * with gtol = tol, ftol = 64·eps, maxls 50, maxiter = maxIter. Unlike fitLogistic this stops where
+ * sklearn stops (tol 1e-4 by default: short of the optimum); a soft label y with weight w is the
+ * same objective as sklearn's duplicated rows (x, 1, w·y) and (x, 0, w·(1 − y)).
+ */
+export function fitLogisticSklearnLbfgs(
+  d: LogisticData,
+  opts: { penalty: 'l2' | 'none'; C?: number; tol?: number; maxIter?: number },
+): FitResult & { nfev: number } {
+  checkData(d);
+  const C = opts.C ?? 1;
+  if (opts.penalty !== 'none' && !(C > 0)) throw new RangeError(`logistic: C must be > 0, got ${C}`);
+  const { ptr, col, val } = csrOf(d);
+  const sw = sumWeights(d);
+  const lambda = opts.penalty === 'l2' ? 1 / (C * sw) : 0;
+  const fun = (beta: Float64Array) => {
+    const g = new Float64Array(d.p);
+    let loss = 0;
+    for (let i = 0; i < d.n; i++) {
+      const wi = d.w[i];
+      if (wi === 0) continue;
+      let z = 0;
+      for (let t = ptr[i]; t < ptr[i + 1]; t++) z += val[t] * beta[col[t]];
+      const yi = d.y[i];
+      loss += wi * (log1pexp(z) - yi * z);
+      // sklearn's cgradient_half_binomial: expit(z) − y
+      let gi: number;
+      if (z > -37) {
+        const e = Math.exp(-z);
+        gi = (1 - yi - yi * e) / (1 + e);
+      } else {
+        gi = Math.exp(z) - yi;
+      }
+      const r = (wi * gi) / sw;
+      for (let t = ptr[i]; t < ptr[i + 1]; t++) g[col[t]] += r * val[t];
+    }
+    let sq = 0;
+    for (let j = 0; j < d.p; j++) {
+      sq += beta[j] * beta[j];
+      g[j] += lambda * beta[j];
+    }
+    return { f: loss / sw + 0.5 * lambda * sq, g };
+  };
+  const res = minimizeLbfgsb(fun, new Float64Array(d.p), {
+    maxIter: opts.maxIter ?? 100,
+    gtol: opts.tol ?? 1e-4,
+    ftol: 64 * 2.220446049250313e-16,
+    maxls: 50,
+  });
+  return { coef: res.x, iterations: res.nit, violation: maxAbs(res.g), converged: res.message.startsWith('CONVERGENCE'), nfev: res.nfev };
+}
+
+/** sklearn's log1pexp: log(1 + e^x) by ranges (_loss/_loss.pyx). */
+function log1pexp(x: number): number {
+  if (x <= -37) return Math.exp(x);
+  if (x <= -2) return Math.log1p(Math.exp(x));
+  if (x <= 18) return Math.log(1 + Math.exp(x));
+  if (x <= 33.3) return x + Math.exp(-x);
+  return x;
 }
 
 /** P(y = 1 | x) = σ(x·β) for every row (n). */

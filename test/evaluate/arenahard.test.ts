@@ -93,21 +93,27 @@ test('Arena-Hard v0.1 conformance: style, length and markdown control', (t) => {
   if (!c) return;
   const { base, battles } = setup(c);
   for (const [control, key] of [['style', 'style_control'], ['length', 'length_control'], ['markdown', 'markdown_control']] as const) {
-    const r = arenaHardV01(battles, { baseline: base, styleControl: control, rounds: control === 'length' ? 100 : 0 });
     const e = c.expected.v01_style[key];
-    const ref = reference.v01_style_point[control];
-    assertClose(Object.values(r.styleCoefficients!), ref.coefficients, { rtol: 0, atol: 1e-5, what: `${control} coefficients` });
+    // official: fit_bt's sklearn lbfgs retraced (tol 1e-4, stops early) — the file's values to
+    // rounding; the optimum is up to 0.6 Elo / 0.085 points away, so this fails without the retrace
+    const r = arenaHardV01(battles, { baseline: base, styleControl: control, rounds: 0 });
+    assertClose(Object.values(r.styleCoefficients!), Object.values(e.style_coefficients), { rtol: 0, atol: 1e-7, what: `${control} official coefficients` });
     for (const m of Object.keys(e.elo)) {
-      // exact optimum: the Python reference solved to tol 1e-10
-      assertClose(r.models[m].elo, ref.elo[m], { rtol: 0, atol: 1e-3, what: `${control} ${m} elo` });
-      // the official fit_bt stops at sklearn's default tol 1e-4, up to 0.6 Elo (0.09 points) away
-      assertClose(r.models[m].winRate, e.winrate_unrounded[m], { rtol: 0, atol: 0.1, what: `${control} ${m} win rate` });
+      assertClose(r.models[m].elo, e.elo[m], { rtol: 0, atol: 1e-5, what: `${control} ${m} official elo` });
+      assertClose(r.models[m].winRate, e.winrate_unrounded[m], { rtol: 0, atol: 1e-6, what: `${control} ${m} official win rate` });
+      assert.equal(r.models[m].score, e.score[m], `${control} ${m} score`);
+    }
+    // optimum: the design against the Python reference solved to tol 1e-10, and its seeded bootstrap
+    const o = arenaHardV01(battles, { baseline: base, styleControl: control, rounds: control === 'length' ? 100 : 0, fit: 'optimum' });
+    const ref = reference.v01_style_point[control];
+    assertClose(Object.values(o.styleCoefficients!), ref.coefficients, { rtol: 0, atol: 1e-5, what: `${control} coefficients` });
+    for (const m of Object.keys(e.elo)) {
+      assertClose(o.models[m].elo, ref.elo[m], { rtol: 0, atol: 1e-3, what: `${control} ${m} elo` });
       if (control === 'length') {
         const [q025, q975] = reference.v01_length_bootstrap[m];
-        assertClose([r.models[m].eloLower, r.models[m].eloUpper], [q025, q975], { rtol: 0, atol: 1e-3, what: `length ${m} bootstrap` });
+        assertClose([o.models[m].eloLower, o.models[m].eloUpper], [q025, q975], { rtol: 0, atol: 1e-3, what: `length ${m} bootstrap` });
       }
     }
-    assertClose(Object.values(r.styleCoefficients!), Object.values(e.style_coefficients), { rtol: 0, atol: 2.5e-3, what: `${control} official coefficients` });
   }
 });
 
@@ -135,16 +141,25 @@ test('Arena-Hard v2 style control (length + markdown): exact BT fit and seeded b
     const i = qids.indexOf(j.questionId);
     return s ? s.map((score) => ({ model: j.model, score, questionId: j.questionId, style: style(j.model, i), baselineStyle: style(base, i) })) : [];
   });
-  const r = arenaHardV2StyleControl(entries, { baseline: base, control: 'both' });
+  const ev = c.expected.v2_style_markdown_length;
+  // optimum: design and seeded bootstrap against the Python reference (solved to tol 1e-10)
+  const r = arenaHardV2StyleControl(entries, { baseline: base, control: 'both', fit: 'optimum' });
   const ref = reference.v2_style_both;
-  assert.deepEqual(r.featureNames, c.expected.v2_style_markdown_length.feature_order);
+  assert.deepEqual(r.featureNames, ev.feature_order);
   assertClose(r.pointCoefficients, ref.point_coefficients, { rtol: 0, atol: 1e-5, what: 'style coefficients' });
-  for (const [m, e] of Object.entries<any>(c.expected.v2_style_markdown_length.models)) {
+  for (const m of Object.keys(ev.models)) {
     assertClose(r.models[m].pointWinRate, ref.point_win_rate[m], { rtol: 0, atol: 1e-4, what: `${m} point win rate` });
     assertClose([r.models[m].median, r.models[m].lower, r.models[m].upper], ref.bootstrap[m], { rtol: 0, atol: 1e-4, what: `${m} seeded bootstrap` });
-    // Known gap: the conformance point fit differs from a faithful re-run of the v2 code
-    // (torch LBFGS reproduces our numbers, not these) by up to 1.02 points; see the report.
-    assertClose(r.models[m].pointWinRate, e.point_fit_winrate, { rtol: 0, atol: 1.1, what: `${m} official point fit` });
+  }
+  // official: fit_pairwise_model's torch LBFGS (lr 0.1, 50 steps from 0.5) stops up to 1.02 points
+  // short of the optimum; retraced here in float64 it lands within 0.065 of the file's values (max
+  // over models; torch 1.13 in float32 on the same rows: 0.044, in float64: 0.064 — the remainder is
+  // float32 rounding amplified by the unconverged trajectory: 49 or 51 steps move it by 0.10–0.13).
+  // Tolerance 0.1 pt as the file advises; the optimum (up to 1.02 away) fails it.
+  const official = arenaHardV2StyleControl(entries, { baseline: base, control: 'both', rounds: 0 });
+  assertClose(official.pointCoefficients, ev.point_fit_style_coefficients, { rtol: 0, atol: 3e-3, what: 'official style coefficients' });
+  for (const [m, e] of Object.entries<any>(ev.models)) {
+    assertClose(official.models[m].pointWinRate, e.point_fit_winrate, { rtol: 0, atol: 0.1, what: `${m} official point fit` });
   }
 });
 
