@@ -17,13 +17,18 @@ import {
   type ArenaStyle,
   type Battle,
 } from '../../src/evaluate/arenahard.js';
+import { minimizeLbfgsb } from '../../src/evaluate/lbfgsb.js';
+import { torchLbfgs } from '../../src/evaluate/torchlbfgs.js';
 
 // Python reference values (arena_reference.py beside this file): same procedure, every fit solved
 // to optimality, bootstraps seeded with np.random.seed(42).
 const reference = JSON.parse(readFileSync(new URL('./fixtures/arena_reference.json', import.meta.url), 'utf8'));
+// Line order of the judgment files the official run read (arena_judgment_order.py beside this file),
+// as indices into the conformance question_ids; so far only the baseline's file.
+const judgmentOrder: Record<string, number[]> = JSON.parse(readFileSync(new URL('./fixtures/arena_judgment_order.json', import.meta.url), 'utf8')).order;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setup(c: any) {
+function setup(c: any, questionOrder: Record<string, number[]> = {}) {
   const base: string = c.inputs.baseline;
   const qids: string[] = c.inputs.question_ids;
   const style = (m: string, i: number): ArenaStyle => {
@@ -32,9 +37,13 @@ function setup(c: any) {
   };
   const battles: Battle[] = [];
   const judgments: ArenaJudgment[] = [];
-  // battle rows in the official order: judgment files in battle_row_model_order, questions in order
+  // battle rows: judgment files in battle_row_model_order, each file's questions in its line order
+  // where known (questionOrder), else in question_ids order
   for (const m of c.inputs.battle_row_model_order) {
-    c.inputs.models[m].verdicts_game1_game2.forEach((games: [string | null, string | null], i: number) => {
+    const verdicts = c.inputs.models[m].verdicts_game1_game2;
+    const lines: number[] = questionOrder[m] ?? verdicts.map((_: unknown, i: number) => i);
+    lines.forEach((i) => {
+      const games: [string | null, string | null] = verdicts[i];
       const j: ArenaJudgment = { questionId: qids[i], model: m, games };
       judgments.push(j);
       battles.push(...battlesFromJudgment(j, base, { style: { baseline: style(base, i), model: style(m, i) } }));
@@ -77,14 +86,36 @@ test('Arena-Hard v0.1 conformance: Elo and score per model (no style control)', 
     assertClose(r.models[m].winRate, e.winrate_unrounded, { rtol: 0, atol: 1e-4, what: `${m} win rate` });
     assert.equal(r.models[m].score, e.score, m);
     assert.equal(r.models[m].score, e.published_score_full_76_model_run, m);
-    // bootstrap, numpy RNG reproduced draw for draw (seed 42, official row order), refits exact
+    // bootstrap, numpy RNG reproduced draw for draw (seed 42, questions in question_ids order),
+    // refits exact: against the Python reference run on the same rows
     const [q025, q975] = reference.v01_no_control_bootstrap[m];
     assertClose([r.models[m].eloLower, r.models[m].eloUpper], [q025, q975], { rtol: 0, atol: 1e-3, what: `${m} bootstrap` });
-    // the official run's RNG state is unknown: Monte Carlo agreement of the 95% interval
-    const wr = (a: number, b: number) => 100 * eloWinProbability(a, b);
-    const bq = c.expected.v01_no_control[base];
-    assertClose(r.models[m].winRateLower, wr(e.bootstrap_elo_q025, bq.bootstrap_elo_q025), { rtol: 0, atol: 1.5, what: `${m} CI low` });
-    assertClose(r.models[m].winRateUpper, wr(e.bootstrap_elo_q975, bq.bootstrap_elo_q975), { rtol: 0, atol: 1.5, what: `${m} CI high` });
+  }
+});
+
+test('Arena-Hard v0.1 conformance: bootstrap CIs with the judgment files\' own row order', (t) => {
+  const c = conformance(t, 'arenahard_bt');
+  if (!c) return;
+  // The official run resamples battle ROWS (np.random.seed(42), then battles.sample(frac=1,
+  // replace=True) = randint(0, n, n) per round), and its rows follow each judgment file's LINE
+  // order, which is not question_ids order (the conformance file sorts questions). With rows in
+  // sorted order the CIs are a different Monte Carlo draw: 0.61 win-rate points off at worst.
+  const { base, battles } = setup(c, judgmentOrder);
+  const r = arenaHardV01(battles, { baseline: base });
+  const e = c.expected.v01_no_control;
+  // The baseline's unanchored bootstrap Elo (the official kwargs bug leaves it in the solver's gauge)
+  // is fixed by its own self-battle rows alone, whose file order is in the fixture: it reproduces
+  // the official CI exactly (Python closed form: |Δ| < 1e-5 Elo; sklearn stops at tol 1e-8).
+  assertClose([r.models[base].eloLower, r.models[base].eloUpper], [e[base].bootstrap_elo_q025, e[base].bootstrap_elo_q975], { rtol: 0, atol: 1e-3, what: 'baseline bootstrap CI' });
+  // Every other model's CI needs its own file's line order too (rows at the same positions, other
+  // outcomes); those 8 orders are not in the conformance inputs and not yet in the fixture, so
+  // their endpoints are a different draw of the same bootstrap: measured 0.52 points at worst
+  // with the baseline rows in file order (0.61 all sorted; seeds 0/1/1234/2024: 0.83–1.34).
+  // Tolerance 0.75 points, not the file's ±0.5, until the fixture holds all nine line orders.
+  const wr = (a: number, b: number) => 100 * eloWinProbability(a, b);
+  for (const m of Object.keys(e)) {
+    assertClose(r.models[m].winRateLower, wr(e[m].bootstrap_elo_q025, e[base].bootstrap_elo_q025), { rtol: 0, atol: 0.75, what: `${m} CI low` });
+    assertClose(r.models[m].winRateUpper, wr(e[m].bootstrap_elo_q975, e[base].bootstrap_elo_q975), { rtol: 0, atol: 0.75, what: `${m} CI high` });
   }
 });
 
@@ -161,6 +192,22 @@ test('Arena-Hard v2 style control (length + markdown): exact BT fit and seeded b
   for (const [m, e] of Object.entries<any>(ev.models)) {
     assertClose(official.models[m].pointWinRate, e.point_fit_winrate, { rtol: 0, atol: 0.1, what: `${m} official point fit` });
   }
+});
+
+test('the retraced optimisers take their first steps by hand on f(x) = ½‖x‖² from (3, 4)', () => {
+  const quad = (x: Float64Array) => ({ f: 0.5 * (x[0] * x[0] + x[1] * x[1]), g: Float64Array.from(x) });
+  // torch LBFGS: d = −g = (−3, −4), t = min(1, 1/‖g‖₁)·lr = 1/7 → x = (3 − 3/7, 4 − 4/7) = (18/7, 24/7)
+  assertClose(torchLbfgs(quad, [3, 4], { lr: 1, maxIter: 1 }).x, [18 / 7, 24 / 7], { rtol: 0, atol: 1e-15 });
+  // lr 0.1: t = 1/70 → (3 − 3/70, 4 − 4/70)
+  assertClose(torchLbfgs(quad, [3, 4], { lr: 0.1, maxIter: 1 }).x, [3 - 3 / 70, 4 - 4 / 70], { rtol: 0, atol: 1e-15 });
+  // L-BFGS-B: d = −g, first trial stp = 1/‖d‖ = 1/5 → x = (2.4, 3.2), f = 8 ≤ 12.5 − 1e-3·0.2·25 and
+  // |g'd| = 20 ≤ 0.9·25: Moré–Thuente accepts it, one evaluation
+  const one = minimizeLbfgsb(quad, [3, 4], { maxIter: 1 });
+  assertClose(one.x, [2.4, 3.2], { rtol: 0, atol: 1e-15 });
+  assert.equal(one.nfev, 2);
+  // then the secant pair s = (−0.6, −0.8), y = s gives θ = 1 and the exact step to 0
+  const full = minimizeLbfgsb(quad, [3, 4], { gtol: 1e-12 });
+  assertClose(full.x, [0, 0], { rtol: 0, atol: 1e-12 });
 });
 
 test('markdown counts as add_markdown_info.py takes them (fenced code removed first)', () => {
