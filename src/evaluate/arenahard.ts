@@ -415,7 +415,9 @@ export interface V2ModelResult {
 /**
  * print_leaderboard (no style control): per model, 100 rounds of resampling its entries with
  * replacement (groups in sorted model order, numpy RNG); score = mean of the bootstrap means,
- * interval = their 5% and 95% quantiles.
+ * interval = their 5% and 95% quantiles. The official draw needs each model's entries in its
+ * judgment file's line order and numpy's global state at the run's seed (show_result.py does not
+ * seed; the conformance run used np.random.seed(0), reproduced to 3e-14 with seed: 0).
  */
 export function arenaHardV2(entries: readonly V2Entry[], opts: { rounds?: number; seed?: number } = {}): Record<string, V2ModelResult> {
   const rounds = opts.rounds ?? 100;
@@ -471,7 +473,9 @@ export interface V2StyleResult {
  * print_leaderboard_with_style_features: length (t_m − t_b)/(t_m + t_b); markdown densities
  * d = count/(tokens + 1), feature (d_m − d_b)/(d_m + d_b + 1); standardised (unbiased std);
  * one-hot +1 model / −1 baseline over the sorted model list; unpenalised BT (soft labels) on all
- * entries; win rate σ(c_m − c_base); 100 bootstrap refits (np.random.randint(0, n, (100, n))).
+ * entries; win rate σ(c_m − c_base); 100 bootstrap refits (np.random.randint(0, n, (100, n)) over
+ * the entries as given: the official draw needs the judgment files concatenated in glob order,
+ * each in its line order, and the run's seed — 0 for the conformance run).
  * fit_pairwise_model minimises Σ BCE-with-logits by torch LBFGS from c = 0.5 with lr 0.1 and 50
  * steps, which stops well short of the optimum (up to 1 win-rate point here): 'official' retraces
  * those 50 steps (in float64; torch runs float32), 'optimum' solves to machine precision.
@@ -549,18 +553,33 @@ export function arenaHardV2StyleControl(
  */
 export function fitPairwiseTorch(d: LogisticData, opts: { lr?: number; maxIter?: number; tol?: number } = {}): Float64Array {
   const { X, n, p, y, w } = d;
+  // the rows with weight > 0 as sparse lists (column ascending, so every sum below adds the same
+  // terms in the same order as the dense loop would): one-hot rows have ≤ 2 + features non-zeros
+  const rows: number[] = [];
+  const start: number[] = [0];
+  const cols: number[] = [];
+  const vals: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (w[i] === 0) continue;
+    rows.push(i);
+    for (let j = 0, o = i * p; j < p; j++) if (X[o + j] !== 0) (cols.push(j), vals.push(X[o + j]));
+    start.push(cols.length);
+  }
   const fun = (c: Float64Array) => {
     const g = new Float64Array(p);
     let loss = 0;
-    for (let i = 0; i < n; i++) {
-      if (w[i] === 0) continue;
+    for (let k = 0; k < rows.length; k++) {
+      const i = rows[k];
+      const a = start[k];
+      const b = start[k + 1];
       let z = 0;
-      const o = i * p;
-      for (let j = 0; j < p; j++) if (X[o + j] !== 0) z += X[o + j] * c[j];
-      // torch's stable form: (1 − y)·z + max(−z, 0) + log(e^{−max(−z,0)} + e^{−z−max(−z,0)})
-      loss += w[i] * ((1 - y[i]) * z + Math.max(-z, 0) + Math.log1p(Math.exp(-Math.abs(z))));
-      const r = w[i] * (sigmoid(z) - y[i]);
-      for (let j = 0; j < p; j++) if (X[o + j] !== 0) g[j] += r * X[o + j];
+      for (let t = a; t < b; t++) z += vals[t] * c[cols[t]];
+      // torch's stable form: (1 − y)·z + max(−z, 0) + log(e^{−max(−z,0)} + e^{−z−max(−z,0)});
+      // e = e^{−|z|} also gives σ(z) as stats.sigmoid computes it (1/(1+e) for z ≥ 0, e/(1+e) else)
+      const e = Math.exp(-Math.abs(z));
+      loss += w[i] * ((1 - y[i]) * z + Math.max(-z, 0) + Math.log1p(e));
+      const r = w[i] * ((z >= 0 ? 1 / (1 + e) : e / (1 + e)) - y[i]);
+      for (let t = a; t < b; t++) g[cols[t]] += r * vals[t];
     }
     return { f: loss, g };
   };

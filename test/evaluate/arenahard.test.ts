@@ -26,6 +26,9 @@ const reference = JSON.parse(readFileSync(new URL('./fixtures/arena_reference.js
 // Line order of the judgment files the official run read (arena_judgment_order.py beside this file),
 // as indices into the conformance question_ids; all nine files of the conformance subset.
 const judgmentOrder: Record<string, number[]> = JSON.parse(readFileSync(new URL('./fixtures/arena_judgment_order.json', import.meta.url), 'utf8')).order;
+// The official v2 style-control bootstrap on the official draw, by torch in float64
+// (arena_torch_reference.py beside this file).
+const torchReference = JSON.parse(readFileSync(new URL('./fixtures/arena_torch_reference.json', import.meta.url), 'utf8'));
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function setup(c: any, questionOrder: Record<string, number[]> = {}) {
@@ -161,9 +164,24 @@ test('Arena-Hard v2 conformance: score entries, plain means and bootstrap (no st
   for (const [m, e] of Object.entries<any>(c.expected.v2_no_control)) {
     assertClose(r[m].mean, e.plain_mean_no_bootstrap, { rtol: 0, atol: 1e-9, what: `${m} mean` });
     assertClose([r[m].score, r[m].lower, r[m].upper], reference.v2_no_control_bootstrap[m], { rtol: 0, atol: 1e-9, what: `${m} seeded bootstrap` });
-    // Monte Carlo agreement with the official run (different RNG state): mean ±0.5, 90% interval ±0.75
-    assertClose(r[m].score, e.bootstrap_mean, { rtol: 0, atol: 0.5, what: `${m} bootstrap mean` });
-    assertClose([r[m].lower, r[m].upper], [e.q05, e.q95], { rtol: 0, atol: 0.75, what: `${m} interval` });
+  }
+});
+
+test('Arena-Hard v2 conformance: the official bootstrap draw for draw (no style control)', (t) => {
+  const c = conformance(t, 'arenahard_bt');
+  if (!c) return;
+  // print_leaderboard resamples per model: each round, _battles.groupby("model").sample(frac=1,
+  // replace=True) visits the models in sorted order and draws np.random.choice(k, k) =
+  // randint(0, k, k) on numpy's global state over that model's k entries, which are its judgment
+  // file's lines in LINE order, each exploded label(game 2) ++ [1 − s for s in label(game 1)]
+  // (one file per model, so the files' glob order does not matter here). show_result.py never
+  // seeds; the conformance run had np.random.seed(0) before it: seed 0 with the files' line order
+  // gives all 27 values to 2.8e-14, while seeds 42, 1, 7, 123, 1234, 2024, 2025 and 12345 miss by
+  // 0.51–0.70 points, and seed 0 with questions in question_ids order by 0.32.
+  const { judgments } = setup(c, judgmentOrder);
+  const r = arenaHardV2(v2Entries(judgments).entries, { seed: 0 });
+  for (const [m, e] of Object.entries<any>(c.expected.v2_no_control)) {
+    assertClose([r[m].score, r[m].lower, r[m].upper], [e.bootstrap_mean, e.q05, e.q95], { rtol: 0, atol: 1e-9, what: `${m} official bootstrap` });
   }
 });
 
@@ -195,6 +213,37 @@ test('Arena-Hard v2 style control (length + markdown): exact BT fit and seeded b
   assertClose(official.pointCoefficients, ev.point_fit_style_coefficients, { rtol: 0, atol: 3e-3, what: 'official style coefficients' });
   for (const [m, e] of Object.entries<any>(ev.models)) {
     assertClose(official.models[m].pointWinRate, e.point_fit_winrate, { rtol: 0, atol: 0.1, what: `${m} official point fit` });
+  }
+});
+
+test('Arena-Hard v2 style control: the official bootstrap draw, 100 retraced torch LBFGS refits', (t) => {
+  const c = conformance(t, 'arenahard_bt');
+  if (!c) return;
+  // bootstrap_pairwise_model draws np.random.randint(0, n, (100, n)) over ALL battle rows: the
+  // judgment files concatenated in glob order (battle_row_model_order), each in its line order.
+  // As for the no-control bootstrap, the conformance run seeded np.random.seed(0) first.
+  const { base, judgments, qids, style } = setup(c, judgmentOrder);
+  const entries = judgments.flatMap((j) => {
+    const s = v2Scores(j);
+    const i = qids.indexOf(j.questionId);
+    return s ? s.map((score) => ({ model: j.model, score, questionId: j.questionId, style: style(j.model, i), baselineStyle: style(base, i) })) : [];
+  });
+  assert.equal(entries.length, torchReference.n_rows);
+  const r = arenaHardV2StyleControl(entries, { baseline: base, control: 'both', seed: 0 });
+  const ev = c.expected.v2_style_markdown_length.models;
+  for (const m of Object.keys(ev)) {
+    const got = [r.models[m].median, r.models[m].lower, r.models[m].upper];
+    // Draw for draw: torch's own LBFGS in float64 on these rows and indices lands within 4.7e-6
+    // points of the float64 retrace (max over models; the 50 unconverged steps of 100 refits
+    // amplify float64 rounding from a different summation order).
+    assertClose(got, torchReference.v2_style_both_bootstrap[m], { rtol: 0, atol: 1e-5, what: `${m} torch float64 bootstrap` });
+    // The file's values come from torch in float32, whose rounding the unconverged trajectories
+    // amplify: measured max |Δ| 0.049 (gemini-2.5-pro; torch 1.13 float32 on the same draw: 0.028,
+    // torch float64: 0.049 like ours), so 1e-6 is out of reach of any float64 computation and of
+    // other torch builds. ±0.1 as the file advises for this fit (its ±0.5 is for a foreign draw);
+    // other draws miss by 0.52 (seed 42), 0.86 (questions in question_ids order) and 1.06
+    // (files in sorted model order).
+    assertClose(got, [ev[m].bootstrap_median, ev[m].q05, ev[m].q95], { rtol: 0, atol: 0.1, what: `${m} official bootstrap` });
   }
 });
 
