@@ -7,7 +7,7 @@
 //        [--sft-lr 6e-3] [--layers 3] [--hidden 64] [--rl-steps 60] [--rl-lr 3e-4] [--k 4]
 //        [--prompts-per-step 8] [--beta 0.01] [--dpo-steps 100] [--dpo-lr 1e-4] [--rm-epochs 2]
 //        [--eval-prompts 200] [--out /tmp/steer-policy-acceptance] [--threads 2] [--sft-model DIR] [--rm-model DIR]
-//        [--only reinforce,oracle,dpo]   (--sft-model / --rm-model: reuse an existing SFT policy / reward model;
+//        [--rm-init scratch|sft|DIR] [--only reinforce,oracle,dpo]   (--sft-model / --rm-model: reuse an existing SFT policy / reward model;
 //        the default runs REINFORCE against the RM, REINFORCE* against the ground truth, and DPO)
 // Every stage keeps its run directory under OUT and resumes, so a second invocation reuses them.
 import { parseArgs } from 'node:util';
@@ -51,6 +51,7 @@ const { values: a } = parseArgs({
     only: { type: 'string' },
     'sft-model': { type: 'string' },
     'rm-model': { type: 'string' },
+    'rm-init': { type: 'string', default: 'scratch' },
   },
 });
 const seed = Number(a.seed);
@@ -84,7 +85,9 @@ const valPairs = pairs.filter((p) => held(p.prompt));
 const rated = ratedFromHelpSteer2([...world.ratingsTrain, ...world.ratingsValidation]).filter((r) => !held(r.prompt));
 const rmEpochs = Number(a['rm-epochs']);
 async function trainRecipeRm(): Promise<string> {
-  const reg = await trainRewardModel({ loss: 'regression', attributes: ['helpfulness'], trainRatings: rated, valPairs, out: join(out, 'rm-reg'), epochs: rmEpochs, seed, threads, quiet: true });
+  // --rm-init sft: the reward model starts from the SFT policy's trunk (the paper starts it from the instruct model)
+  const init = a['rm-init'] === 'sft' ? (a['sft-model'] ?? join(sftDir, 'model')) : a['rm-init'] === 'scratch' ? undefined : a['rm-init'];
+  const reg = await trainRewardModel({ loss: 'regression', attributes: ['helpfulness'], init, trainRatings: rated, valPairs, out: join(out, 'rm-reg'), epochs: rmEpochs, seed, threads, quiet: true });
   const sbt = await trainRewardModel({ loss: 'scaled-bt', init: reg.modelDir, trainPairs, valPairs, out: join(out, 'rm-sbt'), epochs: rmEpochs, seed, threads, quiet: true });
   return sbt.modelDir;
 }

@@ -1,7 +1,7 @@
 // `steer demo`: the Nemotron recipe end to end on the toy world, on a laptop's CPU.
 //   world → SFT base policy → reward models (helpfulness regression, Scaled BT initialised from
 //   it, ExPO; --full: every Table-1 variant over 3 seeds) → DPO (for comparison) → REINFORCE with
-//   the ExPO reward model (k = 4, RLOO, β = 0.01) → evaluation (true accuracy from the world's
+//   the ExPO reward model (k = 4, RLOO, β = 0.1) → evaluation (true accuracy from the world's
 //   ground truth, RM reward, length, the strawberry probe) → report.html.
 // Every stage writes into one run directory; running the demo again continues after the last
 // finished stage (and a stage's trainer resumes from its last checkpoint).
@@ -46,6 +46,8 @@ export interface DemoPlan {
   dpoSteps: number;
   rlSteps: number;
   rlPromptsPerStep: number;
+  /** KL penalty β of REINFORCE (the paper's 0.01 over-optimises a policy this small within the demo's steps). */
+  rlBeta: number;
   evalPrompts: number;
 }
 
@@ -61,12 +63,13 @@ export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
     dpoSteps: 20,
     rlSteps: 15,
     rlPromptsPerStep: 8,
+    rlBeta: 0.1,
     evalPrompts: 96,
   },
   default: {
     worldSize: 1000,
     policy: { hiddenSize: 64, numLayers: 2 },
-    sftSteps: 400,
+    sftSteps: 2000,
     rmVariants: ['reg-help', 'scaled-bt', 'scaled-bt-init', 'scaled-bt-init-expo'],
     rmSeeds: 1,
     rmEpochs: 2,
@@ -74,12 +77,13 @@ export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
     dpoSteps: 60,
     rlSteps: 60,
     rlPromptsPerStep: 8,
+    rlBeta: 0.1,
     evalPrompts: 256,
   },
   full: {
     worldSize: 1000,
     policy: { hiddenSize: 64, numLayers: 2 },
-    sftSteps: 400,
+    sftSteps: 2000,
     rmVariants: ['reg5', 'reg5-help', 'reg-help', 'bt', 'margin-bt', 'scaled-bt', 'bt-init', 'margin-bt-init', 'scaled-bt-init', 'scaled-bt-init-expo'],
     rmSeeds: 3,
     rmEpochs: 2,
@@ -87,6 +91,7 @@ export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
     dpoSteps: 60,
     rlSteps: 100,
     rlPromptsPerStep: 8,
+    rlBeta: 0.1,
     evalPrompts: 512,
   },
 };
@@ -222,8 +227,8 @@ function stages(): Stage<Ctx>[] {
     },
     {
       name: 'reward-models',
-      title: 'reward models: helpfulness regression → Scaled BT initialised from it → ExPO',
-      run: async (ctx) => {
+      title: 'reward models, started from the SFT policy: helpfulness regression → Scaled BT initialised from it → ExPO',
+      run: async (ctx, results) => {
         const w = world(ctx);
         const pairs = splitPairs(w);
         const rows = await runRewardModelTable({
@@ -231,6 +236,7 @@ function stages(): Stage<Ctx>[] {
           trainRatings: trainRatings(w),
           valPairs: pairs.val,
           out: join(ctx.runDir, 'reward-models'),
+          base: (results.sft as { modelDir: string }).modelDir,
           seeds: Array.from({ length: ctx.plan.rmSeeds }, (_, i) => ctx.o.seed + i),
           ratingEpochs: ctx.plan.rmEpochs,
           pairEpochs: ctx.plan.rmEpochs,
@@ -268,7 +274,7 @@ function stages(): Stage<Ctx>[] {
     },
     {
       name: 'reinforce',
-      title: 'REINFORCE from the SFT policy: k = 4 samples per prompt, leave-one-out baseline, KL penalty β = 0.01',
+      title: 'REINFORCE from the SFT policy: k = 4 samples per prompt, leave-one-out baseline, KL penalty β',
       run: async (ctx, results) => {
         const sft = results.sft as { modelDir: string };
         const w = world(ctx);
@@ -280,7 +286,7 @@ function stages(): Stage<Ctx>[] {
           steps: ctx.plan.rlSteps,
           promptsPerStep: ctx.plan.rlPromptsPerStep,
           samplesPerPrompt: 4,
-          beta: 0.01,
+          beta: ctx.plan.rlBeta,
           seed: ctx.o.seed,
           threads: ctx.o.threads,
           quiet: ctx.o.quiet,

@@ -44,6 +44,12 @@ export interface RewardTableOptions {
   out: string;
   seeds: readonly number[];
   scratch?: Partial<ScratchModel>;
+  /**
+   * A language model (directory) that every variant not initialised from regression starts from,
+   * with a new head — the paper starts its reward models from the instruct model. Absent: the
+   * variants start from random weights (`scratch` sizes).
+   */
+  base?: string;
   /** Passes over the rated rows (regression) and over the pairs (BT variants). */
   ratingEpochs?: number;
   pairEpochs?: number;
@@ -73,7 +79,7 @@ export async function runRewardModelTable(o: RewardTableOptions): Promise<Reward
   const rows = new Map<string, RewardTableRow>(TABLE_VARIANTS.map((v) => [v.id, { ...v, accuracies: [], meanMargins: [], seconds: [] }]));
   const want = (id: string) => !o.only || o.only.includes(id);
   const needsRegHelp = ['reg-help', 'bt-init', 'margin-bt-init', 'scaled-bt-init', 'scaled-bt-init-expo'].some(want);
-  const common = (seed: number): Partial<RewardTrainOptions> => ({ seed, scratch: o.scratch, batchSize: o.batchSize ?? 16, threads: o.threads ?? 2, quiet: o.quiet ?? true, valPairs: o.valPairs, resume: false });
+  const common = (seed: number): Partial<RewardTrainOptions> => ({ seed, scratch: o.scratch, init: o.base, batchSize: o.batchSize ?? 16, threads: o.threads ?? 2, quiet: o.quiet ?? true, valPairs: o.valPairs, resume: false });
   for (const seed of o.seeds) {
     const dir = (id: string) => join(o.out, `seed${seed}`, id);
     const record = async (id: string, modelDir: string, seconds: number, weights?: number[]) => {

@@ -24,11 +24,11 @@ const metricLines = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'u
 test('a seeded Bradley-Terry run on the toy world reaches 62 % held-out pair accuracy', async () => {
   const dir = tmp();
   try {
-    const { train, val } = toySplit(1000); // 533 training pairs, 203 held-out pairs (no shared prompts)
-    assert.ok(val.length >= 200, `held-out pairs: ${val.length}`);
-    const r = await trainRewardModel({ loss: 'bt', out: dir, trainPairs: train, valPairs: val, steps: 120, lr: 3e-3, warmupSteps: 5, scratch: SMALL, quiet: true });
-    // Chance is 50 %; with 203 pairs its standard error is 3.5 points, so 62 % is > 3 SE above it.
-    // (This seed reaches 67.5 % on the machine the test was written on.)
+    const { train, val } = toySplit(1000); // 523 training pairs, 187 held-out pairs (no shared prompts)
+    assert.ok(val.length >= 180, `held-out pairs: ${val.length}`);
+    const r = await trainRewardModel({ loss: 'bt', out: dir, trainPairs: train, valPairs: val, steps: 200, lr: 3e-3, warmupSteps: 5, scratch: SMALL, quiet: true });
+    // Chance is 50 %; with 187 pairs its standard error is 3.7 points, so 62 % is > 3 SE above it.
+    // (This seed reaches 65.2 % on the machine the test was written on.)
     assert.ok(r.eval!.accuracy >= 0.62, `held-out accuracy ${r.eval!.accuracy}`);
     const steps = metricLines(dir).filter((m) => !m.eval);
     const mean = (xs: Record<string, unknown>[]) => xs.reduce((a, m) => a + (m.loss as number), 0) / xs.length;

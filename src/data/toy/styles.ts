@@ -4,8 +4,10 @@
 import type { Rng } from '../../util/rng.js';
 import { scoreAnswer, type ToyTask } from './tasks.js';
 
-export type ToyStyle = 'terse' | 'phrase' | 'worked' | 'padded' | 'wrong_terse' | 'wrong_phrase' | 'incoherent';
-export const TOY_STYLES: readonly ToyStyle[] = ['terse', 'phrase', 'worked', 'padded', 'wrong_terse', 'wrong_phrase', 'incoherent'];
+// Every answer format (terse, phrase, worked, padded) comes right and wrong, so a reward model can
+// only tell a good response by its answer, never by its format alone.
+export type ToyStyle = 'terse' | 'phrase' | 'worked' | 'padded' | 'wrong_terse' | 'wrong_phrase' | 'wrong_worked' | 'wrong_padded' | 'incoherent';
+export const TOY_STYLES: readonly ToyStyle[] = ['terse', 'phrase', 'worked', 'padded', 'wrong_terse', 'wrong_phrase', 'wrong_worked', 'wrong_padded', 'incoherent'];
 
 /** Whether a style's final answer is the right one (tests check every generated response). */
 export const STYLE_CORRECT: Record<ToyStyle, boolean> = {
@@ -15,6 +17,8 @@ export const STYLE_CORRECT: Record<ToyStyle, boolean> = {
   padded: true,
   wrong_terse: false,
   wrong_phrase: false,
+  wrong_worked: false,
+  wrong_padded: false,
   incoherent: false,
 };
 
@@ -26,6 +30,8 @@ export const STYLE_ATTRIBUTES: Record<ToyStyle, readonly number[]> = {
   padded: [2.2, 3.0, 1.8, 0.8, 3.8],
   wrong_terse: [0.5, 0.2, 3.8, 0.4, 0.6],
   wrong_phrase: [0.8, 0.3, 3.8, 1.2, 1.8],
+  wrong_worked: [0.7, 0.3, 3.4, 2.6, 2.8],
+  wrong_padded: [0.3, 0.2, 1.8, 0.8, 3.8],
   incoherent: [0.2, 0.3, 0.3, 0.5, 1.4],
 };
 
@@ -95,32 +101,40 @@ function phrase(task: ToyTask, ans: string, rng: Rng): string {
   }
 }
 
-/** Showing the work (more complex, more verbose), ending with the answer. */
-function worked(task: ToyTask): string {
+/** Showing the work (more complex, more verbose), ending with `ans` (the right answer unless a wrong one is given). */
+function worked(task: ToyTask, ans: string = task.answer, rng?: Rng): string {
   switch (task.kind) {
     case 'count': {
       const pos = [...task.word!].flatMap((c, i) => (c === task.letter ? [i + 1] : []));
+      // a wrong count shows its (wrong) work: an occurrence missed, or a letter counted that is not there
+      const n = Number(ans);
+      if (rng) {
+        while (pos.length > n) pos.splice(rng.int(0, pos.length), 1);
+        const others = Array.from({ length: task.word!.length }, (_, i) => i + 1).filter((i) => !pos.includes(i));
+        while (pos.length < n) pos.push(others.length > 0 ? others.splice(rng.int(0, others.length), 1)[0] : pos.length + 1);
+        pos.sort((x, y) => x - y);
+      }
       return pos.length === 0 ? `no ${task.letter} in it, so 0.` : `${task.letter} at ${pos.join(', ')}, so ${pos.length}.`;
     }
     case 'spell':
-      return `${task.word!.length} letters: ${task.answer}.`;
+      return `${task.word!.length} letters: ${ans}.`;
     case 'reverse':
-      return `${task.word!.length} letters, backwards: ${task.answer}.`;
+      return `${task.word!.length} letters, backwards: ${ans}.`;
     case 'add':
-      return `${task.a} plus ${task.b} makes ${task.answer}.`;
+      return `${task.a} plus ${task.b} makes ${ans}.`;
     case 'sub':
-      return `${task.a} minus ${task.b} leaves ${task.answer}.`;
+      return `${task.a} minus ${task.b} leaves ${ans}.`;
     case 'first':
-      return `${task.word} begins with the letter ${task.answer}.`;
+      return `${task.word} begins with the letter ${ans}.`;
   }
 }
 
 const PADDING = ['hmm, let me think...', 'well, that is a good one.', 'ok so, thinking about it,', 'let me see, let me see...'];
 const HEDGE = ['maybe', 'probably', 'it could be', 'my guess is'];
 
-/** Correct but wordy and hedged: the final answer is still the last answer-shaped token. */
-function padded(task: ToyTask, rng: Rng): string {
-  return `${rng.choice(PADDING)} ${rng.choice(HEDGE)} ${task.answer}`;
+/** Wordy and hedged: the final answer `ans` is still the last answer-shaped token. */
+function padded(ans: string, rng: Rng): string {
+  return `${rng.choice(PADDING)} ${rng.choice(HEDGE)} ${ans}`;
 }
 
 /** Garbled tokens from the prompt, ending in a wrong answer-shaped token. */
@@ -158,13 +172,19 @@ export function makeResponse(task: ToyTask, style: ToyStyle, rng: Rng): ToyRespo
       text = worked(task);
       break;
     case 'padded':
-      text = padded(task, rng);
+      text = padded(task.answer, rng);
       break;
     case 'wrong_terse':
       text = wrongAnswer(task, rng);
       break;
     case 'wrong_phrase':
       text = phrase(task, wrongAnswer(task, rng), rng);
+      break;
+    case 'wrong_worked':
+      text = worked(task, wrongAnswer(task, rng), rng);
+      break;
+    case 'wrong_padded':
+      text = padded(wrongAnswer(task, rng), rng);
       break;
     case 'incoherent':
       text = incoherent(task, rng);

@@ -25,7 +25,7 @@ import { TOY_WORDS } from './words.js';
 import { TOY_TASK_KINDS, makeTask, renderPrompt, PROMPT_TEMPLATES, type ToyTask, type ToyTaskKind } from './tasks.js';
 import { makeResponse, TOY_STYLES, type ToyResponse, type ToyStyle } from './styles.js';
 
-export const TOY_WORLD_VERSION = 1;
+export const TOY_WORLD_VERSION = 2;
 
 export interface ToyWorldOptions {
   seed: number;
@@ -74,10 +74,23 @@ export interface ToyWorld {
 const KIND_WEIGHTS: Record<ToyTaskKind, number> = { count: 0.3, spell: 0.14, reverse: 0.12, add: 0.16, sub: 0.08, first: 0.2 };
 
 /** Styles of the two responses rated per prompt (HelpSteer2 has two per prompt). */
-const RATED_STYLE_WEIGHTS: Record<ToyStyle, number> = { terse: 0.18, phrase: 0.16, worked: 0.12, padded: 0.14, wrong_terse: 0.14, wrong_phrase: 0.12, incoherent: 0.14 };
+const RATED_STYLE_WEIGHTS: Record<ToyStyle, number> = {
+  terse: 0.15, phrase: 0.13, worked: 0.11, padded: 0.11,
+  wrong_terse: 0.12, wrong_phrase: 0.1, wrong_worked: 0.1, wrong_padded: 0.06, incoherent: 0.12,
+};
 
 /** The SFT mix: about 55 % correct, so the base policy it trains is imperfect. */
-const SFT_STYLE_WEIGHTS: Record<ToyStyle, number> = { terse: 0.22, phrase: 0.16, worked: 0.1, padded: 0.07, wrong_terse: 0.18, wrong_phrase: 0.12, incoherent: 0.15 };
+const SFT_STYLE_WEIGHTS: Record<ToyStyle, number> = {
+  terse: 0.22, phrase: 0.16, worked: 0.1, padded: 0.07,
+  wrong_terse: 0.14, wrong_phrase: 0.1, wrong_worked: 0.07, wrong_padded: 0.04, incoherent: 0.1,
+};
+
+/**
+ * SFT prompts per rated prompt. The SFT set is the larger one (as in the recipe, where the
+ * instruction-tuning data dwarfs HelpSteer2): a tiny policy generalises from many distinct prompts
+ * rather than memorising a few.
+ */
+export const SFT_PROMPTS_PER_RATED = 3;
 
 /** Count probes (the "strawberry" family): rated, RL-trained and evaluated, never in SFT. */
 export const PROBE_TASKS: readonly { word: string; letter: string }[] = [
@@ -263,9 +276,10 @@ export function generateToyWorld(opts: ToyWorldOptions): ToyWorld {
   const available = [...pool.values()].reduce((s, l) => s + l.length, 0);
   const nEval = Math.max(100, Math.round(size / 5));
   const nRl = Math.max(50, Math.round(size / 2));
-  const need = nEval + nRl + 2 * size;
+  const nSft = SFT_PROMPTS_PER_RATED * size;
+  const need = nEval + nRl + size + nSft;
   if (need > available) {
-    const maxSize = Math.floor((available - 150) / 2.7);
+    const maxSize = Math.floor((available - 150) / (1.7 + SFT_PROMPTS_PER_RATED));
     throw new UserError({
       what: `the toy world has ${available} distinct prompts; size ${size} needs ${need}`,
       expected: `--size <= ${maxSize}`,
@@ -278,7 +292,7 @@ export function generateToyWorld(opts: ToyWorldOptions): ToyWorld {
   const rlSet = drawPrompts(pool, nRl, drawRng);
   const ratedSet = [...probes, ...drawPrompts(pool, size - probes.length, drawRng)];
   Rng.derive(seed, 'toy/rated-order').shuffle(ratedSet);
-  const sftSet = drawPrompts(pool, size, drawRng);
+  const sftSet = drawPrompts(pool, nSft, drawRng);
 
   // Ratings and preferences: two responses per rated prompt.
   const panel = makePanel(Rng.derive(seed, 'toy/panel'));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateToyWorld, toyWorldFiles, writeToyWorld, readGroundTruth, validateEncodable, PROBE_TASKS, TOY_WORLD_FILES } from '../../../src/data/toy/world.js';
+import { generateToyWorld, toyWorldFiles, writeToyWorld, readGroundTruth, validateEncodable, PROBE_TASKS, SFT_PROMPTS_PER_RATED, TOY_WORLD_FILES } from '../../../src/data/toy/world.js';
 import { scoreAnswer, taskFromPrompt } from '../../../src/data/toy/tasks.js';
 import { aggregatePreference, aggregateRating } from '../../../src/data/aggregate.js';
 import { HELPSTEER2_ATTRIBUTES } from '../../../src/data/helpsteer2.js';
@@ -22,7 +22,7 @@ test('the default world: sizes, disjoint prompt sets, probes, imperfect SFT, agr
   const w = generateToyWorld({ seed: 0 });
   assert.equal(w.ratingsTrain.length + w.ratingsValidation.length, 2 * 1000);
   assert.equal(w.preferences.length, 1000);
-  assert.equal(w.sft.length, 2000);
+  assert.equal(w.sft.length, 2 * SFT_PROMPTS_PER_RATED * 1000);
   // consecutive HelpSteer2 rows share a prompt, and each preference row is that prompt's two responses
   const rated = [...w.ratingsTrain, ...w.ratingsValidation];
   for (let i = 0; i < w.ratingsTrain.length; i += 2) assert.equal(w.ratingsTrain[i].prompt, w.ratingsTrain[i + 1].prompt);
