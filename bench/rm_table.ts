@@ -2,6 +2,7 @@
 // every reward-model variant, held-out pair accuracy, mean ± std over seeds.
 //   node --import tsx bench/rm_table.ts [--size 1500] [--seeds 0,1,2] [--pair-epochs 3] [--rating-epochs 3]
 //        [--lr 1e-3] [--init-lr 3e-4] [--hidden 64] [--layers 2] [--only bt,scaled-bt] [--out /tmp/rm-table]
+//        [--base DIR]   (start every variant from a policy, e.g. runs/demo/sft/model, instead of random weights)
 // Data: `generateToyWorld({seed: 0, size})`; ratings and preference pairs are split 80/20 by a hash
 // of the prompt (prepare.ts isHeldOut), so held-out pairs share no prompt with training data.
 // Prints one line per run, then the table and one JSON summary line.
@@ -22,6 +23,7 @@ const { values: a } = parseArgs({
     lr: { type: 'string', default: '1e-3' },
     'init-lr': { type: 'string', default: '3e-4' },
     hidden: { type: 'string', default: '64' },
+    base: { type: 'string' },
     layers: { type: 'string', default: '2' },
     batch: { type: 'string', default: '16' },
     only: { type: 'string' },
@@ -44,6 +46,7 @@ const rows = await runRewardModelTable({
   trainPairs, trainRatings, valPairs,
   out: a.out!,
   seeds: a.seeds!.split(',').map(Number),
+  base: a.base,
   scratch: { hiddenSize: H, numLayers: Number(a.layers), numHeads: 4, numKvHeads: 2, intermediateSize: Math.round((H * 11) / 4) },
   pairEpochs: Number(a['pair-epochs']),
   ratingEpochs: Number(a['rating-epochs']),
