@@ -21,8 +21,9 @@ export function registerDemo(program: Command): void {
     .addHelpText(
       'after',
       `
-Stages: toy world → SFT base policy → reward models (helpfulness regression, Scaled BT initialised
-from it, ExPO α = 1.52) → DPO → REINFORCE (k = 4, leave-one-out baseline, KL β = 0.01) →
+Stages: toy world → SFT base policy → reward models started from it (helpfulness regression, Scaled
+BT initialised from it, ExPO α = 1.52) → DPO → REINFORCE (k = 4, leave-one-out baseline, KL β = 0.1,
+lr 1e-4) →
 evaluation (true task accuracy from the world's ground truth, reward, length, the strawberry probe)
 → report.html. Running the same command again continues after the last finished stage.
 

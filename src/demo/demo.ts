@@ -1,7 +1,7 @@
 // `steer demo`: the Nemotron recipe end to end on the toy world, on a laptop's CPU.
 //   world → SFT base policy → reward models (helpfulness regression, Scaled BT initialised from
 //   it, ExPO; --full: every Table-1 variant over 3 seeds) → DPO (for comparison) → REINFORCE with
-//   the ExPO reward model (k = 4, RLOO, β = 0.1) → evaluation (true accuracy from the world's
+//   the ExPO reward model (k = 4, RLOO, β = 0.1, lr 1e-4) → evaluation (true accuracy from the world's
 //   ground truth, RM reward, length, the strawberry probe) → report.html.
 // Every stage writes into one run directory; running the demo again continues after the last
 // finished stage (and a stage's trainer resumes from its last checkpoint).
@@ -48,6 +48,11 @@ export interface DemoPlan {
   rlPromptsPerStep: number;
   /** KL penalty β of REINFORCE (the paper's 0.01 over-optimises a policy this small within the demo's steps). */
   rlBeta: number;
+  /**
+   * REINFORCE learning rate. A gentle one: the toy reward models judge form far better than
+   * correctness, and at 3e-4 the policy follows form into answers it cannot get right (docs/policy.md).
+   */
+  rlLr: number;
   evalPrompts: number;
 }
 
@@ -64,6 +69,7 @@ export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
     rlSteps: 15,
     rlPromptsPerStep: 8,
     rlBeta: 0.1,
+    rlLr: 1e-4,
     evalPrompts: 96,
   },
   default: {
@@ -78,6 +84,7 @@ export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
     rlSteps: 60,
     rlPromptsPerStep: 8,
     rlBeta: 0.1,
+    rlLr: 1e-4,
     evalPrompts: 256,
   },
   full: {
@@ -92,6 +99,7 @@ export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
     rlSteps: 100,
     rlPromptsPerStep: 8,
     rlBeta: 0.1,
+    rlLr: 1e-4,
     evalPrompts: 512,
   },
 };
@@ -130,7 +138,7 @@ export interface DemoSummary {
 }
 
 /** Samples per held-out prompt for the sampled accuracy. */
-const SAMPLES_PER_PROMPT = 4;
+const SAMPLES_PER_PROMPT = 16;
 
 let worldCache: { key: string; world: ToyWorld } | null = null;
 function world(ctx: Ctx): ToyWorld {
@@ -287,6 +295,7 @@ function stages(): Stage<Ctx>[] {
           promptsPerStep: ctx.plan.rlPromptsPerStep,
           samplesPerPrompt: 4,
           beta: ctx.plan.rlBeta,
+          lr: ctx.plan.rlLr,
           seed: ctx.o.seed,
           threads: ctx.o.threads,
           quiet: ctx.o.quiet,
@@ -361,6 +370,7 @@ async function writeReport(ctx: Ctx, finished: Record<string, StageRecord>): Pro
     createdAt: new Date().toISOString(),
     world: worldStats,
     rewardModels: rms.map((m) => ({ variant: m.name, accuracies: m.accuracies, note: m.id === 'scaled-bt-init-expo' ? 'the RM REINFORCE optimises' : undefined })),
+    samplesPerPrompt: SAMPLES_PER_PROMPT,
     policies: Object.entries(evals).map(([policy, e]) => ({ policy, trueAccuracy: e.accuracy, sampledAccuracy: e.sampledAccuracy, rewardScore: e.rewardScore, meanLengthChars: e.lengthChars })),
     reinforce: rl.map((m) => ({ step: m.step, reward: m.reward_mean, kl: m.kl, lengthChars: m.response_chars })),
     dpo: dpo.map((m) => ({ step: m.step, loss: m.loss })),

@@ -33,6 +33,8 @@ export interface DemoReportData {
   world: Record<string, number | string>;
   rewardModels: RewardModelRow[];
   policies: PolicyRow[];
+  /** Samples per held-out prompt behind the sampled accuracy. */
+  samplesPerPrompt: number;
   /** REINFORCE curves by step. */
   reinforce: { step: number; reward: number; kl: number; lengthChars: number; trueAccuracy?: number }[];
   dpo?: { step: number; loss: number }[];
@@ -126,7 +128,7 @@ with DPO for comparison. True accuracy is checked against the toy world's ground
 ${rmRows}
 </table>
 <h2 id="policies">Policies</h2>
-<table id="policy-table"><tr><th>policy</th><th>true accuracy % (greedy)</th><th>true accuracy % (sampled, t = 1)</th><th>RM reward</th><th>mean length (chars)</th></tr>
+<table id="policy-table"><tr><th>policy</th><th>true accuracy % (greedy)</th><th>true accuracy % (sampled, t = 1, ${d.samplesPerPrompt} per prompt)</th><th>RM reward</th><th>mean length (chars)</th></tr>
 ${policyRows}
 </table>
 <div class="plots">${accSvg}${rewardSvg}${klSvg}${lenSvg}${dpoSvg}</div>

@@ -19,6 +19,7 @@ test('the report is self-contained HTML carrying the given numbers, escaped, wit
       { policy: 'SFT base', trueAccuracy: 0.42, sampledAccuracy: 0.3, rewardScore: -0.5, meanLengthChars: 12 },
       { policy: 'REINFORCE', trueAccuracy: 0.815, sampledAccuracy: 0.7125, rewardScore: 1.25, meanLengthChars: 9.5 },
     ],
+    samplesPerPrompt: 12,
     reinforce: [
       { step: 0, reward: -0.5, kl: 0, lengthChars: 12 },
       { step: 1, reward: 0.2, kl: 0.01, lengthChars: 11 },
@@ -31,6 +32,7 @@ test('the report is self-contained HTML carrying the given numbers, escaped, wit
   assert.match(html, /data-metric="accuracy.reinforce">81\.5</);
   assert.match(html, /data-metric="accuracy.sft-base">42\.0</);
   assert.match(html, /data-metric="sampled-accuracy.reinforce">71\.3</);
+  assert.match(html, /sampled, t = 1, 12 per prompt/);
   assert.match(html, /How many r in &lt;strawberry&gt;\?/);
   assert.ok((html.match(/<svg /g) ?? []).length >= 4, 'four inline SVG plots');
   assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org|vega\.github\.io)/, 'no scripts, no external resources');
