@@ -92,3 +92,23 @@ test('every style gives the intended correctness, short encodable text, for ever
   assert.ok(maxLen.terse <= 19 && maxLen.phrase <= 36 && maxLen.worked <= 36, JSON.stringify(maxLen));
   assert.ok(Math.max(...Object.values(maxLen)) <= 60, JSON.stringify(maxLen));
 });
+
+test('a wrong worked count shows consistent wrong work: the positions it lists are real positions or extras, and it counts them', () => {
+  const rng = new Rng(4);
+  // strawberry has r at 3, 8, 9
+  const task = makeTask('count', { word: 'strawberry', letter: 'r' });
+  for (let i = 0; i < 50; i++) {
+    const r = makeResponse(task, 'wrong_worked', rng);
+    const m = /^(?:r at ([\d, ]+), so (\d+)\.|no r in it, so 0\.)$/.exec(r.text);
+    assert.ok(m, r.text);
+    const listed = m[1] ? m[1].split(', ').map(Number) : [];
+    const said = m[2] ? Number(m[2]) : 0;
+    assert.equal(listed.length, said, r.text);
+    assert.notEqual(said, 3, r.text);
+    assert.deepEqual([...listed].sort((a, b) => a - b), listed, 'positions in order');
+    assert.equal(new Set(listed).size, listed.length, 'no position twice');
+    // a miscount below 3 keeps only real positions
+    if (said < 3) assert.ok(listed.every((p) => [3, 8, 9].includes(p)), r.text);
+    else assert.ok([3, 8, 9].every((p) => listed.includes(p)), r.text);
+  }
+});
