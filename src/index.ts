@@ -20,5 +20,16 @@ export * from './text/llama2c.js';
 export * from './text/hf.js';
 export * from './text/chat-template.js';
 export * from './policy/generate.js';
+// Policy optimisation: SFT, REINFORCE (RLOO), the DPO family; the toy world's policies and sampling.
+export * from './policy/model.js';
+export * from './policy/sft.js';
+export * from './policy/reinforce.js';
+export * from './policy/dpo.js';
+export * from './policy/reward.js';
+export * from './policy/sample.js';
 // Reward models: losses, training, ExPO, scoring, pairwise evaluation.
 export * from './reward/index.js';
+// The toy world (a seeded stand-in for HelpSteer2 / HelpSteer2-Preference with checkable answers) and the demo.
+export * from './data/toy/world.js';
+export * from './data/toy/tasks.js';
+export { runDemo, DEMO_PLANS, type DemoOptions, type DemoPreset, type DemoPlan, type DemoResult, type DemoSummary } from './demo/demo.js';

@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { addCommonOptions, announce, commonSchema, resolveConfig } from './command.js';
-import { generateText, loadPolicy, readPrompts, type PromptInput } from '../policy/generate.js';
+import { generateText, loadTextPolicy, readTextPrompts, type PromptInput } from '../policy/generate.js';
 import { writeLinesAtomic } from '../io/atomic.js';
 import { startProgress } from '../util/progress.js';
 import { UserError } from '../util/errors.js';
@@ -54,8 +54,8 @@ export function registerGenerate(program: Command): void {
       throw new UserError({ what: 'no prompt given', where: 'steer generate', expected: '--prompt TEXT (repeatable) or --prompts FILE', fix: 'add --prompt "Once upon a time" or --prompts prompts.txt' });
     }
     announce('generate', cfg, cfg.quiet);
-    const policy = loadPolicy(cfg.model, cfg.tokenizer);
-    const prompts: PromptInput[] = [...cfg.prompt, ...(cfg.prompts ? await readPrompts(cfg.prompts) : [])];
+    const policy = loadTextPolicy(cfg.model, cfg.tokenizer);
+    const prompts: PromptInput[] = [...cfg.prompt, ...(cfg.prompts ? await readTextPrompts(cfg.prompts) : [])];
     const progress = startProgress('generate', prompts.length, { quiet: cfg.quiet });
     const t0 = performance.now();
     const results = await generateText(policy, prompts, {

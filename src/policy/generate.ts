@@ -11,7 +11,7 @@ import { HfTokenizer } from '../text/hf.js';
 import { loadTokenizer, type TextTokenizer } from '../text/tokenizer.js';
 import { readAllRecords } from '../data/read.js';
 
-export interface Policy {
+export interface TextPolicy {
   model: LoadedModel;
   tokenizer: TextTokenizer;
   /** Jinja chat template from tokenizer_config.json, when the tokenizer has one */
@@ -22,7 +22,7 @@ export interface Policy {
  * Load a model (directory or llama2.c file) and its tokenizer: `tokenizerPath`, else the one in
  * the model directory, else tokenizer.bin / tok*.bin beside a llama2.c file.
  */
-export function loadPolicy(modelPath: string, tokenizerPath?: string | null): Policy {
+export function loadTextPolicy(modelPath: string, tokenizerPath?: string | null): TextPolicy {
   const model = loadModel(modelPath);
   let tp = tokenizerPath ?? model.tokenizerPath;
   if (!tp && model.kind === 'llama2c') {
@@ -78,7 +78,7 @@ export interface TextCompletion {
 }
 
 /** The token ids for a prompt: chat-rendered when asked, with BOS as the tokenizer adds it. */
-export function encodePrompt(policy: Policy, prompt: PromptInput, opts: { chat?: boolean; system?: string } = {}): { text: string; ids: number[] } {
+export function encodePrompt(policy: TextPolicy, prompt: PromptInput, opts: { chat?: boolean; system?: string } = {}): { text: string; ids: number[] } {
   const chat = typeof prompt !== 'string' || opts.chat;
   if (!chat) return { text: prompt as string, ids: policy.tokenizer.encode(prompt as string) };
   if (!policy.chatTemplate) {
@@ -99,7 +99,7 @@ export function encodePrompt(policy: Policy, prompt: PromptInput, opts: { chat?:
 }
 
 /** Generate completions for `prompts`, in order, in batches. */
-export async function generateText(policy: Policy, prompts: readonly PromptInput[], opts: TextGenerationOptions): Promise<TextCompletion[]> {
+export async function generateText(policy: TextPolicy, prompts: readonly PromptInput[], opts: TextGenerationOptions): Promise<TextCompletion[]> {
   const { config, weights } = policy.model;
   const batchSize = opts.batchSize ?? 16;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
@@ -133,7 +133,7 @@ export async function generateText(policy: Policy, prompts: readonly PromptInput
  * Prompts from a file: .jsonl / .json / .parquet records with "prompt" (text) or "messages"
  * (a conversation); any other file is plain text, one prompt per non-empty line.
  */
-export async function readPrompts(path: string): Promise<PromptInput[]> {
+export async function readTextPrompts(path: string): Promise<PromptInput[]> {
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw new UserError({ what: 'prompts file not found', where: path, fix: 'pass a .txt (one prompt per line) or .jsonl ({"prompt": ...} per line) file' });
   }

@@ -9,7 +9,7 @@ import { saveModelDir } from '../../src/io/checkpoint.js';
 import type { LlamaConfig } from '../../src/nn/config.js';
 import { expectedWeightShapes, type LlamaWeights } from '../../src/nn/weights.js';
 import { referenceGreedy } from '../../src/nn/reference.js';
-import { encodePrompt, generateText, loadPolicy, readPrompts } from '../../src/policy/generate.js';
+import { encodePrompt, generateText, loadTextPolicy, readTextPrompts } from '../../src/policy/generate.js';
 import { Rng } from '../../src/util/rng.js';
 import { isUserError } from '../../src/util/errors.js';
 
@@ -37,7 +37,7 @@ test('chat prompts: the Llama-3 template, BOS once, continuation equal to the re
   try {
     const { config, weights } = randomLlama3Vocab();
     saveModelDir(join(dir, 'm'), { config, weights, tokenizerFrom: llama3Dir });
-    const policy = loadPolicy(join(dir, 'm'));
+    const policy = loadTextPolicy(join(dir, 'm'));
     assert.ok(policy.chatTemplate);
     const e = encodePrompt(policy, 'How many r in strawberry?', { chat: true, system: 'Be brief.' });
     assert.equal(
@@ -60,7 +60,7 @@ test('plain prompts with llama2.c: text = prompt + continuation, batches keep pr
   const bin = sharedFile(t, 'data/stories260k/stories260K.bin');
   const tok = sharedFile(t, 'data/stories260k/tok512.bin');
   if (!bin || !tok) return;
-  const policy = loadPolicy(bin, tok);
+  const policy = loadTextPolicy(bin, tok);
   const prompts = ['Once upon a time', 'Tom had a red ball', 'Lily'];
   const batched = await generateText(policy, prompts, { maxNewTokens: 8, temperature: 0, batchSize: 2, threads: 2 });
   for (const [i, p] of prompts.entries()) {
@@ -72,22 +72,22 @@ test('plain prompts with llama2.c: text = prompt + continuation, batches keep pr
   }
   await assert.rejects(generateText(policy, ['x'], { maxNewTokens: 2, batchSize: 0 }), (e: unknown) => isUserError(e) && /invalid batch size/.test(e.message) && /--batch-size/.test(e.message));
   await assert.rejects(generateText(policy, ['x'], { maxNewTokens: 2, chat: true }), (e: unknown) => isUserError(e) && /no chat template/.test(e.message));
-  assert.throws(() => loadPolicy(bin), (e: unknown) => isUserError(e) && /no tokenizer for the model/.test(e.message) && /--tokenizer/.test(e.message));
-  assert.throws(() => loadPolicy(bin, llama3Dir), (e: unknown) => isUserError(e) && /more tokens than the model/.test(e.message) && /512/.test(e.message));
+  assert.throws(() => loadTextPolicy(bin), (e: unknown) => isUserError(e) && /no tokenizer for the model/.test(e.message) && /--tokenizer/.test(e.message));
+  assert.throws(() => loadTextPolicy(bin, llama3Dir), (e: unknown) => isUserError(e) && /more tokens than the model/.test(e.message) && /512/.test(e.message));
 });
 
-test('readPrompts: text lines, JSONL prompt / messages, errors with file:line', async () => {
+test('readTextPrompts: text lines, JSONL prompt / messages, errors with file:line', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'steer-prompts-'));
   try {
     writeFileSync(join(dir, 'p.txt'), 'first\n\n second line \r\nthird\n');
-    assert.deepEqual(await readPrompts(join(dir, 'p.txt')), ['first', ' second line ', 'third']);
+    assert.deepEqual(await readTextPrompts(join(dir, 'p.txt')), ['first', ' second line ', 'third']);
     writeFileSync(join(dir, 'p.jsonl'), '{"prompt": "a"}\n{"messages": [{"role": "user", "content": "b"}]}\n');
-    assert.deepEqual(await readPrompts(join(dir, 'p.jsonl')), ['a', { messages: [{ role: 'user', content: 'b' }] }]);
+    assert.deepEqual(await readTextPrompts(join(dir, 'p.jsonl')), ['a', { messages: [{ role: 'user', content: 'b' }] }]);
     writeFileSync(join(dir, 'bad.jsonl'), '{"prompt": "a"}\n{"text": "b"}\n');
-    await assert.rejects(readPrompts(join(dir, 'bad.jsonl')), (e: unknown) => isUserError(e) && /bad\.jsonl:2/.test(e.message) && /neither "prompt" nor "messages"/.test(e.message) && /fix:/.test(e.message));
+    await assert.rejects(readTextPrompts(join(dir, 'bad.jsonl')), (e: unknown) => isUserError(e) && /bad\.jsonl:2/.test(e.message) && /neither "prompt" nor "messages"/.test(e.message) && /fix:/.test(e.message));
     writeFileSync(join(dir, 'empty.txt'), '\n\n');
-    await assert.rejects(readPrompts(join(dir, 'empty.txt')), (e: unknown) => isUserError(e) && /empty/.test(e.message));
-    await assert.rejects(readPrompts(join(dir, 'none.txt')), (e: unknown) => isUserError(e) && /not found/.test(e.message));
+    await assert.rejects(readTextPrompts(join(dir, 'empty.txt')), (e: unknown) => isUserError(e) && /empty/.test(e.message));
+    await assert.rejects(readTextPrompts(join(dir, 'none.txt')), (e: unknown) => isUserError(e) && /not found/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,10 @@
+// The library's public surface: the entry points the README and docs name are exported from one place.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as steer from '../src/index.js';
+
+test('the package index exports the recipe end to end', () => {
+  const names = ['generateToyWorld', 'trainSft', 'trainRewardModel', 'runRewardModelTable', 'expo', 'trainReinforce', 'trainDpo', 'rewardModelSource', 'toyAccuracy', 'runDemo', 'loadPolicy', 'loadTextPolicy', 'generateText'];
+  for (const n of names) assert.equal(typeof (steer as Record<string, unknown>)[n], 'function', n);
+  assert.deepEqual(Object.keys(steer.DEMO_PLANS).sort(), ['default', 'full', 'quick']);
+});
