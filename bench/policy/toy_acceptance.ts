@@ -3,11 +3,11 @@
 // variants on the same preference data; each policy is judged by the reward model and by the toy
 // world's ground truth (true task accuracy). Prints one line per stage, the table, the REINFORCE
 // step-time split, and a JSON summary (also written to OUT/summary.json).
-//   node --import tsx bench/policy/toy_acceptance.ts [--seed 0] [--size 1000] [--sft-steps 1500]
-//        [--sft-lr 6e-3] [--layers 3] [--hidden 64] [--rl-steps 60] [--rl-lr 3e-4] [--k 4]
-//        [--prompts-per-step 8] [--beta 0.01] [--dpo-steps 100] [--dpo-lr 1e-4] [--rm-epochs 2]
+//   node --import tsx bench/policy/toy_acceptance.ts [--seed 0] [--size 1000] [--sft-steps 2000]
+//        [--sft-lr 3e-3] [--layers 2] [--hidden 64] [--rl-steps 60] [--rl-lr 1e-4] [--k 4]
+//        [--prompts-per-step 8] [--beta 0.1] [--dpo-steps 100] [--dpo-lr 1e-4] [--rm-epochs 2]
 //        [--eval-prompts 200] [--out /tmp/steer-policy-acceptance] [--threads 2] [--sft-model DIR] [--rm-model DIR]
-//        [--rm-init scratch|sft|DIR] [--only reinforce,oracle,dpo]   (--sft-model / --rm-model: reuse an existing SFT policy / reward model;
+//        [--rm-init sft|scratch|DIR] [--only reinforce,oracle,dpo]   (--sft-model / --rm-model: reuse an existing SFT policy / reward model;
 //        the default runs REINFORCE against the RM, REINFORCE* against the ground truth, and DPO)
 // Every stage keeps its run directory under OUT and resumes, so a second invocation reuses them.
 import { parseArgs } from 'node:util';
@@ -32,15 +32,15 @@ const { values: a } = parseArgs({
   options: {
     seed: { type: 'string', default: '0' },
     size: { type: 'string', default: '1000' },
-    'sft-steps': { type: 'string', default: '1500' },
-    'sft-lr': { type: 'string', default: '6e-3' },
-    layers: { type: 'string', default: '3' },
+    'sft-steps': { type: 'string', default: '2000' },
+    'sft-lr': { type: 'string', default: '3e-3' },
+    layers: { type: 'string', default: '2' },
     hidden: { type: 'string', default: '64' },
     'rl-steps': { type: 'string', default: '60' },
-    'rl-lr': { type: 'string', default: '3e-4' },
+    'rl-lr': { type: 'string', default: '1e-4' },
     k: { type: 'string', default: '4' },
     'prompts-per-step': { type: 'string', default: '8' },
-    beta: { type: 'string', default: '0.01' },
+    beta: { type: 'string', default: '0.1' },
     'dpo-steps': { type: 'string', default: '100' },
     'dpo-lr': { type: 'string', default: '1e-4' },
     'dpo-beta': { type: 'string', default: '0.1' },
@@ -51,7 +51,7 @@ const { values: a } = parseArgs({
     only: { type: 'string' },
     'sft-model': { type: 'string' },
     'rm-model': { type: 'string' },
-    'rm-init': { type: 'string', default: 'scratch' },
+    'rm-init': { type: 'string', default: 'sft' },
   },
 });
 const seed = Number(a.seed);
