@@ -119,7 +119,10 @@ interface PolicyEval {
   rewardScore: number;
   lengthChars: number;
   ended: number;
+  /** Greedy answers to the probes. */
   probes: { prompt: string; response: string; correct: boolean }[];
+  /** PROBE_SAMPLES sampled answers (t = 1) per probe, probe after probe (absent in runs from before they were kept). */
+  probeSamples?: { prompt: string; response: string; correct: boolean }[];
 }
 
 export interface DemoResult {
@@ -136,6 +139,9 @@ export interface DemoSummary {
   policies: Record<string, { trueAccuracy: number; sampledAccuracy: number; rewardScore: number; meanLengthChars: number; ended: number }>;
   stageSeconds: Record<string, number>;
 }
+
+/** Sampled answers shown per probe in the report, beside the greedy one. */
+const PROBE_SAMPLES = 3;
 
 /** Samples per held-out prompt for the sampled accuracy. */
 const SAMPLES_PER_PROMPT = 16;
@@ -178,6 +184,8 @@ async function evaluatePolicy(ctx: Ctx, policy: PolicyModel, scorer: RewardScore
   const rewards = await scorer.rewards(acc.responses.map((r) => ({ prompt: r.prompt, response: r.response })));
   const probePrompts = w.evalPrompts.filter((p) => p.probe).map((p) => p.prompt);
   const probes = await toyAccuracy(policy, probePrompts, { temperature: 0, threads: ctx.o.threads, seed: ctx.o.seed });
+  const probeRepeats = probePrompts.flatMap((p) => Array.from({ length: PROBE_SAMPLES }, () => p));
+  const probeSamples = await toyAccuracy(policy, probeRepeats, { temperature: 1, threads: ctx.o.threads, seed: ctx.o.seed + 2 });
   return {
     accuracy: acc.accuracy,
     sampledAccuracy: sampled.accuracy,
@@ -185,6 +193,7 @@ async function evaluatePolicy(ctx: Ctx, policy: PolicyModel, scorer: RewardScore
     lengthChars: acc.lengthChars,
     ended: acc.ended,
     probes: probes.responses,
+    probeSamples: probeSamples.responses,
   };
 }
 
@@ -360,7 +369,12 @@ async function writeReport(ctx: Ctx, finished: Record<string, StageRecord>): Pro
   const probes: ProbeRow[] = (evals['SFT base']?.probes ?? []).map((p, i) => ({
     prompt: p.prompt,
     answer: truth.get(p.prompt) ?? '?',
-    samples: Object.entries(evals).map(([policy, e]) => ({ policy, text: e.probes[i].response, correct: e.probes[i].correct })),
+    samples: Object.entries(evals).map(([policy, e]) => ({
+      policy,
+      text: e.probes[i].response,
+      correct: e.probes[i].correct,
+      sampled: e.probeSamples?.slice(i * PROBE_SAMPLES, (i + 1) * PROBE_SAMPLES).map((x) => ({ text: x.response, correct: x.correct })),
+    })),
   }));
   const stageSeconds: Record<string, number> = {};
   for (const [k, v] of Object.entries(finished)) stageSeconds[k] = v.seconds;

@@ -23,7 +23,8 @@ export interface PolicyRow {
 export interface ProbeRow {
   prompt: string;
   answer: string;
-  samples: { policy: string; text: string; correct: boolean }[];
+  /** Per policy: the greedy answer, and sampled answers at t = 1 when the run kept them. */
+  samples: { policy: string; text: string; correct: boolean; sampled?: { text: string; correct: boolean }[] }[];
 }
 
 export interface DemoReportData {
@@ -97,8 +98,12 @@ export async function renderDemoReport(d: DemoReportData): Promise<string> {
     : '';
   const probeRows = d.probes
     .map((p) => {
+      const mark = (ok: boolean) => (ok ? '<span class="ok">✔</span>' : '<span class="bad">✘</span>');
       const samples = p.samples
-        .map((s) => `<li><b>${esc(s.policy)}</b>: <code>${esc(s.text)}</code> ${s.correct ? '<span class="ok">✔</span>' : '<span class="bad">✘</span>'}</li>`)
+        .map((s) => {
+          const sampled = s.sampled?.length ? `<br>sampled: ${s.sampled.map((x) => `<code>${esc(x.text)}</code> ${mark(x.correct)}`).join(' · ')}` : '';
+          return `<li><b>${esc(s.policy)}</b>: <code>${esc(s.text)}</code> ${mark(s.correct)}${sampled}</li>`;
+        })
         .join('');
       return `<tr><td><code>${esc(p.prompt)}</code></td><td><code>${esc(p.answer)}</code></td><td><ul>${samples}</ul></td></tr>`;
     })
@@ -133,7 +138,7 @@ ${policyRows}
 </table>
 <div class="plots">${accSvg}${rewardSvg}${klSvg}${lenSvg}${dpoSvg}</div>
 <h2 id="probes">The strawberry probe and friends</h2>
-<table id="probe-table"><tr><th>prompt</th><th>answer</th><th>samples</th></tr>
+<table id="probe-table"><tr><th>prompt</th><th>answer</th><th>answers (greedy; sampled at t = 1)</th></tr>
 ${probeRows}
 </table>
 <h2>Toy world</h2><table>${worldRows}</table>

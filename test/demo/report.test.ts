@@ -24,7 +24,16 @@ test('the report is self-contained HTML carrying the given numbers, escaped, wit
       { step: 0, reward: -0.5, kl: 0, lengthChars: 12 },
       { step: 1, reward: 0.2, kl: 0.01, lengthChars: 11 },
     ],
-    probes: [{ prompt: 'How many r in <strawberry>?', answer: '3', samples: [{ policy: 'REINFORCE', text: '3', correct: true }] }],
+    probes: [
+      {
+        prompt: 'How many r in <strawberry>?',
+        answer: '3',
+        samples: [
+          { policy: 'REINFORCE', text: '3', correct: true, sampled: [{ text: 'r at 3, 8, so 2.', correct: false }, { text: '3', correct: true }] },
+          { policy: 'SFT base', text: '2', correct: false },
+        ],
+      },
+    ],
     stageSeconds: { sft: 12.34 },
   });
   assert.match(html, /^<!doctype html>/);
@@ -34,6 +43,9 @@ test('the report is self-contained HTML carrying the given numbers, escaped, wit
   assert.match(html, /data-metric="sampled-accuracy.reinforce">71\.3</);
   assert.match(html, /sampled, t = 1, 12 per prompt/);
   assert.match(html, /How many r in &lt;strawberry&gt;\?/);
+  // the greedy answer, then the sampled ones with their marks; a policy without samples shows none
+  assert.match(html, /<b>REINFORCE<\/b>: <code>3<\/code> <span class="ok">✔<\/span><br>sampled: <code>r at 3, 8, so 2\.<\/code> <span class="bad">✘<\/span> · <code>3<\/code> <span class="ok">✔<\/span><\/li>/);
+  assert.match(html, /<b>SFT base<\/b>: <code>2<\/code> <span class="bad">✘<\/span><\/li>/);
   assert.ok((html.match(/<svg /g) ?? []).length >= 4, 'four inline SVG plots');
   assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org|vega\.github\.io)/, 'no scripts, no external resources');
 });
