@@ -3,7 +3,8 @@
 // training and unseen; prints how often the trained model scores the right answer above the wrong
 // one, on training words and on unseen words (50 % = no checking).
 //   node --import tsx bench/rm_verify.ts [kind: first|spell|reverse|count] [rows: 3000] [epochs: 4]
-// Measured (seed-fixed, 2 cores): first, 3,000 rows, 4 epochs → 82.6 % training words, 75.6 % unseen.
+// Measured (3,000 rows, 4 epochs; training words / unseen words): first 82.6 / 75.6 %, spell
+// 77.0 / 82.2 %, count (of the word's first letter) 94.9 / 95.6 %, reverse 69.1 / 66.7 %.
 // In the toy world the same model gets ~10× fewer examples per (kind, format) and ranks right above
 // wrong only 57–60 % (docs/policy.md).
 import { mkdtempSync } from 'node:fs';
