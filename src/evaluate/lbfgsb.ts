@@ -10,6 +10,8 @@
 //   iterations (scipy's count of NEW_X); a pair is skipped when s'y ≤ eps·(−g'd·stp).
 // Source: scipy/optimize/_lbfgsb_py.py + lbfgsb.f (mainlb, cauchy, lnsrlb, dcsrch, dcstep, matupd).
 
+import { dot, maxAbs } from './stats.js';
+
 const EPS = 2.220446049250313e-16;
 
 export interface LbfgsbOptions {
@@ -40,17 +42,7 @@ export interface LbfgsbResult {
 
 export type ValueAndGradient = (x: Float64Array) => { f: number; g: Float64Array };
 
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
 
-function infNorm(g: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < g.length; i++) s = Math.max(s, Math.abs(g[i]));
-  return s;
-}
 
 /** The state dcsrch keeps between calls (isave/dsave in MINPACK-2). */
 interface SearchState {
@@ -254,7 +246,7 @@ export function minimizeLbfgsb(fun: ValueAndGradient, x0: ArrayLike<number>, opt
   const S: Float64Array[] = [];
   const Y: Float64Array[] = [];
   let theta = 1;
-  if (infNorm(g) <= pgtol) return { x, f, g, nit, nfev, message: 'CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL' };
+  if (maxAbs(g) <= pgtol) return { x, f, g, nit, nfev, message: 'CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL' };
   for (;;) {
     // search direction: the Cauchy point −g/θ with no pairs stored, the subspace (quasi-Newton) step otherwise
     let z: Float64Array;
@@ -308,7 +300,7 @@ export function minimizeLbfgsb(fun: ValueAndGradient, x0: ArrayLike<number>, opt
     nit++;
     if (nit >= maxIter) return { x, f, g, nit, nfev, message: 'STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT' };
     if (nfev > maxFun) return { x, f, g, nit, nfev, message: 'STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT' };
-    if (infNorm(g) <= pgtol) return { x, f, g, nit, nfev, message: 'CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL' };
+    if (maxAbs(g) <= pgtol) return { x, f, g, nit, nfev, message: 'CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL' };
     if (fold - f <= factr * EPS * Math.max(Math.abs(fold), Math.abs(f), 1)) return { x, f, g, nit, nfev, message: 'CONVERGENCE: REL_REDUCTION_OF_F <= FACTR*EPSMCH' };
     // pair update (matupd), skipped when the curvature s'y is not positive enough
     const yv = Float64Array.from(g, (v, i) => v - r[i]);

@@ -11,6 +11,7 @@
 // X is n×p row-major (N rows, P features), y and w have n entries, β has p.
 
 import { minimizeLbfgsb } from './lbfgsb.js';
+import { maxAbs } from './stats.js';
 
 export interface LogisticData {
   /** n×p row-major design matrix */
@@ -243,11 +244,6 @@ function fitL1(d: LogisticData, C: number, maxIter: number, tol: number, init?: 
   return { coef: beta, iterations: maxIter, violation, converged: false };
 }
 
-function maxAbs(x: Float64Array): number {
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]));
-  return m;
-}
 
 /**
  * Solve (H + εI)x = b for symmetric positive (semi)definite H by Cholesky; ε grows from 0 until

@@ -57,6 +57,20 @@ export function median(xs: ArrayLike<number>): number {
 }
 
 /** Logistic function σ(x) = 1/(1+e^−x), evaluated without overflow for large |x|. */
+/** Σ a_i·b_i, summed left to right. */
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** max_i |a_i| (the ∞-norm); 0 for an empty vector. */
+export function maxAbs(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s = Math.max(s, Math.abs(a[i]));
+  return s;
+}
+
 export function sigmoid(x: number): number {
   if (x >= 0) return 1 / (1 + Math.exp(-x));
   const e = Math.exp(x);

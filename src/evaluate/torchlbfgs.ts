@@ -8,6 +8,8 @@
 // or after max_eval = ⌊5·max_iter/4⌋ evaluations. With lr < 1 and only 50 steps the result can be
 // far from the optimum: that early stop is what the official numbers contain.
 
+import { dot, maxAbs } from './stats.js';
+
 export interface TorchLbfgsOptions {
   lr?: number;
   maxIter?: number;
@@ -25,17 +27,7 @@ export interface TorchLbfgsResult {
   funcEvals: number;
 }
 
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
 
-function maxAbs(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s = Math.max(s, Math.abs(a[i]));
-  return s;
-}
 
 /** One optimizer.step(closure) call on a fresh torch.optim.LBFGS, starting from x0. */
 export function torchLbfgs(fun: (x: Float64Array) => { f: number; g: Float64Array }, x0: ArrayLike<number>, opts: TorchLbfgsOptions = {}): TorchLbfgsResult {
