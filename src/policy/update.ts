@@ -10,7 +10,7 @@ import { compile, type Executable } from '../runtime/index.js';
 import type { LlamaConfig } from '../nn/config.js';
 import { llamaInitializers, llamaInputs, type LlamaParams } from '../nn/llama.js';
 import type { LlamaWeights } from '../nn/weights.js';
-import { compileAccumulation, compileTrainStep, type Accumulation, type AdamWOptions, type StepResult, type TrainState, type TrainStep } from '../train/optim.js';
+import { compileAccumulation, compileTrainStep, type Accumulation, type AdamWOptions, type RunOptions, type StepResult, type TrainState, type TrainStep, type TrainStepSpec } from '../train/optim.js';
 
 export interface BuiltGraph {
   /** The scalar loss (updaters) — ignored by forward graphs. */
@@ -43,31 +43,25 @@ export class PolicyUpdater {
   ) {}
 
   private compiled(B: number, T: number): Promise<TrainStep> {
-    const key = `${B}x${T}`;
-    let p = this.cache.get(key);
-    if (!p) {
-      const g = new Graph();
-      const { params, inputs } = llamaInputs(g, this.config);
-      const built = this.build(g, this.config, B, T, params, null);
-      if (!built.loss) throw new Error('PolicyUpdater: the graph builder returned no loss');
-      p = compileTrainStep({ loss: built.loss, params: inputs, batch: built.batch, extraOutputs: built.outputs }, this.adam, { threads: this.engine.threads, deterministic: this.engine.deterministic });
-      this.cache.set(key, p);
-      p.catch(() => this.cache.delete(key));
-    }
-    return p;
+    return this.cachedCompile(this.cache, B, T, compileTrainStep);
   }
 
   private accumulation(B: number, T: number): Promise<Accumulation> {
+    return this.cachedCompile(this.accCache, B, T, compileAccumulation);
+  }
+
+  /** Trace the loss graph for [B, T] and compile it with `compileWith`, once per shape (a failed compile is retried next time). */
+  private cachedCompile<R>(cache: Map<string, Promise<R>>, B: number, T: number, compileWith: (spec: TrainStepSpec, opt: AdamWOptions, run: RunOptions) => Promise<R>): Promise<R> {
     const key = `${B}x${T}`;
-    let p = this.accCache.get(key);
+    let p = cache.get(key);
     if (!p) {
       const g = new Graph();
       const { params, inputs } = llamaInputs(g, this.config);
       const built = this.build(g, this.config, B, T, params, null);
       if (!built.loss) throw new Error('PolicyUpdater: the graph builder returned no loss');
-      p = compileAccumulation({ loss: built.loss, params: inputs, batch: built.batch, extraOutputs: built.outputs }, this.adam, { threads: this.engine.threads, deterministic: this.engine.deterministic });
-      this.accCache.set(key, p);
-      p.catch(() => this.accCache.delete(key));
+      p = compileWith({ loss: built.loss, params: inputs, batch: built.batch, extraOutputs: built.outputs }, this.adam, { threads: this.engine.threads, deterministic: this.engine.deterministic });
+      cache.set(key, p);
+      p.catch(() => cache.delete(key));
     }
     return p;
   }
