@@ -15,17 +15,19 @@ const schema = z.strictObject({
 export function registerDemo(program: Command): void {
   const cmd = program
     .command('demo')
-    .description('run the whole recipe on the built-in toy world and write an HTML report (≈4 min on 2 cores; --quick ≈2 min)')
+    .description('run the whole recipe on the built-in toy world and write an HTML report (≈7 min on 2 cores; --quick ≈2 min)')
     .option('--quick', 'the smallest run that still shows every stage (≈2 minutes; used by CI)', false)
     .option('--full', 'every reward-model variant of the paper over 3 seeds, and all three DPO losses', false)
     .addHelpText(
       'after',
       `
-Stages: toy world → SFT base policy → reward models started from it (helpfulness regression, Scaled
-BT initialised from it, ExPO α = 1.52) → DPO → REINFORCE (k = 4, leave-one-out baseline, KL β = 0.1,
-lr 1e-4) →
-evaluation (true task accuracy from the world's ground truth, reward, length, the strawberry probe)
-→ report.html. Running the same command again continues after the last finished stage.
+Stages: toy world → SFT base policy → the world's annotator panel rates the SFT policy's own sampled
+answers (4 per rated and SFT prompt) → reward models started from the SFT policy, trained on the
+world's ratings and those (helpfulness regression, Scaled BT initialised from it, ExPO α = 1.52) →
+DPO → REINFORCE with the reward model of best held-out accuracy (k = 4, leave-one-out baseline,
+KL β = 0.1, lr 1e-4) → evaluation (true task accuracy from the world's ground truth, reward,
+length, the strawberry probe) → report.html. Running the same command again continues after the
+last finished stage.
 
 Examples:
   steer demo                       # default run into runs/demo
@@ -48,7 +50,8 @@ export function formatSummary(r: DemoResult): string {
   const s = r.summary;
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   const lines = ['', 'Reward models (held-out preference accuracy):'];
-  for (const m of s.rewardModels) lines.push(`  ${m.name.padEnd(44)} ${m.accuracies.map(pct).join('  ')}`);
+  for (const m of s.rewardModels) lines.push(`${m.id === s.rlRewardModel ? '* ' : '  '}${m.name.padEnd(44)} ${m.accuracies.map(pct).join('  ')}`);
+  lines.push('  (* the reward model REINFORCE optimised: the best held-out accuracy)');
   lines.push('', 'Policies on held-out prompts (true accuracy from the ground truth):', `  ${'policy'.padEnd(16)} ${'greedy'.padStart(9)} ${'sampled'.padStart(9)} ${'RM reward'.padStart(10)} ${'length'.padStart(7)}`);
   for (const [name, p] of Object.entries(s.policies)) {
     lines.push(`  ${name.padEnd(16)} ${pct(p.trueAccuracy).padStart(9)} ${pct(p.sampledAccuracy).padStart(9)} ${p.rewardScore.toFixed(3).padStart(10)} ${p.meanLengthChars.toFixed(1).padStart(7)}`);

@@ -1,14 +1,21 @@
 // `steer demo`: the Nemotron recipe end to end on the toy world, on a laptop's CPU.
-//   world → SFT base policy → reward models (helpfulness regression, Scaled BT initialised from
-//   it, ExPO; --full: every Table-1 variant over 3 seeds) → DPO (for comparison) → REINFORCE with
-//   the ExPO reward model (k = 4, RLOO, β = 0.1, lr 1e-4) → evaluation (true accuracy from the world's
+//   world → SFT base policy → the panel rates the SFT policy's own sampled answers → reward models
+//   (helpfulness regression, Scaled BT initialised from it, ExPO; --full: every Table-1 variant over
+//   3 seeds) → DPO (for comparison) → REINFORCE with the reward model of best held-out accuracy
+//   (k = 4, RLOO, β = 0.1, lr 1e-4) → evaluation (true accuracy from the world's
 //   ground truth, RM reward, length, the strawberry probe) → report.html.
 // Every stage writes into one run directory; running the demo again continues after the last
 // finished stage (and a stage's trainer resumes from its last checkpoint).
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
-import { generateToyWorld, toyWorldFiles, type ToyWorld } from '../data/toy/world.js';
+import { z } from 'zod';
+import { generateToyWorld, rateToyResponses, toyWorldFiles, type ToyWorld } from '../data/toy/world.js';
+import type { HelpSteer2Row } from '../data/helpsteer2.js';
+import type { HelpSteer2PreferenceRow } from '../data/pairs.js';
+import { helpSteer2PreferenceRowSchema, helpSteer2RowSchema, parseRecord } from '../data/schema.js';
+import { readRecords } from '../data/read.js';
+import { startProgress } from '../util/progress.js';
 import { isHeldOut } from '../data/prepare.js';
 import { ratedFromHelpSteer2, pairsFromPreferenceRows, type RewardPair } from '../reward/data.js';
 import { runRewardModelTable, type RewardTableRow } from '../reward/table.js';
@@ -18,7 +25,7 @@ import { trainSft } from '../policy/sft.js';
 import { trainDpo } from '../policy/dpo.js';
 import { trainReinforce } from '../policy/reinforce.js';
 import { rewardModelSource } from '../policy/reward.js';
-import { toyAccuracy } from '../policy/sample.js';
+import { samplePolicy, toyAccuracy } from '../policy/sample.js';
 import { runPipeline, type Stage, type StageRecord } from './stages.js';
 import { renderDemoReport, type DemoReportData, type ProbeRow } from './report.js';
 
@@ -39,6 +46,11 @@ export interface DemoPlan {
   worldSize: number;
   policy: { hiddenSize: number; numLayers: number };
   sftSteps: number;
+  /**
+   * Samples per prompt the SFT policy answers for the panel to rate (its rated and SFT prompts):
+   * the on-policy ratings the reward models learn the policy's own mistakes from. 0 = none.
+   */
+  ratedSamples: number;
   rmVariants: readonly string[];
   rmSeeds: number;
   rmEpochs: number;
@@ -61,6 +73,7 @@ export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
     worldSize: 400,
     policy: { hiddenSize: 64, numLayers: 2 },
     sftSteps: 150,
+    ratedSamples: 2,
     rmVariants: ['reg-help', 'scaled-bt-init', 'scaled-bt-init-expo'],
     rmSeeds: 1,
     rmEpochs: 1,
@@ -76,6 +89,7 @@ export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
     worldSize: 1000,
     policy: { hiddenSize: 64, numLayers: 2 },
     sftSteps: 2000,
+    ratedSamples: 4,
     rmVariants: ['reg-help', 'scaled-bt', 'scaled-bt-init', 'scaled-bt-init-expo'],
     rmSeeds: 1,
     rmEpochs: 2,
@@ -91,6 +105,7 @@ export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
     worldSize: 1000,
     policy: { hiddenSize: 64, numLayers: 2 },
     sftSteps: 2000,
+    ratedSamples: 4,
     rmVariants: ['reg5', 'reg5-help', 'reg-help', 'bt', 'margin-bt', 'scaled-bt', 'bt-init', 'margin-bt-init', 'scaled-bt-init', 'scaled-bt-init-expo'],
     rmSeeds: 3,
     rmEpochs: 2,
@@ -109,6 +124,8 @@ interface Ctx {
   plan: DemoPlan;
   runDir: string;
   log: (line: string) => void;
+  /** The rate stage's files, read once. */
+  policyRatings?: RatedData;
 }
 
 interface PolicyEval {
@@ -136,12 +153,17 @@ export interface DemoSummary {
   seed: number;
   preset: DemoPreset;
   rewardModels: { id: string; name: string; accuracies: number[] }[];
+  /** Id of the reward model REINFORCE optimised (and every policy is scored with). */
+  rlRewardModel: string;
   policies: Record<string, { trueAccuracy: number; sampledAccuracy: number; rewardScore: number; meanLengthChars: number; ended: number }>;
   stageSeconds: Record<string, number>;
 }
 
 /** Sampled answers shown per probe in the report, beside the greedy one. */
 const PROBE_SAMPLES = 3;
+
+/** Longest answer sampled from a policy (toy answers take at most ~40 characters). */
+const MAX_NEW_TOKENS = 48;
 
 /** Samples per held-out prompt for the sampled accuracy. */
 const SAMPLES_PER_PROMPT = 16;
@@ -157,22 +179,78 @@ function world(ctx: Ctx): ToyWorld {
 const HELD_OUT = 0.2;
 const heldOut = (w: ToyWorld, prompt: unknown) => isHeldOut(typeof prompt === 'string' ? prompt : JSON.stringify(prompt), HELD_OUT, w.seed);
 
+/** Where the rate stage writes the panel's ratings of the SFT policy's samples (HelpSteer2 formats). */
+const POLICY_RATINGS = {
+  ratingsTrain: 'policy-ratings/helpsteer2/train.jsonl',
+  ratingsValidation: 'policy-ratings/helpsteer2/validation.jsonl',
+  disagreements: 'policy-ratings/helpsteer2/disagreements.jsonl',
+  preferences: 'policy-ratings/helpsteer2/preference.jsonl',
+} as const;
+
+/** The rated data the reward models and DPO learn from: the world's, plus the policy's samples rated by the panel. */
+interface RatedData {
+  ratings: HelpSteer2Row[];
+  preferences: HelpSteer2PreferenceRow[];
+}
+
+async function readJsonlRows<T>(path: string, schema: z.ZodType<T>, what: string): Promise<T[]> {
+  const out: T[] = [];
+  for await (const rec of readRecords(path)) out.push(parseRecord(schema, rec, what));
+  return out;
+}
+
+async function ratedData(ctx: Ctx): Promise<RatedData> {
+  const w = world(ctx);
+  const data: RatedData = { ratings: [...w.ratingsTrain, ...w.ratingsValidation], preferences: [...w.preferences] };
+  if (ctx.plan.ratedSamples > 0) {
+    ctx.policyRatings ??= {
+      ratings: [
+        ...(await readJsonlRows(join(ctx.runDir, POLICY_RATINGS.ratingsTrain), helpSteer2RowSchema, 'HelpSteer2 row')),
+        ...(await readJsonlRows(join(ctx.runDir, POLICY_RATINGS.ratingsValidation), helpSteer2RowSchema, 'HelpSteer2 row')),
+      ] as HelpSteer2Row[],
+      preferences: (await readJsonlRows(join(ctx.runDir, POLICY_RATINGS.preferences), helpSteer2PreferenceRowSchema, 'HelpSteer2-Preference row')) as HelpSteer2PreferenceRow[],
+    };
+    data.ratings.push(...ctx.policyRatings.ratings);
+    data.preferences.push(...ctx.policyRatings.preferences);
+  }
+  return data;
+}
+
 /** Preference pairs split by prompt: held-out pairs share no prompt with any training rating or pair. */
-function splitPairs(w: ToyWorld): { train: RewardPair[]; val: RewardPair[] } {
-  const all = pairsFromPreferenceRows(w.preferences);
+function splitPairs(w: ToyWorld, d: RatedData): { train: RewardPair[]; val: RewardPair[] } {
+  const all = pairsFromPreferenceRows(d.preferences);
   return { train: all.filter((p) => !heldOut(w, p.prompt)), val: all.filter((p) => heldOut(w, p.prompt)) };
 }
 
-function trainRatings(w: ToyWorld) {
-  return ratedFromHelpSteer2([...w.ratingsTrain, ...w.ratingsValidation].filter((r) => !heldOut(w, r.prompt)));
+function trainRatings(w: ToyWorld, d: RatedData) {
+  return ratedFromHelpSteer2(d.ratings.filter((r) => !heldOut(w, r.prompt)));
+}
+
+/** The prompts whose SFT-policy answers the panel rates: the world's rated and SFT prompts (never an RL or evaluation prompt). */
+function promptsToRate(w: ToyWorld): string[] {
+  return [...new Set([...w.ratingsTrain, ...w.ratingsValidation, ...w.sft].map((r) => r.prompt))];
 }
 
 const rmModelDir = (runDir: string, seed: number, id: string) =>
   id.endsWith('-expo') ? join(runDir, 'reward-models', `seed${seed}`, id) : join(runDir, 'reward-models', `seed${seed}`, id, 'model');
 
-/** The reward model REINFORCE optimises and every policy is scored with: Scaled BT (init. regression) + ExPO. */
-function chosenRewardModel(ctx: Ctx): string {
-  return rmModelDir(ctx.runDir, ctx.o.seed, 'scaled-bt-init-expo');
+interface RewardModelResult {
+  id: string;
+  name: string;
+  accuracies: number[];
+  meanMargins: number[];
+}
+
+/**
+ * The reward model REINFORCE optimises and every policy is scored with: the variant with the best
+ * held-out pair accuracy (mean over the RM seeds; the first in table order on a tie), as the paper
+ * took its best RewardBench model to align with. Its directory is the run seed's.
+ */
+function chosenRewardModel(ctx: Ctx, results: Record<string, unknown>): { id: string; dir: string } {
+  const rows = (results['reward-models'] as RewardModelResult[]).filter((r) => r.id !== 'reg5-help'); // reg5-help re-reads reg5's slots: no directory of its own
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const best = rows.reduce((b, r) => (mean(r.accuracies) > mean(b.accuracies) ? r : b), rows[0]);
+  return { id: best.id, dir: rmModelDir(ctx.runDir, ctx.o.seed, best.id) };
 }
 
 async function evaluatePolicy(ctx: Ctx, policy: PolicyModel, scorer: RewardScorer): Promise<PolicyEval> {
@@ -206,7 +284,7 @@ function stages(): Stage<Ctx>[] {
         const w = world(ctx);
         const dir = join(ctx.runDir, 'world');
         for (const [name, text] of Object.entries(toyWorldFiles(w))) writeFileAtomic(join(dir, name), text);
-        const pairs = splitPairs(w);
+        const pairs = splitPairs(w, { ratings: [], preferences: w.preferences });
         return {
           ratings: w.ratingsTrain.length + w.ratingsValidation.length,
           preferenceTasks: w.preferences.length,
@@ -243,14 +321,50 @@ function stages(): Stage<Ctx>[] {
       },
     },
     {
+      name: 'rate',
+      title: 'the panel rates the SFT policy\'s own answers (several per rated and SFT prompt): HelpSteer2 ratings and preferences on-policy',
+      run: async (ctx, results) => {
+        const w = world(ctx);
+        const k = ctx.plan.ratedSamples;
+        if (k === 0) return { responses: 0 };
+        const policy = loadPolicy((results.sft as { modelDir: string }).modelDir);
+        const prompts = promptsToRate(w);
+        const repeated = prompts.flatMap((p) => Array.from({ length: k }, () => p));
+        const bar = startProgress('  sampling', repeated.length, { quiet: ctx.o.quiet });
+        const samples = await samplePolicy(policy, repeated, {
+          maxNewTokens: MAX_NEW_TOKENS,
+          temperature: 1,
+          seed: ctx.o.seed + 3,
+          threads: ctx.o.threads,
+          onBatch: (done) => bar.update(done),
+        });
+        bar.stop();
+        const rated = rateToyResponses(w.seed, prompts.map((prompt, i) => ({ prompt, responses: samples.slice(i * k, (i + 1) * k).map((s) => s.response) })));
+        const jsonl = (rows: readonly unknown[]) => rows.map((r) => JSON.stringify(r) + '\n').join('');
+        for (const key of Object.keys(POLICY_RATINGS) as (keyof typeof POLICY_RATINGS)[]) writeFileAtomic(join(ctx.runDir, POLICY_RATINGS[key]), jsonl(rated[key]));
+        const pairs = splitPairs(w, { ratings: [], preferences: rated.preferences });
+        return {
+          prompts: prompts.length,
+          responses: repeated.length,
+          correctShare: rated.correctShare,
+          preferenceTasks: rated.preferences.length,
+          pairsTrain: pairs.train.length,
+          pairsValidation: pairs.val.length,
+          kappaBefore: rated.agreement.preferences.before.kappaQuadratic,
+          kappaAfter: rated.agreement.preferences.after.kappaQuadratic,
+        };
+      },
+    },
+    {
       name: 'reward-models',
       title: 'reward models, started from the SFT policy: helpfulness regression → Scaled BT initialised from it → ExPO',
       run: async (ctx, results) => {
         const w = world(ctx);
-        const pairs = splitPairs(w);
+        const data = await ratedData(ctx);
+        const pairs = splitPairs(w, data);
         const rows = await runRewardModelTable({
           trainPairs: pairs.train,
-          trainRatings: trainRatings(w),
+          trainRatings: trainRatings(w, data),
           valPairs: pairs.val,
           out: join(ctx.runDir, 'reward-models'),
           base: (results.sft as { modelDir: string }).modelDir,
@@ -270,7 +384,7 @@ function stages(): Stage<Ctx>[] {
       title: 'DPO from the SFT policy on the same preference pairs (for comparison)',
       run: async (ctx, results) => {
         const sft = results.sft as { modelDir: string };
-        const pairs = splitPairs(world(ctx));
+        const pairs = splitPairs(world(ctx), await ratedData(ctx));
         const out: Record<string, { modelDir: string; loss: number }> = {};
         for (const loss of ctx.plan.dpoLosses) {
           const r = await trainDpo({
@@ -295,9 +409,11 @@ function stages(): Stage<Ctx>[] {
       run: async (ctx, results) => {
         const sft = results.sft as { modelDir: string };
         const w = world(ctx);
+        const rm = chosenRewardModel(ctx, results);
+        ctx.log(`  reward model: ${rm.id} (the best held-out pair accuracy)`);
         const r = await trainReinforce({
           policy: sft.modelDir,
-          reward: rewardModelSource(chosenRewardModel(ctx), { threads: ctx.o.threads }),
+          reward: rewardModelSource(rm.dir, { threads: ctx.o.threads }),
           prompts: w.rlPrompts.map((p) => p.prompt),
           out: join(ctx.runDir, 'reinforce'),
           steps: ctx.plan.rlSteps,
@@ -309,14 +425,14 @@ function stages(): Stage<Ctx>[] {
           threads: ctx.o.threads,
           quiet: ctx.o.quiet,
         });
-        return { modelDir: r.modelDir, lastMetrics: r.lastMetrics };
+        return { modelDir: r.modelDir, rewardModel: rm.id, lastMetrics: r.lastMetrics };
       },
     },
     {
       name: 'evaluate',
       title: 'evaluation: true accuracy (ground truth), RM reward and length for SFT, DPO, REINFORCE; the strawberry probe',
       run: async (ctx, results) => {
-        const scorer = RewardScorer.load(chosenRewardModel(ctx), { threads: ctx.o.threads });
+        const scorer = RewardScorer.load(chosenRewardModel(ctx, results).dir, { threads: ctx.o.threads });
         const dirs: Record<string, string> = { 'SFT base': (results.sft as { modelDir: string }).modelDir };
         for (const [loss, d] of Object.entries(results.dpo as Record<string, { modelDir: string }>)) dirs[loss === 'regular' ? 'DPO' : `DPO (${loss})`] = d.modelDir;
         dirs.REINFORCE = (results.reinforce as { modelDir: string }).modelDir;
@@ -360,7 +476,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 async function writeReport(ctx: Ctx, finished: Record<string, StageRecord>): Promise<DemoResult> {
   const r = (name: string) => finished[name].result;
   const worldStats = r('world') as Record<string, number>;
-  const rms = r('reward-models') as { id: string; name: string; accuracies: number[] }[];
+  const rateStats = (finished.rate?.result ?? {}) as Record<string, number>;
+  const rms = r('reward-models') as RewardModelResult[];
+  const chosen = chosenRewardModel(ctx, Object.fromEntries(Object.entries(finished).map(([k, v]) => [k, v.result])));
   const evals = r('evaluate') as Record<string, PolicyEval>;
   const rl = readCurve(join(ctx.runDir, 'reinforce', 'metrics.jsonl'), 'reinforce');
   const dpo = readCurve(join(ctx.runDir, 'dpo-regular', 'metrics.jsonl'), 'dpo');
@@ -382,8 +500,8 @@ async function writeReport(ctx: Ctx, finished: Record<string, StageRecord>): Pro
     title: `steer demo — the Nemotron recipe on the toy world (${ctx.o.preset})`,
     seed: ctx.o.seed,
     createdAt: new Date().toISOString(),
-    world: worldStats,
-    rewardModels: rms.map((m) => ({ variant: m.name, accuracies: m.accuracies, note: m.id === 'scaled-bt-init-expo' ? 'the RM REINFORCE optimises' : undefined })),
+    world: { ...worldStats, ...Object.fromEntries(Object.entries(rateStats).map(([k, v]) => [`policy samples rated: ${k}`, v])) },
+    rewardModels: rms.map((m) => ({ variant: m.name, accuracies: m.accuracies, note: m.id === chosen.id ? 'the RM REINFORCE optimises (best held-out accuracy)' : undefined })),
     samplesPerPrompt: SAMPLES_PER_PROMPT,
     policies: Object.entries(evals).map(([policy, e]) => ({ policy, trueAccuracy: e.accuracy, sampledAccuracy: e.sampledAccuracy, rewardScore: e.rewardScore, meanLengthChars: e.lengthChars })),
     reinforce: rl.map((m) => ({ step: m.step, reward: m.reward_mean, kl: m.kl, lengthChars: m.response_chars })),
@@ -397,6 +515,7 @@ async function writeReport(ctx: Ctx, finished: Record<string, StageRecord>): Pro
     seed: ctx.o.seed,
     preset: ctx.o.preset,
     rewardModels: rms.map((m) => ({ id: m.id, name: m.name, accuracies: m.accuracies })),
+    rlRewardModel: chosen.id,
     policies: Object.fromEntries(Object.entries(evals).map(([k, e]) => [k, { trueAccuracy: e.accuracy, sampledAccuracy: e.sampledAccuracy, rewardScore: e.rewardScore, meanLengthChars: e.lengthChars, ended: e.ended }])),
     stageSeconds,
   };

@@ -126,9 +126,10 @@ code{background:#f6f6f6;padding:0 .2em}
 </style></head><body>
 <h1>${esc(d.title)}</h1>
 <p>Seed ${d.seed} · ${esc(d.createdAt)}. The Nemotron recipe in miniature on steer's toy world: ratings and
-preferences from a simulated annotator panel → reward models → REINFORCE (leave-one-out baseline, KL penalty),
-with DPO for comparison. True accuracy is checked against the toy world's ground truth, not the reward model.</p>
-<h2 id="reward-models">Reward models (held-out preference accuracy, %)</h2>
+preferences from a simulated annotator panel — of the world's responses and of the SFT policy's own sampled
+answers — → reward models → REINFORCE (leave-one-out baseline, KL penalty), with DPO for comparison. True
+accuracy is checked against the toy world's ground truth, not the reward model.</p>
+<h2 id="reward-models">Reward models (accuracy on held-out preference pairs — the world's and the policy samples' —, %)</h2>
 <table id="rm-table"><tr><th>variant</th><th>accuracy %</th><th>seeds</th><th>note</th></tr>
 ${rmRows}
 </table>
@@ -141,7 +142,7 @@ ${policyRows}
 <table id="probe-table"><tr><th>prompt</th><th>answer</th><th>answers (greedy; sampled at t = 1)</th></tr>
 ${probeRows}
 </table>
-<h2>Toy world</h2><table>${worldRows}</table>
+<h2>Toy world and rated policy samples</h2><table>${worldRows}</table>
 <h2>Time per stage (s)</h2><table>${stageRows}</table>
 </body></html>
 `;

@@ -17,6 +17,8 @@ export interface SampleOptions {
   threads?: number;
   /** Prompts per generation batch (default 32). */
   batchSize?: number;
+  /** Called after each batch with the responses done so far and the total (progress). */
+  onBatch?: (done: number, total: number) => void;
 }
 
 export interface Sample {
@@ -69,6 +71,7 @@ export async function generateFixed(gen: LlamaGenerator, promptIds: readonly (re
       minPromptLength: o.promptLength,
     });
     out.push(...gens.slice(0, real));
+    o.onBatch?.(out.length, promptIds.length);
   }
   return out;
 }

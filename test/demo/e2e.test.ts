@@ -17,19 +17,29 @@ test('steer demo --quick runs every stage, resumes, and writes a report whose nu
     const out = join(dir, 'run');
     const first = runSteer(['demo', '--quick', '--out', out], { timeoutMs: 14 * 60_000 });
     assert.equal(first.status, 0, first.stderr.slice(-3000));
-    for (const stage of ['world', 'sft', 'reward-models', 'dpo', 'reinforce', 'evaluate']) assert.match(first.stderr, new RegExp(`${stage}: finished in`));
+    for (const stage of ['world', 'sft', 'rate', 'reward-models', 'dpo', 'reinforce', 'evaluate']) assert.match(first.stderr, new RegExp(`${stage}: finished in`));
     assert.match(first.stdout, /Report: .*report\.html/);
 
     // Re-running continues after the last finished stage: here, all of them.
     const again = runSteer(['demo', '--quick', '--out', out, '--quiet']);
     assert.equal(again.status, 0, again.stderr);
-    const stages = JSON.parse(readFileSync(join(out, 'stages.json'), 'utf8')) as { finished: Record<string, { result: unknown }> };
-    assert.deepEqual(Object.keys(stages.finished), ['world', 'sft', 'reward-models', 'dpo', 'reinforce', 'evaluate']);
+    const stages = JSON.parse(readFileSync(join(out, 'stages.json'), 'utf8')) as { finished: Record<string, unknown> };
+    assert.deepEqual(Object.keys(stages.finished), ['world', 'sft', 'rate', 'reward-models', 'dpo', 'reinforce', 'evaluate']);
 
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
       policies: Record<string, { trueAccuracy: number; sampledAccuracy: number; rewardScore: number }>;
       rewardModels: { id: string; accuracies: number[] }[];
+      rlRewardModel: string;
     };
+    // REINFORCE optimised the reward model of best held-out accuracy
+    const bestAccuracy = Math.max(...summary.rewardModels.map((m) => m.accuracies[0]));
+    assert.equal(summary.rewardModels.find((m) => m.id === summary.rlRewardModel)?.accuracies[0], bestAccuracy);
+    // the panel rated 2 sampled answers per rated and SFT prompt of the world (size 400: 400 + 3 × 400 prompts)
+    const rate = (stages.finished.rate as { result: { prompts: number; responses: number } }).result;
+    assert.deepEqual([rate.prompts, rate.responses], [1600, 3200]);
+    const lines = (f: string) => readFileSync(join(out, 'policy-ratings', 'helpsteer2', f), 'utf8').trim().split('\n').length;
+    assert.equal(lines('disagreements.jsonl'), 3200);
+    assert.equal(lines('train.jsonl') + lines('validation.jsonl'), 3200);
     const evaluation = JSON.parse(readFileSync(join(out, 'evaluation.json'), 'utf8')) as Record<string, { accuracy: number; rewardScore: number }>;
     assert.deepEqual(Object.keys(summary.policies), ['SFT base', 'DPO', 'REINFORCE']);
     for (const [k, p] of Object.entries(summary.policies)) assert.equal(p.trueAccuracy, evaluation[k].accuracy);

@@ -83,9 +83,15 @@ function plural(n: string, letter: string): string {
   return n === '1' ? `1 ${letter}` : `${n} ${letter}'s`;
 }
 
-/** A phrased answer carrying `ans` as its final answer token. */
+/** A phrased answer carrying `ans` as its final answer token (one of two wordings, drawn). */
 function phrase(task: ToyTask, ans: string, rng: Rng): string {
-  const v = rng.int(0, 2);
+  return phraseVariant(task, ans, rng.int(0, PHRASE_VARIANTS));
+}
+
+/** Phrased answers come in two wordings per kind: v = 0 or 1. */
+const PHRASE_VARIANTS = 2;
+
+function phraseVariant(task: ToyTask, ans: string, v: number): string {
   switch (task.kind) {
     case 'count':
       return v === 0 ? `${task.word} has ${plural(ans, task.letter!)}.` : `there are ${plural(ans, task.letter!)}.`;
@@ -193,4 +199,46 @@ export function makeResponse(task: ToyTask, style: ToyStyle, rng: Rng): ToyRespo
   const correct = scoreAnswer(task, text).correct;
   const truth = STYLE_ATTRIBUTES[style].map((v) => Math.min(4, Math.max(0, v + rng.normal(0, 0.25))));
   return { style, text, correct, truth };
+}
+
+/**
+ * Hidden attributes of a response that matches no format but whose final answer is right (a
+ * policy's garbled "bucket has 2 e's." for committee): a rater credits the answer, not the text.
+ */
+export const GARBLED_RIGHT_ATTRIBUTES: readonly number[] = [2.6, 3.0, 1.5, 0.8, 1.6];
+
+/** The answer format a text has for a task, given the final answer read from it; null when none. */
+function formatOf(task: ToyTask, text: string, ans: string): 'terse' | 'phrase' | 'worked' | 'padded' | null {
+  if (text === ans) return 'terse';
+  for (let v = 0; v < PHRASE_VARIANTS; v++) if (text === phraseVariant(task, ans, v)) return 'phrase';
+  if (task.kind === 'count') {
+    // "r at 3, 8, 9, so 3." — distinct positions inside the word, as many as the count — or "no r in it, so 0."
+    if (text === `no ${task.letter} in it, so 0.` && ans === '0') return 'worked';
+    const m = /^([a-z]) at (\d+(?:, \d+)*), so (\d+)\.$/.exec(text);
+    if (m && m[1] === task.letter && m[3] === ans) {
+      const pos = m[2].split(', ').map(Number);
+      const inWord = pos.every((x, i) => x >= 1 && x <= task.word!.length && (i === 0 || x > pos[i - 1]));
+      if (inWord && pos.length === Number(ans)) return 'worked';
+    }
+  } else if (text === worked(task, ans)) {
+    return 'worked';
+  }
+  for (const p of PADDING) for (const h of HEDGE) if (text === `${p} ${h} ${ans}`) return 'padded';
+  return null;
+}
+
+/**
+ * Any text as a toy response — a policy's sample, say — so the annotator panel can rate it like
+ * the world's own: its style is the answer format the text matches (terse, phrased, worked,
+ * padded), right or wrong by its final answer; a text that matches no format is incoherent, and
+ * when its final answer is nevertheless right it carries GARBLED_RIGHT_ATTRIBUTES. The hidden
+ * attributes vary per item as makeResponse's do.
+ */
+export function assessResponse(task: ToyTask, text: string, rng: Rng): ToyResponse {
+  const score = scoreAnswer(task, text);
+  const format = score.extracted === null ? null : formatOf(task, text, score.extracted);
+  const style: ToyStyle = format === null ? 'incoherent' : score.correct ? format : `wrong_${format}`;
+  const base = format === null && score.correct ? GARBLED_RIGHT_ATTRIBUTES : STYLE_ATTRIBUTES[style];
+  const truth = base.map((v) => Math.min(4, Math.max(0, v + rng.normal(0, 0.25))));
+  return { style, text, correct: score.correct, truth };
 }

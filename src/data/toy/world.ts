@@ -22,8 +22,8 @@ import { readRecords } from '../read.js';
 import { parseRecord } from '../schema.js';
 import { groundTruthRowSchema } from './schema.js';
 import { TOY_WORDS } from './words.js';
-import { TOY_TASK_KINDS, makeTask, renderPrompt, PROMPT_TEMPLATES, type ToyTask, type ToyTaskKind } from './tasks.js';
-import { makeResponse, TOY_STYLES, type ToyResponse, type ToyStyle } from './styles.js';
+import { TOY_TASK_KINDS, makeTask, renderPrompt, taskFromPrompt, PROMPT_TEMPLATES, type ToyTask, type ToyTaskKind } from './tasks.js';
+import { assessResponse, makeResponse, TOY_STYLES, type ToyResponse, type ToyStyle } from './styles.js';
 
 export const TOY_WORLD_VERSION = 2;
 
@@ -260,6 +260,56 @@ function truthRow(p: ToyPrompt, probe: boolean): GroundTruthRow {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Rating
+
+interface RatedItem {
+  ratings: HelpSteer2Row[];
+  disagreements: HelpSteer2Disagreement[];
+  preferences: HelpSteer2PreferenceRow[];
+}
+
+/**
+ * The panel rates one prompt's responses: each gets 3–5 annotators' ratings aggregated into a
+ * HelpSteer2 row, and each consecutive pair (1st and 2nd, 3rd and 4th, …) whose texts differ gets
+ * preference strengths with justifications, aggregated into a HelpSteer2-Preference row.
+ */
+function rateResponses(panel: Annotator[], rng: { rate: Rng; prefer: Rng }, p: ToyPrompt, responses: readonly ToyResponse[], validation: boolean): RatedItem {
+  const out: RatedItem = { ratings: [], disagreements: [], preferences: [] };
+  for (const r of responses) {
+    const ratings = convene(panel, rng.rate, (a) => rateResponse(a, r.truth, rng.rate), (x) => x[0]);
+    const d = { prompt: p.prompt, response: r.text } as HelpSteer2Disagreement;
+    const row = { prompt: p.prompt, response: r.text } as HelpSteer2Row;
+    HELPSTEER2_ATTRIBUTES.forEach((attr, i) => {
+      d[attr] = ratings.map((x) => x[i]);
+      row[attr] = aggregateRating(d[attr]).value;
+    });
+    out.disagreements.push(d);
+    out.ratings.push(row);
+  }
+  for (let i = 0; i + 1 < responses.length; i += 2) {
+    const [r1, r2] = [responses[i], responses[i + 1]];
+    if (r1.text === r2.text) continue;
+    const strengths = convene(panel, rng.prefer, (a) => preferResponse(a, r1, r2, rng.prefer), (x) => x);
+    const notes = strengths.map((s) => justify(s, r1, r2, p.task));
+    const agg = aggregatePreference(strengths, { dropTies: false });
+    const similar = threeMostSimilar(strengths).indices;
+    const closest = similar.reduce((best, j) => (Math.abs(strengths[j] - agg.strength) < Math.abs(strengths[best] - agg.strength) ? j : best), similar[0]);
+    out.preferences.push({
+      split: validation ? 'validation' : 'train',
+      prompt: p.prompt,
+      response_1: r1.text,
+      response_2: r2.text,
+      preference_strength: agg.strength,
+      preference_statement: notes[closest].statement,
+      preference_elaboration: notes[closest].elaboration,
+      three_most_similar_preferences: similar.map((j) => ({ statement: notes[j].statement, elaboration: notes[j].elaboration, strength: strengths[j] })),
+      all_preferences_unprocessed: strengths.map((s, j) => ({ strength: s, justification: `${notes[j].statement} ${notes[j].elaboration}` })),
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 export function generateToyWorld(opts: ToyWorldOptions): ToyWorld {
   const seed = opts.seed;
@@ -310,35 +360,10 @@ export function generateToyWorld(opts: ToyWorldOptions): ToyWorld {
     // two different texts (identical responses would make an empty preference pair)
     let second = makeResponse(p.task, pickStyle(respRng, RATED_STYLE_WEIGHTS), respRng);
     while (second.text === first.text) second = makeResponse(p.task, pickStyle(respRng, RATED_STYLE_WEIGHTS), respRng);
-    const responses = [first, second];
-    for (const r of responses) {
-      const ratings = convene(panel, rateRng, (a) => rateResponse(a, r.truth, rateRng), (x) => x[0]);
-      const d = { prompt: p.prompt, response: r.text } as HelpSteer2Disagreement;
-      const row = { prompt: p.prompt, response: r.text } as HelpSteer2Row;
-      HELPSTEER2_ATTRIBUTES.forEach((attr, i) => {
-        d[attr] = ratings.map((x) => x[i]);
-        row[attr] = aggregateRating(d[attr]).value;
-      });
-      disagreements.push(d);
-      (validation ? ratingsValidation : ratingsTrain).push(row);
-    }
-    const [r1, r2] = responses;
-    const strengths = convene(panel, prefRng, (a) => preferResponse(a, r1, r2, prefRng), (x) => x);
-    const notes = strengths.map((s) => justify(s, r1, r2, p.task));
-    const agg = aggregatePreference(strengths, { dropTies: false });
-    const similar = threeMostSimilar(strengths).indices;
-    const closest = similar.reduce((best, i) => (Math.abs(strengths[i] - agg.strength) < Math.abs(strengths[best] - agg.strength) ? i : best), similar[0]);
-    preferences.push({
-      split: validation ? 'validation' : 'train',
-      prompt: p.prompt,
-      response_1: r1.text,
-      response_2: r2.text,
-      preference_strength: agg.strength,
-      preference_statement: notes[closest].statement,
-      preference_elaboration: notes[closest].elaboration,
-      three_most_similar_preferences: similar.map((i) => ({ statement: notes[i].statement, elaboration: notes[i].elaboration, strength: strengths[i] })),
-      all_preferences_unprocessed: strengths.map((s, i) => ({ strength: s, justification: `${notes[i].statement} ${notes[i].elaboration}` })),
-    });
+    const rated = rateResponses(panel, { rate: rateRng, prefer: prefRng }, p, [first, second], validation);
+    (validation ? ratingsValidation : ratingsTrain).push(...rated.ratings);
+    disagreements.push(...rated.disagreements);
+    preferences.push(...rated.preferences);
   }
 
   // SFT: two responses per prompt from the imperfect mix.
@@ -382,6 +407,51 @@ export function generateToyWorld(opts: ToyWorldOptions): ToyWorld {
   };
   validateEncodable(world);
   return world;
+}
+
+export interface ToyRatedResponses {
+  ratingsTrain: HelpSteer2Row[];
+  ratingsValidation: HelpSteer2Row[];
+  disagreements: HelpSteer2Disagreement[];
+  preferences: HelpSteer2PreferenceRow[];
+  /** Share of the rated responses whose final answer is right. */
+  correctShare: number;
+  agreement: { preferences: AgreementReport; helpfulness: AgreementReport };
+}
+
+/**
+ * The world's annotator panel (the same raters as the world's own ratings, from the same seed)
+ * rates responses from elsewhere — a policy's samples, several per prompt — read as toy responses
+ * by assessResponse. HelpSteer2's responses came from the models being aligned; rating the SFT
+ * policy's own samples does the same for the toy world, and teaches a reward model the mistakes
+ * that policy makes. Pairs are formed as in rateResponses (1st with 2nd, 3rd with 4th, …; pairs of
+ * identical texts get no preference); 5 % of prompts go to the validation split, as in the world.
+ */
+export function rateToyResponses(seed: number, items: readonly { prompt: string; responses: readonly string[] }[]): ToyRatedResponses {
+  const panel = makePanel(Rng.derive(seed, 'toy/panel'));
+  const truthRng = Rng.derive(seed, 'toy/policy-truth');
+  const rng = { rate: Rng.derive(seed, 'toy/policy-ratings'), prefer: Rng.derive(seed, 'toy/policy-preferences') };
+  const splitRng = Rng.derive(seed, 'toy/policy-split');
+  const out: ToyRatedResponses = { ratingsTrain: [], ratingsValidation: [], disagreements: [], preferences: [], correctShare: 0, agreement: undefined as never };
+  let correct = 0;
+  let n = 0;
+  items.forEach((item, i) => {
+    const task = taskFromPrompt(item.prompt);
+    if (task === null) {
+      throw new UserError({ what: 'not a toy-world prompt', where: `responses to rate, item ${i} field prompt`, received: JSON.stringify(item.prompt), fix: 'rate responses to prompts from the toy world (its ground-truth.jsonl lists them)' });
+    }
+    const validation = splitRng.bernoulli(0.05);
+    const responses = item.responses.map((text) => assessResponse(task, text, truthRng));
+    correct += responses.filter((r) => r.correct).length;
+    n += responses.length;
+    const rated = rateResponses(panel, rng, { prompt: item.prompt, task }, responses, validation);
+    (validation ? out.ratingsValidation : out.ratingsTrain).push(...rated.ratings);
+    out.disagreements.push(...rated.disagreements);
+    out.preferences.push(...rated.preferences);
+  });
+  out.correctShare = correct / Math.max(1, n);
+  out.agreement = { preferences: preferenceAgreement(out.preferences), helpfulness: ratingAgreement(out.disagreements.map((d) => d.helpfulness)) };
+  return out;
 }
 
 /** Every string the world holds must be encodable by the char tokenizer (a bug otherwise). */
