@@ -27,9 +27,11 @@ export * from './policy/reinforce.js';
 export * from './policy/dpo.js';
 export * from './policy/reward.js';
 export * from './policy/sample.js';
+export * from './policy/rate.js';
 // Reward models: losses, training, ExPO, scoring, pairwise evaluation.
 export * from './reward/index.js';
 // The toy world (a seeded stand-in for HelpSteer2 / HelpSteer2-Preference with checkable answers) and the demo.
 export * from './data/toy/world.js';
 export * from './data/toy/tasks.js';
+export { assessResponse, makeResponse, TOY_STYLES, type ToyStyle, type ToyResponse } from './data/toy/styles.js';
 export { runDemo, DEMO_PLANS, type DemoOptions, type DemoPreset, type DemoPlan, type DemoResult, type DemoSummary } from './demo/demo.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as steer from '../src/index.js';
 
 test('the package index exports the recipe end to end', () => {
-  const names = ['generateToyWorld', 'trainSft', 'trainRewardModel', 'runRewardModelTable', 'expo', 'trainReinforce', 'trainDpo', 'rewardModelSource', 'toyAccuracy', 'runDemo', 'loadPolicy', 'loadTextPolicy', 'generateText'];
+  const names = ['generateToyWorld', 'trainSft', 'trainRewardModel', 'runRewardModelTable', 'expo', 'trainReinforce', 'trainDpo', 'rewardModelSource', 'toyAccuracy', 'rateToyResponses', 'ratePolicySamples', 'assessResponse', 'runDemo', 'loadPolicy', 'loadTextPolicy', 'generateText'];
   for (const n of names) assert.equal(typeof (steer as Record<string, unknown>)[n], 'function', n);
   assert.deepEqual(Object.keys(steer.DEMO_PLANS).sort(), ['default', 'full', 'quick']);
 });

@@ -7,8 +7,10 @@
 //        [--sft-lr 3e-3] [--layers 2] [--hidden 64] [--rl-steps 60] [--rl-lr 1e-4] [--k 4]
 //        [--prompts-per-step 8] [--beta 0.1] [--dpo-steps 100] [--dpo-lr 1e-4] [--rm-epochs 2]
 //        [--eval-prompts 200] [--out /tmp/steer-policy-acceptance] [--threads 2] [--sft-model DIR] [--rm-model DIR]
-//        [--rm-init sft|scratch|DIR] [--only reinforce,oracle,dpo]   (--sft-model / --rm-model: reuse an existing SFT policy / reward model;
-//        the default runs REINFORCE against the RM, REINFORCE* against the ground truth, and DPO)
+//        [--rm-init sft|scratch|DIR] [--rated-samples 4] [--only reinforce,oracle,dpo]   (--sft-model / --rm-model: reuse an existing SFT policy / reward model;
+//        the default runs REINFORCE against the RM, REINFORCE* against the ground truth, and DPO;
+//        --rated-samples N: the panel also rates N sampled answers of the SFT policy per rated and SFT
+//        prompt, as the demo does (0: the world's ratings only))
 // Every stage keeps its run directory under OUT and resumes, so a second invocation reuses them.
 import { parseArgs } from 'node:util';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -25,6 +27,7 @@ import { trainReinforce } from '../../src/policy/reinforce.js';
 import { trainDpo } from '../../src/policy/dpo.js';
 import { rewardModelSource, toyCorrectnessReward } from '../../src/policy/reward.js';
 import { samplePolicy } from '../../src/policy/sample.js';
+import { ratePolicySamples } from '../../src/policy/rate.js';
 import { scorePromptAnswer, taskFromPrompt } from '../../src/data/toy/tasks.js';
 import type { DpoLossKind } from '../../src/policy/losses.js';
 
@@ -52,6 +55,7 @@ const { values: a } = parseArgs({
     'sft-model': { type: 'string' },
     'rm-model': { type: 'string' },
     'rm-init': { type: 'string', default: 'sft' },
+    'rated-samples': { type: 'string', default: '4' },
   },
 });
 const seed = Number(a.seed);
@@ -79,10 +83,13 @@ log(`SFT: ${a['sft-model'] ?? `${sft.steps} steps, last loss ${sft.lastMetrics.l
 
 // 2. Reward model: helpfulness-only regression, then Scaled BT initialised from it (the recipe)
 const held = (p: unknown) => isHeldOut(p as string, 0.1, seed);
-const pairs = pairsFromPreferenceRows(world.preferences);
+const ratedSamples = Number(a['rated-samples']);
+const onPolicy = ratedSamples > 0 ? await ratePolicySamples(sft.policy, world, { samplesPerPrompt: ratedSamples, seed: seed + 3, threads }) : null;
+if (onPolicy) log(`the panel rated ${onPolicy.responses} sampled SFT answers (${onPolicy.prompts} prompts × ${ratedSamples}; ${(100 * onPolicy.correctShare).toFixed(1)} % right)`);
+const pairs = pairsFromPreferenceRows([...world.preferences, ...(onPolicy?.preferences ?? [])]);
 const trainPairs = pairs.filter((p) => !held(p.prompt));
 const valPairs = pairs.filter((p) => held(p.prompt));
-const rated = ratedFromHelpSteer2([...world.ratingsTrain, ...world.ratingsValidation]).filter((r) => !held(r.prompt));
+const rated = ratedFromHelpSteer2([...world.ratingsTrain, ...world.ratingsValidation, ...(onPolicy ? [...onPolicy.ratingsTrain, ...onPolicy.ratingsValidation] : [])]).filter((r) => !held(r.prompt));
 const rmEpochs = Number(a['rm-epochs']);
 async function trainRecipeRm(): Promise<string> {
   // --rm-init sft: the reward model starts from the SFT policy's trunk (the paper starts it from the instruct model)

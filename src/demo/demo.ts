@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { z } from 'zod';
-import { generateToyWorld, rateToyResponses, toyWorldFiles, type ToyWorld } from '../data/toy/world.js';
+import { generateToyWorld, toyRatedFiles, toyWorldFiles, TOY_WORLD_FILES, type ToyWorld } from '../data/toy/world.js';
 import type { HelpSteer2Row } from '../data/helpsteer2.js';
 import type { HelpSteer2PreferenceRow } from '../data/pairs.js';
 import { helpSteer2PreferenceRowSchema, helpSteer2RowSchema, parseRecord } from '../data/schema.js';
@@ -25,7 +25,8 @@ import { trainSft } from '../policy/sft.js';
 import { trainDpo } from '../policy/dpo.js';
 import { trainReinforce } from '../policy/reinforce.js';
 import { rewardModelSource } from '../policy/reward.js';
-import { samplePolicy, toyAccuracy } from '../policy/sample.js';
+import { toyAccuracy } from '../policy/sample.js';
+import { promptsToRate, ratePolicySamples } from '../policy/rate.js';
 import { runPipeline, type Stage, type StageRecord } from './stages.js';
 import { renderDemoReport, type DemoReportData, type ProbeRow } from './report.js';
 
@@ -179,13 +180,9 @@ function world(ctx: Ctx): ToyWorld {
 const HELD_OUT = 0.2;
 const heldOut = (w: ToyWorld, prompt: unknown) => isHeldOut(typeof prompt === 'string' ? prompt : JSON.stringify(prompt), HELD_OUT, w.seed);
 
-/** Where the rate stage writes the panel's ratings of the SFT policy's samples (HelpSteer2 formats). */
-const POLICY_RATINGS = {
-  ratingsTrain: 'policy-ratings/helpsteer2/train.jsonl',
-  ratingsValidation: 'policy-ratings/helpsteer2/validation.jsonl',
-  disagreements: 'policy-ratings/helpsteer2/disagreements.jsonl',
-  preferences: 'policy-ratings/helpsteer2/preference.jsonl',
-} as const;
+/** Where the rate stage writes the panel's ratings of the SFT policy's samples (the world's HelpSteer2 file names). */
+const POLICY_RATINGS_DIR = 'policy-ratings';
+const policyRatingsFile = (ctx: Ctx, key: 'ratingsTrain' | 'ratingsValidation' | 'preferences') => join(ctx.runDir, POLICY_RATINGS_DIR, TOY_WORLD_FILES[key]);
 
 /** The rated data the reward models and DPO learn from: the world's, plus the policy's samples rated by the panel. */
 interface RatedData {
@@ -205,10 +202,10 @@ async function ratedData(ctx: Ctx): Promise<RatedData> {
   if (ctx.plan.ratedSamples > 0) {
     ctx.policyRatings ??= {
       ratings: [
-        ...(await readJsonlRows(join(ctx.runDir, POLICY_RATINGS.ratingsTrain), helpSteer2RowSchema, 'HelpSteer2 row')),
-        ...(await readJsonlRows(join(ctx.runDir, POLICY_RATINGS.ratingsValidation), helpSteer2RowSchema, 'HelpSteer2 row')),
+        ...(await readJsonlRows(policyRatingsFile(ctx, 'ratingsTrain'), helpSteer2RowSchema, 'HelpSteer2 row')),
+        ...(await readJsonlRows(policyRatingsFile(ctx, 'ratingsValidation'), helpSteer2RowSchema, 'HelpSteer2 row')),
       ] as HelpSteer2Row[],
-      preferences: (await readJsonlRows(join(ctx.runDir, POLICY_RATINGS.preferences), helpSteer2PreferenceRowSchema, 'HelpSteer2-Preference row')) as HelpSteer2PreferenceRow[],
+      preferences: (await readJsonlRows(policyRatingsFile(ctx, 'preferences'), helpSteer2PreferenceRowSchema, 'HelpSteer2-Preference row')) as HelpSteer2PreferenceRow[],
     };
     data.ratings.push(...ctx.policyRatings.ratings);
     data.preferences.push(...ctx.policyRatings.preferences);
@@ -226,10 +223,6 @@ function trainRatings(w: ToyWorld, d: RatedData) {
   return ratedFromHelpSteer2(d.ratings.filter((r) => !heldOut(w, r.prompt)));
 }
 
-/** The prompts whose SFT-policy answers the panel rates: the world's rated and SFT prompts (never an RL or evaluation prompt). */
-function promptsToRate(w: ToyWorld): string[] {
-  return [...new Set([...w.ratingsTrain, ...w.ratingsValidation, ...w.sft].map((r) => r.prompt))];
-}
 
 const rmModelDir = (runDir: string, seed: number, id: string) =>
   id.endsWith('-expo') ? join(runDir, 'reward-models', `seed${seed}`, id) : join(runDir, 'reward-models', `seed${seed}`, id, 'model');
@@ -328,24 +321,14 @@ function stages(): Stage<Ctx>[] {
         const k = ctx.plan.ratedSamples;
         if (k === 0) return { responses: 0 };
         const policy = loadPolicy((results.sft as { modelDir: string }).modelDir);
-        const prompts = promptsToRate(w);
-        const repeated = prompts.flatMap((p) => Array.from({ length: k }, () => p));
-        const bar = startProgress('  sampling', repeated.length, { quiet: ctx.o.quiet });
-        const samples = await samplePolicy(policy, repeated, {
-          maxNewTokens: MAX_NEW_TOKENS,
-          temperature: 1,
-          seed: ctx.o.seed + 3,
-          threads: ctx.o.threads,
-          onBatch: (done) => bar.update(done),
-        });
+        const bar = startProgress('  sampling', promptsToRate(w).length * k, { quiet: ctx.o.quiet });
+        const rated = await ratePolicySamples(policy, w, { samplesPerPrompt: k, seed: ctx.o.seed + 3, threads: ctx.o.threads, maxNewTokens: MAX_NEW_TOKENS, onBatch: (done) => bar.update(done) });
         bar.stop();
-        const rated = rateToyResponses(w.seed, prompts.map((prompt, i) => ({ prompt, responses: samples.slice(i * k, (i + 1) * k).map((s) => s.response) })));
-        const jsonl = (rows: readonly unknown[]) => rows.map((r) => JSON.stringify(r) + '\n').join('');
-        for (const key of Object.keys(POLICY_RATINGS) as (keyof typeof POLICY_RATINGS)[]) writeFileAtomic(join(ctx.runDir, POLICY_RATINGS[key]), jsonl(rated[key]));
+        for (const [name, text] of Object.entries(toyRatedFiles(rated))) writeFileAtomic(join(ctx.runDir, POLICY_RATINGS_DIR, name), text);
         const pairs = splitPairs(w, { ratings: [], preferences: rated.preferences });
         return {
-          prompts: prompts.length,
-          responses: repeated.length,
+          prompts: rated.prompts,
+          responses: rated.responses,
           correctShare: rated.correctShare,
           preferenceTasks: rated.preferences.length,
           pairsTrain: pairs.train.length,

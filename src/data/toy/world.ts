@@ -524,6 +524,17 @@ export function toyWorldFiles(world: ToyWorld): Record<string, string> {
   };
 }
 
+/** The file contents of rated responses (rateToyResponses), by relative path: the world's HelpSteer2 file names. */
+export function toyRatedFiles(rated: ToyRatedResponses): Record<string, string> {
+  const f = TOY_WORLD_FILES;
+  return {
+    [f.ratingsTrain]: jsonl(rated.ratingsTrain),
+    [f.ratingsValidation]: jsonl(rated.ratingsValidation),
+    [f.disagreements]: jsonl(rated.disagreements),
+    [f.preferences]: jsonl(rated.preferences),
+  };
+}
+
 /**
  * Write a world under `dir`. All contents are generated before the first write and each file is
  * written atomically, so an error never leaves a partial file.

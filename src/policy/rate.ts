@@ -1,0 +1,32 @@
+// On-policy ratings for the toy world: a policy answers the world's rated and SFT prompts several
+// times, and the world's annotator panel rates those answers (rateToyResponses) — as HelpSteer2
+// rated responses of the models being aligned. A reward model trained on them learns the
+// mistakes this policy makes, which is what REINFORCE's leave-one-out baseline has to tell apart.
+import { rateToyResponses, type ToyRatedResponses, type ToyWorld } from '../data/toy/world.js';
+import type { PolicyModel } from './model.js';
+import { samplePolicy } from './sample.js';
+
+/** The prompts whose answers the panel rates: the world's rated and SFT prompts (never an RL or evaluation prompt). */
+export function promptsToRate(world: ToyWorld): string[] {
+  return [...new Set([...world.ratingsTrain, ...world.ratingsValidation, ...world.sft].map((r) => r.prompt))];
+}
+
+export interface RatePolicyOptions {
+  /** Answers per prompt, sampled at temperature 1. */
+  samplesPerPrompt: number;
+  seed: number;
+  threads?: number;
+  maxNewTokens?: number;
+  /** Progress: answers sampled so far, of the total. */
+  onBatch?: (done: number, total: number) => void;
+}
+
+/** Sample the policy's answers to the world's rated and SFT prompts and have the panel rate them. */
+export async function ratePolicySamples(policy: PolicyModel, world: ToyWorld, o: RatePolicyOptions): Promise<ToyRatedResponses & { prompts: number; responses: number }> {
+  const k = o.samplesPerPrompt;
+  const prompts = promptsToRate(world);
+  const repeated = prompts.flatMap((p) => Array.from({ length: k }, () => p));
+  const samples = await samplePolicy(policy, repeated, { maxNewTokens: o.maxNewTokens ?? 48, temperature: 1, seed: o.seed, threads: o.threads, onBatch: o.onBatch });
+  const rated = rateToyResponses(world.seed, prompts.map((prompt, i) => ({ prompt, responses: samples.slice(i * k, (i + 1) * k).map((s) => s.response) })));
+  return { ...rated, prompts: prompts.length, responses: repeated.length };
+}
