@@ -340,7 +340,7 @@ function stages(): Stage<Ctx>[] {
     },
     {
       name: 'reward-models',
-      title: 'reward models, started from the SFT policy: helpfulness regression → Scaled BT initialised from it → ExPO',
+      title: 'reward models, started from the SFT policy, on the world\'s and the policy answers\' ratings: helpfulness regression → Scaled BT initialised from it → ExPO',
       run: async (ctx, results) => {
         const w = world(ctx);
         const data = await ratedData(ctx);
@@ -388,7 +388,7 @@ function stages(): Stage<Ctx>[] {
     },
     {
       name: 'reinforce',
-      title: 'REINFORCE from the SFT policy: k = 4 samples per prompt, leave-one-out baseline, KL penalty β',
+      title: 'REINFORCE from the SFT policy against the reward model of best held-out accuracy: k = 4 samples per prompt, leave-one-out baseline, KL penalty β',
       run: async (ctx, results) => {
         const sft = results.sft as { modelDir: string };
         const w = world(ctx);
