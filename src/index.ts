@@ -30,8 +30,24 @@ export * from './policy/sample.js';
 export * from './policy/rate.js';
 // Reward models: losses, training, ExPO, scoring, pairwise evaluation.
 export * from './reward/index.js';
-// The toy world (a seeded stand-in for HelpSteer2 / HelpSteer2-Preference with checkable answers) and the demo.
-export * from './data/toy/world.js';
-export * from './data/toy/tasks.js';
-export { assessResponse, makeResponse, TOY_STYLES, type ToyStyle, type ToyResponse } from './data/toy/styles.js';
+// Data: readers, schemas, HelpSteer2 / HelpSteer2-Preference / HH-RLHF / pairs, aggregation and
+// agreement, and the toy world (a seeded stand-in for HelpSteer2 / HelpSteer2-Preference with checkable answers).
+export * from './data/index.js';
+// Training loop pieces shared by every trainer: AdamW step graphs, schedules, clipping, checkpoints.
+export * from './train/optim.js';
+export * from './train/schedule.js';
+export * from './train/clip.js';
+export * from './train/loop.js';
+export * from './train/checkpoint.js';
+// Evaluation: RewardBench, MT-Bench, AlpacaEval 2 (length-controlled), Arena-Hard, judges, response length.
+export * from './evaluate/rewardbench.js';
+export * from './evaluate/mtbench.js';
+export * from './evaluate/alpacaeval.js';
+export * from './evaluate/arenahard.js';
+export { type ChatMessage as JudgeMessage } from './evaluate/judge.js';
+export { JudgeClient, parseCompletion, type JudgeRequest, type JudgeResponse, type JudgeClientOptions, type JudgeStats, type TokenLogprob } from './evaluate/judge.js';
+// response lengths in characters and tokens (the data layer's lengthStats summarises a dataset's texts)
+export { lengthStats as responseLengthStats, type LengthStats as ResponseLengthStats, type LengthSummary } from './evaluate/length.js';
+export * from './evaluate/run.js';
+// The demo: the whole recipe on the toy world, with its report.
 export { runDemo, DEMO_PLANS, type DemoOptions, type DemoPreset, type DemoPlan, type DemoResult, type DemoSummary } from './demo/demo.js';

@@ -9,9 +9,8 @@
 // that the tests compare against; log σ is evaluated stably (never log of an underflowed σ).
 import { UserError } from '../util/errors.js';
 import type { Tensor } from '../graph/index.js';
-
-/** The label value that marks an attribute as unlabelled (NeMo-Aligner loss_mask_val). */
-export const UNLABELLED = -100;
+// The label value that marks an attribute as unlabelled (NeMo-Aligner loss_mask_val): the data layer's.
+import { UNLABELLED } from '../data/helpsteer2.js';
 
 export type PairLossKind = 'bt' | 'margin-bt' | 'scaled-bt';
 export type RewardLossKind = 'regression' | PairLossKind;
