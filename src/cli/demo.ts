@@ -15,7 +15,7 @@ const schema = z.strictObject({
 export function registerDemo(program: Command): void {
   const cmd = program
     .command('demo')
-    .description('run the whole recipe on the built-in toy world and write an HTML report (≈7 min on 2 cores; --quick ≈2 min)')
+    .description('run the whole recipe on the built-in toy world and write an HTML report (≈6 min on 2 cores; --quick ≈2 min)')
     .option('--quick', 'the smallest run that still shows every stage (≈2 minutes; used by CI)', false)
     .option('--full', 'every reward-model variant of the paper over 3 seeds, and all three DPO losses', false)
     .addHelpText(

@@ -6,7 +6,11 @@ import { rateToyResponses, type ToyRatedResponses, type ToyWorld } from '../data
 import type { PolicyModel } from './model.js';
 import { samplePolicy } from './sample.js';
 
-/** The prompts whose answers the panel rates: the world's rated and SFT prompts (never an RL or evaluation prompt). */
+/**
+ * The prompts whose answers the panel rates: the world's rated and SFT prompts — no RL or
+ * evaluation prompt but the 7 strawberry-family probes, which the world rates, trains on and
+ * evaluates by design.
+ */
 export function promptsToRate(world: ToyWorld): string[] {
   return [...new Set([...world.ratingsTrain, ...world.ratingsValidation, ...world.sft].map((r) => r.prompt))];
 }
@@ -27,6 +31,10 @@ export async function ratePolicySamples(policy: PolicyModel, world: ToyWorld, o:
   const prompts = promptsToRate(world);
   const repeated = prompts.flatMap((p) => Array.from({ length: k }, () => p));
   const samples = await samplePolicy(policy, repeated, { maxNewTokens: o.maxNewTokens ?? 48, temperature: 1, seed: o.seed, threads: o.threads, onBatch: o.onBatch });
-  const rated = rateToyResponses(world.seed, prompts.map((prompt, i) => ({ prompt, responses: samples.slice(i * k, (i + 1) * k).map((s) => s.response) })));
+  // a rated prompt keeps the world's split (its validation rows stay validation rows); SFT prompts draw theirs
+  const validation = new Set(world.ratingsValidation.map((r) => r.prompt));
+  const train = new Set(world.ratingsTrain.map((r) => r.prompt));
+  const split = (p: string) => (validation.has(p) ? true : train.has(p) ? false : undefined);
+  const rated = rateToyResponses(world.seed, prompts.map((prompt, i) => ({ prompt, responses: samples.slice(i * k, (i + 1) * k).map((s) => s.response), validation: split(prompt) })));
   return { ...rated, prompts: prompts.length, responses: repeated.length };
 }

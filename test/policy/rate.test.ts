@@ -6,7 +6,7 @@ import { promptsToRate, ratePolicySamples } from '../../src/policy/rate.js';
 import { samplePolicy } from '../../src/policy/sample.js';
 import { tinyCharPolicy } from './tiny.js';
 
-test('ratePolicySamples: k sampled answers per rated and SFT prompt, every one rated, never an RL or evaluation prompt', async () => {
+test('ratePolicySamples: k sampled answers per rated and SFT prompt, every one rated, no RL or evaluation prompt but the probes', async () => {
   const world = generateToyWorld({ seed: 4, size: 12 });
   const policy = tinyCharPolicy(2, 0.2, 4);
   const prompts = promptsToRate(world);
@@ -20,4 +20,9 @@ test('ratePolicySamples: k sampled answers per rated and SFT prompt, every one r
   const samples = await samplePolicy(policy, repeated, { maxNewTokens: 12, temperature: 1, seed: 9, threads: 1 });
   assert.deepEqual(r.disagreements.map((d) => [d.prompt, d.response]), repeated.map((p, i) => [p, samples[i].response]));
   assert.equal(r.ratingsTrain.length + r.ratingsValidation.length, 96);
+  // a rated prompt's answers are in the split the world put that prompt in
+  const worldValidation = new Set(world.ratingsValidation.map((x) => x.prompt));
+  const worldTrain = new Set(world.ratingsTrain.map((x) => x.prompt));
+  for (const x of r.ratingsValidation) assert.ok(!worldTrain.has(x.prompt), x.prompt);
+  for (const x of r.ratingsTrain) assert.ok(!worldValidation.has(x.prompt), x.prompt);
 });

@@ -425,9 +425,11 @@ export interface ToyRatedResponses {
  * by assessResponse. HelpSteer2's responses came from the models being aligned; rating the SFT
  * policy's own samples does the same for the toy world, and teaches a reward model the mistakes
  * that policy makes. Pairs are formed as in rateResponses (1st with 2nd, 3rd with 4th, …; pairs of
- * identical texts get no preference); 5 % of prompts go to the validation split, as in the world.
+ * identical texts get no preference). An item's `validation` puts it in that split (pass the world's
+ * split for its rated prompts, so that both sets of files agree); without it, 5 % of prompts go to
+ * the validation split, drawn as in the world.
  */
-export function rateToyResponses(seed: number, items: readonly { prompt: string; responses: readonly string[] }[]): ToyRatedResponses {
+export function rateToyResponses(seed: number, items: readonly { prompt: string; responses: readonly string[]; validation?: boolean }[]): ToyRatedResponses {
   const panel = makePanel(Rng.derive(seed, 'toy/panel'));
   const truthRng = Rng.derive(seed, 'toy/policy-truth');
   const rng = { rate: Rng.derive(seed, 'toy/policy-ratings'), prefer: Rng.derive(seed, 'toy/policy-preferences') };
@@ -440,7 +442,7 @@ export function rateToyResponses(seed: number, items: readonly { prompt: string;
     if (task === null) {
       throw new UserError({ what: 'not a toy-world prompt', where: `responses to rate, item ${i} field prompt`, received: JSON.stringify(item.prompt), fix: 'rate responses to prompts from the toy world (its ground-truth.jsonl lists them)' });
     }
-    const validation = splitRng.bernoulli(0.05);
+    const validation = item.validation ?? splitRng.bernoulli(0.05);
     const responses = item.responses.map((text) => assessResponse(task, text, truthRng));
     correct += responses.filter((r) => r.correct).length;
     n += responses.length;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateToyWorld, rateToyResponses } from '../../../src/data/toy/world.js';
 import { makeTask, taskFromPrompt } from '../../../src/data/toy/tasks.js';
-import { assessResponse, GARBLED_RIGHT_ATTRIBUTES, STYLE_ATTRIBUTES } from '../../../src/data/toy/styles.js';
+import { assessResponse, makeResponse, GARBLED_RIGHT_ATTRIBUTES, STYLE_ATTRIBUTES, TOY_STYLES } from '../../../src/data/toy/styles.js';
 import { Rng } from '../../../src/util/rng.js';
 import { UserError } from '../../../src/util/errors.js';
 
@@ -14,6 +14,19 @@ test('every response the world writes is read back with its own style and correc
     const a = assessResponse(taskFromPrompt(r.prompt)!, r.response, rng);
     assert.equal(a.style, r.style, `${r.prompt} → ${r.response}`);
     assert.equal(a.correct, r.correct, `${r.prompt} → ${r.response}`);
+  }
+});
+
+test('every style of response to every prompt of a world is read back with its own style and correctness', () => {
+  const w = generateToyWorld({ seed: 5, size: 100 });
+  const rng = new Rng(3);
+  for (const g of w.groundTruth) {
+    const task = taskFromPrompt(g.prompt)!;
+    for (const style of TOY_STYLES) {
+      const r = makeResponse(task, style, rng);
+      const a = assessResponse(task, r.text, rng);
+      assert.deepEqual([a.style, a.correct], [r.style, r.correct], `${g.prompt} → ${r.text}`);
+    }
   }
 });
 
@@ -70,6 +83,17 @@ test('the panel rates a policy\'s samples: every response rated, one preference 
   assert.deepEqual(a.preferences.map((p) => [p.response_1, p.response_2]), [["strawberry has 3 r's.", 'r at 1, so 1.'], ['4', '5']]);
   assert.equal(a.correctShare, 5 / 7);
   assert.notDeepEqual(rateToyResponses(1, items).disagreements, a.disagreements);
+});
+
+test('an item\'s split is kept when given (a rated prompt keeps the world\'s), drawn otherwise', () => {
+  const items = [
+    { prompt: 'What is 2+2?', responses: ['4', '5'], validation: true },
+    { prompt: 'What is 3+3?', responses: ['6', '7'], validation: false },
+  ];
+  const r = rateToyResponses(0, items);
+  assert.deepEqual(r.ratingsValidation.map((x) => x.response), ['4', '5']);
+  assert.deepEqual(r.ratingsTrain.map((x) => x.response), ['6', '7']);
+  assert.deepEqual(r.preferences.map((p) => p.split), ['validation', 'train']);
 });
 
 test('right answers are rated above wrong ones in the same format (the panel sees the truth through its noise)', () => {
