@@ -51,7 +51,7 @@ export async function groupedBarSvg(data: BarDatum[], o: LineChartOptions): Prom
     data: { values: data },
     mark: 'bar',
     encoding: {
-      x: { field: 'group', type: 'nominal', title: o.xTitle, sort: null },
+      x: { field: 'group', type: 'nominal', title: o.xTitle, sort: null, axis: { labelAngle: 0 } },
       xOffset: { field: 'label', sort: null },
       y: { field: 'value', type: 'quantitative', title: o.yTitle },
       color: { field: 'label', type: 'nominal', title: null, sort: null },

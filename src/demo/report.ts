@@ -125,11 +125,11 @@ th{background:#f4f4f4}.num{text-align:right;font-variant-numeric:tabular-nums}
 code{background:#f6f6f6;padding:0 .2em}
 </style></head><body>
 <h1>${esc(d.title)}</h1>
-<p>Seed ${d.seed} · ${esc(d.createdAt)}. The Nemotron recipe in miniature on steer's toy world: ratings and
-preferences from a simulated annotator panel — of the world's responses and of the SFT policy's own sampled
-answers — → reward models → REINFORCE (leave-one-out baseline, KL penalty), with DPO for comparison. True
-accuracy is checked against the toy world's ground truth, not the reward model.</p>
-<h2 id="reward-models">Reward models (accuracy on held-out preference pairs — the world's and the policy samples' —, %)</h2>
+<p>Seed ${d.seed} · ${esc(d.createdAt)}. The Nemotron recipe in miniature on steer's toy world: a simulated
+annotator panel rates the world's responses and the SFT policy's own sampled answers (ratings and preferences);
+reward models learn from those; REINFORCE (leave-one-out baseline, KL penalty) optimises the best of them, with
+DPO for comparison. True accuracy is checked against the toy world's ground truth, not the reward model.</p>
+<h2 id="reward-models">Reward models: held-out preference accuracy, % (pairs of the world's responses and of the policy's answers)</h2>
 <table id="rm-table"><tr><th>variant</th><th>accuracy %</th><th>seeds</th><th>note</th></tr>
 ${rmRows}
 </table>
