@@ -9,15 +9,11 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
-import { z } from 'zod';
 import { generateToyWorld, toyRatedFiles, toyWorldFiles, TOY_WORLD_FILES, type ToyWorld } from '../data/toy/world.js';
-import type { HelpSteer2Row } from '../data/helpsteer2.js';
-import type { HelpSteer2PreferenceRow } from '../data/pairs.js';
-import { helpSteer2PreferenceRowSchema, helpSteer2RowSchema, parseRecord } from '../data/schema.js';
-import { readRecords } from '../data/read.js';
-import { startProgress } from '../util/progress.js';
+import { startProgress, type Progress } from '../util/progress.js';
 import { isHeldOut } from '../data/prepare.js';
-import { ratedFromHelpSteer2, pairsFromPreferenceRows, type RewardPair } from '../reward/data.js';
+import { ratedFromHelpSteer2, pairsFromPreferenceRows, type RatedRow, type RewardPair } from '../reward/data.js';
+import { readPairRecords, readRatedRecords } from '../data/load.js';
 import { runRewardModelTable, type RewardTableRow } from '../reward/table.js';
 import { RewardScorer } from '../reward/score.js';
 import { initToyPolicy, loadPolicy, type PolicyModel } from '../policy/model.js';
@@ -26,7 +22,7 @@ import { trainDpo } from '../policy/dpo.js';
 import { trainReinforce } from '../policy/reinforce.js';
 import { rewardModelSource } from '../policy/reward.js';
 import { toyAccuracy } from '../policy/sample.js';
-import { promptsToRate, ratePolicySamples } from '../policy/rate.js';
+import { ratePolicySamples } from '../policy/rate.js';
 import { runPipeline, type Stage, type StageRecord } from './stages.js';
 import { renderDemoReport, type DemoReportData, type ProbeRow } from './report.js';
 
@@ -62,8 +58,8 @@ export interface DemoPlan {
   /** KL penalty β of REINFORCE (the paper's 0.01 over-optimises a policy this small within the demo's steps). */
   rlBeta: number;
   /**
-   * REINFORCE learning rate. A gentle one: the toy reward models judge form far better than
-   * correctness, and at 3e-4 the policy follows form into answers it cannot get right (docs/policy.md).
+   * REINFORCE learning rate. A gentle one: larger steps (2e-4, 3e-4) follow the reward models into
+   * answer forms the policy garbles, and greedy accuracy falls (docs/policy.md).
    */
   rlLr: number;
   evalPrompts: number;
@@ -185,45 +181,39 @@ const heldOut = (w: ToyWorld, prompt: unknown) => isHeldOut(typeof prompt === 's
 const POLICY_RATINGS_DIR = 'policy-ratings';
 const policyRatingsFile = (ctx: Ctx, key: 'ratingsTrain' | 'ratingsValidation' | 'preferences') => join(ctx.runDir, POLICY_RATINGS_DIR, TOY_WORLD_FILES[key]);
 
-/** The rated data the reward models and DPO learn from: the world's, plus the policy's samples rated by the panel. */
+/** The rated data the reward models and DPO learn from: the world's, plus the policy's answers rated by the panel. */
 interface RatedData {
-  ratings: HelpSteer2Row[];
-  preferences: HelpSteer2PreferenceRow[];
+  ratings: RatedRow[];
+  pairs: RewardPair[];
 }
 
-async function readJsonlRows<T>(path: string, schema: z.ZodType<T>, what: string): Promise<T[]> {
-  const out: T[] = [];
-  for await (const rec of readRecords(path)) out.push(parseRecord(schema, rec, what));
-  return out;
+/** The rate stage's files, read back with the data layer's readers (pairs by the paper's rules). */
+async function readPolicyRatings(ctx: Ctx): Promise<RatedData> {
+  const data: RatedData = { ratings: [], pairs: [] };
+  for (const key of ['ratingsTrain', 'ratingsValidation'] as const) for await (const r of readRatedRecords(policyRatingsFile(ctx, key))) data.ratings.push(r);
+  for await (const { pair } of readPairRecords(policyRatingsFile(ctx, 'preferences'))) if (pair) data.pairs.push(pair);
+  return data;
 }
 
 async function ratedData(ctx: Ctx): Promise<RatedData> {
   const w = world(ctx);
-  const data: RatedData = { ratings: [...w.ratingsTrain, ...w.ratingsValidation], preferences: [...w.preferences] };
+  const data: RatedData = { ratings: ratedFromHelpSteer2([...w.ratingsTrain, ...w.ratingsValidation]), pairs: pairsFromPreferenceRows(w.preferences) };
   if (ctx.plan.ratedSamples > 0) {
-    ctx.policyRatings ??= {
-      ratings: [
-        ...(await readJsonlRows(policyRatingsFile(ctx, 'ratingsTrain'), helpSteer2RowSchema, 'HelpSteer2 row')),
-        ...(await readJsonlRows(policyRatingsFile(ctx, 'ratingsValidation'), helpSteer2RowSchema, 'HelpSteer2 row')),
-      ] as HelpSteer2Row[],
-      preferences: (await readJsonlRows(policyRatingsFile(ctx, 'preferences'), helpSteer2PreferenceRowSchema, 'HelpSteer2-Preference row')) as HelpSteer2PreferenceRow[],
-    };
+    ctx.policyRatings ??= await readPolicyRatings(ctx);
     data.ratings.push(...ctx.policyRatings.ratings);
-    data.preferences.push(...ctx.policyRatings.preferences);
+    data.pairs.push(...ctx.policyRatings.pairs);
   }
   return data;
 }
 
 /** Preference pairs split by prompt: held-out pairs share no prompt with any training rating or pair. */
-function splitPairs(w: ToyWorld, d: RatedData): { train: RewardPair[]; val: RewardPair[] } {
-  const all = pairsFromPreferenceRows(d.preferences);
-  return { train: all.filter((p) => !heldOut(w, p.prompt)), val: all.filter((p) => heldOut(w, p.prompt)) };
+function splitPairs(w: ToyWorld, pairs: readonly RewardPair[]): { train: RewardPair[]; val: RewardPair[] } {
+  return { train: pairs.filter((p) => !heldOut(w, p.prompt)), val: pairs.filter((p) => heldOut(w, p.prompt)) };
 }
 
-function trainRatings(w: ToyWorld, d: RatedData) {
-  return ratedFromHelpSteer2(d.ratings.filter((r) => !heldOut(w, r.prompt)));
+function trainRatings(w: ToyWorld, ratings: readonly RatedRow[]): RatedRow[] {
+  return ratings.filter((r) => !heldOut(w, r.prompt));
 }
-
 
 const rmModelDir = (runDir: string, seed: number, id: string) =>
   id.endsWith('-expo') ? join(runDir, 'reward-models', `seed${seed}`, id) : join(runDir, 'reward-models', `seed${seed}`, id, 'model');
@@ -240,8 +230,8 @@ interface RewardModelResult {
  * held-out pair accuracy (mean over the RM seeds; the first in table order on a tie), as the paper
  * took its best RewardBench model to align with. Its directory is the run seed's.
  */
-function chosenRewardModel(ctx: Ctx, results: Record<string, unknown>): { id: string; dir: string } {
-  const rows = (results['reward-models'] as RewardModelResult[]).filter((r) => r.id !== 'reg5-help'); // reg5-help re-reads reg5's slots: no directory of its own
+function chosenRewardModel(ctx: Ctx, table: readonly RewardModelResult[]): { id: string; dir: string } {
+  const rows = table.filter((r) => r.id !== 'reg5-help'); // reg5-help re-reads reg5's slots: no directory of its own
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   const best = rows.reduce((b, r) => (mean(r.accuracies) > mean(b.accuracies) ? r : b), rows[0]);
   return { id: best.id, dir: rmModelDir(ctx.runDir, ctx.o.seed, best.id) };
@@ -278,7 +268,7 @@ function stages(): Stage<Ctx>[] {
         const w = world(ctx);
         const dir = join(ctx.runDir, 'world');
         for (const [name, text] of Object.entries(toyWorldFiles(w))) writeFileAtomic(join(dir, name), text);
-        const pairs = splitPairs(w, { ratings: [], preferences: w.preferences });
+        const pairs = splitPairs(w, pairsFromPreferenceRows(w.preferences));
         return {
           ratings: w.ratingsTrain.length + w.ratingsValidation.length,
           preferenceTasks: w.preferences.length,
@@ -322,11 +312,12 @@ function stages(): Stage<Ctx>[] {
         const k = ctx.plan.ratedSamples;
         if (k === 0) return { responses: 0 };
         const policy = loadPolicy((results.sft as { modelDir: string }).modelDir);
-        const bar = startProgress('  sampling', promptsToRate(w).length * k, { quiet: ctx.o.quiet });
-        const rated = await ratePolicySamples(policy, w, { samplesPerPrompt: k, seed: ctx.o.seed + 3, threads: ctx.o.threads, maxNewTokens: MAX_NEW_TOKENS, onBatch: (done) => bar.update(done) });
-        bar.stop();
+        let bar: Progress | undefined;
+        const onBatch = (done: number, total: number) => (bar ??= startProgress('  sampling', total, { quiet: ctx.o.quiet })).update(done);
+        const rated = await ratePolicySamples(policy, w, { samplesPerPrompt: k, seed: ctx.o.seed + 3, threads: ctx.o.threads, maxNewTokens: MAX_NEW_TOKENS, onBatch });
+        bar?.stop();
         for (const [name, text] of Object.entries(toyRatedFiles(rated))) writeFileAtomic(join(ctx.runDir, POLICY_RATINGS_DIR, name), text);
-        const pairs = splitPairs(w, { ratings: [], preferences: rated.preferences });
+        const pairs = splitPairs(w, pairsFromPreferenceRows(rated.preferences));
         return {
           prompts: rated.prompts,
           responses: rated.responses,
@@ -345,10 +336,10 @@ function stages(): Stage<Ctx>[] {
       run: async (ctx, results) => {
         const w = world(ctx);
         const data = await ratedData(ctx);
-        const pairs = splitPairs(w, data);
+        const pairs = splitPairs(w, data.pairs);
         const rows = await runRewardModelTable({
           trainPairs: pairs.train,
-          trainRatings: trainRatings(w, data),
+          trainRatings: trainRatings(w, data.ratings),
           valPairs: pairs.val,
           out: join(ctx.runDir, 'reward-models'),
           base: (results.sft as { modelDir: string }).modelDir,
@@ -368,7 +359,7 @@ function stages(): Stage<Ctx>[] {
       title: 'DPO from the SFT policy on the same preference pairs (for comparison)',
       run: async (ctx, results) => {
         const sft = results.sft as { modelDir: string };
-        const pairs = splitPairs(world(ctx), await ratedData(ctx));
+        const pairs = splitPairs(world(ctx), (await ratedData(ctx)).pairs);
         const out: Record<string, { modelDir: string; loss: number }> = {};
         for (const loss of ctx.plan.dpoLosses) {
           const r = await trainDpo({
@@ -393,7 +384,7 @@ function stages(): Stage<Ctx>[] {
       run: async (ctx, results) => {
         const sft = results.sft as { modelDir: string };
         const w = world(ctx);
-        const rm = chosenRewardModel(ctx, results);
+        const rm = chosenRewardModel(ctx, results['reward-models'] as RewardModelResult[]);
         ctx.log(`  reward model: ${rm.id} (the best held-out pair accuracy)`);
         const r = await trainReinforce({
           policy: sft.modelDir,
@@ -416,7 +407,7 @@ function stages(): Stage<Ctx>[] {
       name: 'evaluate',
       title: 'evaluation: true accuracy (ground truth), RM reward and length for SFT, DPO, REINFORCE; the strawberry probe',
       run: async (ctx, results) => {
-        const scorer = RewardScorer.load(chosenRewardModel(ctx, results).dir, { threads: ctx.o.threads });
+        const scorer = RewardScorer.load(chosenRewardModel(ctx, results['reward-models'] as RewardModelResult[]).dir, { threads: ctx.o.threads });
         const dirs: Record<string, string> = { 'SFT base': (results.sft as { modelDir: string }).modelDir };
         for (const [loss, d] of Object.entries(results.dpo as Record<string, { modelDir: string }>)) dirs[loss === 'regular' ? 'DPO' : `DPO (${loss})`] = d.modelDir;
         dirs.REINFORCE = (results.reinforce as { modelDir: string }).modelDir;
@@ -462,7 +453,7 @@ async function writeReport(ctx: Ctx, finished: Record<string, StageRecord>): Pro
   const worldStats = r('world') as Record<string, number>;
   const rateStats = (finished.rate?.result ?? {}) as Record<string, number>;
   const rms = r('reward-models') as RewardModelResult[];
-  const chosen = chosenRewardModel(ctx, Object.fromEntries(Object.entries(finished).map(([k, v]) => [k, v.result])));
+  const chosen = chosenRewardModel(ctx, rms);
   const evals = r('evaluate') as Record<string, PolicyEval>;
   const rl = readCurve(join(ctx.runDir, 'reinforce', 'metrics.jsonl'), 'reinforce');
   const dpo = readCurve(join(ctx.runDir, 'dpo-regular', 'metrics.jsonl'), 'dpo');

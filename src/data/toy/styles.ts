@@ -164,6 +164,11 @@ export interface ToyResponse {
   truth: number[];
 }
 
+/** An item's hidden attributes: its style's values plus N(0, 0.25) each, kept on the 0–4 scale. */
+function itemTruth(base: readonly number[], rng: Rng): number[] {
+  return base.map((v) => Math.min(4, Math.max(0, v + rng.normal(0, 0.25))));
+}
+
 /** One response to a task in a given style, with its hidden attributes. */
 export function makeResponse(task: ToyTask, style: ToyStyle, rng: Rng): ToyResponse {
   let text: string;
@@ -197,8 +202,7 @@ export function makeResponse(task: ToyTask, style: ToyStyle, rng: Rng): ToyRespo
       break;
   }
   const correct = scoreAnswer(task, text).correct;
-  const truth = STYLE_ATTRIBUTES[style].map((v) => Math.min(4, Math.max(0, v + rng.normal(0, 0.25))));
-  return { style, text, correct, truth };
+  return { style, text, correct, truth: itemTruth(STYLE_ATTRIBUTES[style], rng) };
 }
 
 /**
@@ -239,6 +243,5 @@ export function assessResponse(task: ToyTask, text: string, rng: Rng): ToyRespon
   const format = score.extracted === null ? null : formatOf(task, text, score.extracted);
   const style: ToyStyle = format === null ? 'incoherent' : score.correct ? format : `wrong_${format}`;
   const base = format === null && score.correct ? GARBLED_RIGHT_ATTRIBUTES : STYLE_ATTRIBUTES[style];
-  const truth = base.map((v) => Math.min(4, Math.max(0, v + rng.normal(0, 0.25))));
-  return { style, text, correct: score.correct, truth };
+  return { style, text, correct: score.correct, truth: itemTruth(base, rng) };
 }
