@@ -17,10 +17,11 @@ export function sharedPath(rel: string): string | null {
 
 /**
  * For use inside a test: returns the path, or marks the test skipped (with the reason printed by
- * the runner) and returns null. Usage: `const p = sharedFile(t, 'data/hh-rlhf/x.jsonl.gz'); if (!p) return;`
+ * the runner) and returns null; under CI (CI=true) an absent file fails the test instead. Usage: `const p = sharedFile(t, 'data/hh-rlhf/x.jsonl.gz'); if (!p) return;`
  */
 export function sharedFile(t: TestContext, rel: string): string | null {
   const p = sharedPath(rel);
+  if (p === null && process.env.CI) throw new Error(`../shared/${rel} is absent; CI must run this test with ../shared beside the checkout`);
   if (p === null) t.skip(`../shared/${rel} is absent (real data is only beside CI and developer checkouts)`);
   return p;
 }
