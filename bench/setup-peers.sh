@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The PyTorch peers of bench/ (DESIGN §5): Debian's torch under /usr/bin/python3.
+# The PyTorch peers of bench/ : Debian's torch under /usr/bin/python3.
 # libopenblas0-pthread matters: without it Debian's torch falls back to the reference BLAS
 # (~1 GFLOP/s) and every ratio against it is meaningless.
 set -euo pipefail

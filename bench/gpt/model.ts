@@ -1,4 +1,4 @@
-// The reference GPT of DESIGN §2 written against steer's graph API, the same computation as
+// The reference GPT (the engine benchmark's model) written against steer's graph API, the same computation as
 // ../shared/bench/gpt_torch_peer.py: learned positions, RMSNorm (eps 1e-5, gain only), causal
 // attention, GELU(tanh) MLP, untied LM head, mean cross-entropy. Weights use the x·W layout of
 // make_gpt_init.py: wte [V,D], wpe [T,D], h{l}.wqkv [D,3D] (q heads | k heads | v heads),

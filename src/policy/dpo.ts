@@ -1,4 +1,4 @@
-// DPO and its margin / scaled variants (DESIGN §1: the three Bradley-Terry losses on DPO's
+// DPO and its margin / scaled variants (docs/recipe.md: the three Bradley-Terry losses on DPO's
 // implicit reward r = β·Σ_t (log π − log π_ref) over the response tokens; src/policy/losses.ts).
 // The reference's summed log-probs are computed once per pair, before training, by a graph with
 // the reference weights baked in, and cached in <out>/reference-logps.json (reused on resume when

@@ -4,7 +4,7 @@
 //              megatron_gpt_reinforce_actor.py: masked_mean(−logp·(r̃ − baseline), mask))
 //   DPO        implicit reward r = β·Σ_t m·(log π − log π_ref) over a response's tokens
 //              (Rafailov et al. 2023, eq. 7), put through the three Bradley-Terry losses of
-//              DESIGN §1 with d = r_c − r_r and m = |strength|:
+//              docs/recipe.md with d = r_c − r_r and m = |strength|:
 //                regular −log σ(d)      margin −log σ(d − m)      scaled −m·log σ(d)
 //              averaged over the pairs of a batch.
 // m is the response-token mask [B, T]; Σ m ≥ 1 is enforced by the max(·, 1) guard.

@@ -1,5 +1,5 @@
 // REINFORCE with a leave-one-out baseline, as NeMo-Aligner runs it (algorithms/reinforce.py,
-// models/nlp/gpt/megatron_gpt_reinforce_actor.py; DESIGN §1). One step:
+// models/nlp/gpt/megatron_gpt_reinforce_actor.py; docs/recipe.md). One step:
 //   1. rollout   k samples for each of P prompts from the current policy (KV-cache generation)
 //   2. log-probs log π and log π_ref of every response token by full forward passes (one graph:
 //                the policy's weights fed, the frozen reference's baked in as initializers)

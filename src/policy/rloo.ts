@@ -1,4 +1,4 @@
-// REINFORCE with a leave-one-out (RLOO) baseline (DESIGN §1; NeMo-Aligner
+// REINFORCE with a leave-one-out (RLOO) baseline (docs/recipe.md; NeMo-Aligner
 // nemo_aligner/utils/ppo_utils.py calculate_rloo_baseline, used by algorithms/reinforce.py):
 //   baseline_i = mean of r̃_j over the OTHER samples j of the same prompt that ended
 //   baseline_i = r̃_i when at most one sample of the prompt ended (its advantage is then 0)

@@ -1,4 +1,4 @@
-// Reward-model losses (DESIGN §1; HelpSteer2-Preference, arXiv 2410.01257 §3.2):
+// Reward-model losses (docs/recipe.md; HelpSteer2-Preference, arXiv 2410.01257 §3.2):
 //   regression (SteerLM, NeMo-Aligner regression RM):  L = Σ_{b,a} M_ba (r_ba − y_ba)² / Σ_{b,a} M_ba,
 //                                                      M_ba = [y_ba ≠ −100] (unlabelled attributes masked)
 //   Bradley-Terry:                                     L = −log σ(r_c − r_r)

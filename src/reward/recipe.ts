@@ -1,4 +1,4 @@
-// The paper's combined reward-model recipe (HelpSteer2-Preference §3.3, DESIGN §1 "combined"):
+// The paper's combined reward-model recipe (HelpSteer2-Preference §3.3, docs/recipe.md "combined"):
 //   1. helpfulness-only SteerLM regression on ratings;
 //   2. Scaled BT initialised from it (head kept, the reward reads the helpfulness slot);
 //   3. ExPO between the two: θ = θ_reg + α (θ_sbt − θ_reg), α = 1.52.

@@ -1,4 +1,4 @@
-// The toy world (DESIGN §3): a complete, seeded stand-in for HelpSteer2 + HelpSteer2-Preference
+// The toy world (docs/recipe.md, the toy world): a complete, seeded stand-in for HelpSteer2 + HelpSteer2-Preference
 // that steer's demo trains on. It holds
 //   - tasks with checkable answers (tasks.ts) asked with short prompts,
 //   - responses in several styles with hidden true attribute values (styles.ts),
