@@ -46,8 +46,7 @@ export * from './evaluate/alpacaeval.js';
 export * from './evaluate/arenahard.js';
 export { type ChatMessage as JudgeMessage } from './evaluate/judge.js';
 export { JudgeClient, parseCompletion, type JudgeRequest, type JudgeResponse, type JudgeClientOptions, type JudgeStats, type TokenLogprob } from './evaluate/judge.js';
-// response lengths in characters and tokens (the data layer's lengthStats summarises a dataset's texts)
-export { lengthStats as responseLengthStats, type LengthStats as ResponseLengthStats, type LengthSummary } from './evaluate/length.js';
+export * from './util/stats.js';
 export * from './evaluate/run.js';
 // The demo: the whole recipe on the toy world, with its report.
 export { runDemo, DEMO_PLANS, type DemoOptions, type DemoPreset, type DemoPlan, type DemoResult, type DemoSummary } from './demo/demo.js';

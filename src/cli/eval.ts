@@ -17,7 +17,7 @@ import { checkDifficultyMatchesGamed, readGamedRows, readInstructionDifficulty }
 import { arenaHardV01, arenaHardV2, arenaHardV2StyleControl, battlesFromJudgment, markdownCounts, v2Scores, type ArenaJudgment, type ArenaStyle, type Battle, type StyleControl } from '../evaluate/arenahard.js';
 import { annotateAlpaca, judgeArena, judgeMtBenchPairwise, judgeMtBenchSingle, judgeRewardBenchPairs, judgmentRecordsToArena } from '../evaluate/run.js';
 import { readAlpacaOutputs, readArenaAnswers, readArenaJudgments, readArenaQuestions, readMtBenchJudgments, readRewardBenchPairs, readRewardBenchScores, type ArenaAnswers } from '../evaluate/inputs.js';
-import { lengthStats, type LengthStats } from '../evaluate/length.js';
+import { lengthStats, type LengthStats } from '../data/stats.js';
 import { alpacaTable, arenaV01Table, arenaV2StyleTable, arenaV2Table, judgeStatsLine, lengthTable, mtBenchPairwiseTable, mtBenchTable, rewardBenchTable } from '../evaluate/report.js';
 import { loadTokenizer, type TextTokenizer } from '../text/tokenizer.js';
 

@@ -1,6 +1,8 @@
 // Dataset statistics for `steer data stats`: counts, attribute histograms, annotator agreement
 // (Cohen's κ before/after the aggregation filters) and lengths, for every format steer reads.
 import { UserError } from '../util/errors.js';
+import { codePointLength, summarizeLengths, type LengthSummary } from '../util/stats.js';
+import type { TextTokenizer } from '../text/tokenizer.js';
 import { threeMostSimilar } from './aggregate.js';
 import { summarizeAgreement, type AgreementSummary } from './agreement.js';
 import { HELPSTEER2_ATTRIBUTES, STEERLM_ATTRIBUTES, UNLABELLED, splitHelpSteer2Prompt } from './helpsteer2.js';
@@ -60,20 +62,21 @@ export function ratingAgreement(tasks: readonly (readonly number[])[], maxSpread
   return { tasks: tasks.length, kept: after.length, droppedSpread, droppedTies: 0, before: summarizeAgreement(tasks, RATING_CATEGORIES), after: summarizeAgreement(after, RATING_CATEGORIES) };
 }
 
+// Response lengths: characters counted as Unicode code points (Python len(str), what AlpacaEval's
+// length control uses) and, given a tokenizer, tokens; count, mean, median, p90, max (numpy's
+// linear quantiles). The paper reports mean response length in characters (2,200 after REINFORCE
+// vs 1,729). `steer data stats` and every evaluation report use this one summary.
 export interface LengthStats {
-  count: number;
-  mean: number;
-  median: number;
-  p90: number;
-  max: number;
+  chars: LengthSummary;
+  /** null when no tokenizer was given */
+  tokens: LengthSummary | null;
 }
 
-/** Lengths in Unicode code points. */
-export function lengthStats(texts: readonly string[]): LengthStats {
-  const ls = texts.map((t) => [...t].length).sort((a, b) => a - b);
-  if (ls.length === 0) return { count: 0, mean: NaN, median: NaN, p90: NaN, max: NaN };
-  const q = (p: number) => ls[Math.min(ls.length - 1, Math.floor(p * ls.length))];
-  return { count: ls.length, mean: ls.reduce((a, b) => a + b, 0) / ls.length, median: q(0.5), p90: q(0.9), max: ls[ls.length - 1] };
+export function lengthStats(texts: readonly string[], tokenizer?: Pick<TextTokenizer, 'encode'>): LengthStats {
+  return {
+    chars: summarizeLengths(texts.map(codePointLength)),
+    tokens: tokenizer ? summarizeLengths(texts.map((t) => tokenizer.encode(t, { bos: false }).length)) : null,
+  };
 }
 
 export type DataKind = 'helpsteer2' | 'helpsteer2-disagreements' | 'helpsteer2-preference' | 'steerlm' | 'pairs' | 'hh-rlhf' | 'llmbar' | 'sft' | 'prompts';
@@ -310,7 +313,7 @@ export function formatFileStats(s: FileStats): string {
   if (s.styles) lines.push(`  styles            ${Object.entries(s.styles).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (s.correctShare !== undefined) lines.push(`  correct           ${fmt(100 * s.correctShare, 1)} %`);
   lines.push('  lengths (code points: mean / median / p90 / max)');
-  for (const [k, l] of Object.entries(s.lengths)) lines.push(`    ${k.padEnd(12)} ${fmt(l.mean, 1)} / ${l.median} / ${l.p90} / ${l.max}`);
+  for (const [k, { chars: l }] of Object.entries(s.lengths)) lines.push(`    ${k.padEnd(12)} ${fmt(l.mean, 1)} / ${fmt(l.median, 1)} / ${fmt(l.p90, 1)} / ${l.max}`);
   return lines.join('\n');
 }
 

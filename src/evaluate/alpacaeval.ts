@@ -12,7 +12,7 @@
 import { UserError, describeValue } from '../util/errors.js';
 import { groupKFoldEqualSize, logisticRegressionCV, logspace } from './crossval.js';
 import type { LogisticData } from './logistic.js';
-import { mean, sem, sigmoid, std } from './stats.js';
+import { codePointLength, mean, sem, sigmoid, std } from '../util/stats.js';
 
 /** Field names as alpaca_eval's leaderboards write them. */
 export interface AlpacaWinRate {
@@ -90,19 +90,6 @@ export function alpacaWinRate(preferences: ArrayLike<number | null>): AlpacaWinR
   return { ...abs, discrete_win_rate: describeHead2Head(discrete).win_rate };
 }
 
-/** Number of Unicode code points (Python len(str)); JS .length counts UTF-16 code units. */
-export function codePointLength(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) i++;
-    }
-    n++;
-  }
-  return n;
-}
 
 /** instruction_difficulty by eval-set index: the first gamed row of each index (drop_duplicates). */
 export function difficultyFromGamed(gamed: GamedRows): Map<number, number> {

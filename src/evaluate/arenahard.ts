@@ -14,7 +14,7 @@
 import { MT19937 } from './mt19937.js';
 import { fitLogistic, fitLogisticSklearnLbfgs, type LogisticData } from './logistic.js';
 import { torchLbfgs } from './torchlbfgs.js';
-import { mean, percentile, pythonRound, quantile, median, sigmoid } from './stats.js';
+import { mean, percentile, pythonRound, quantile, median, sigmoid } from '../util/stats.js';
 
 export const ARENA_VERDICTS_V01 = ['A>>B', 'A>B', 'A=B', 'B>A', 'B>>A'] as const;
 

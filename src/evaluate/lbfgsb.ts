@@ -10,7 +10,7 @@
 //   iterations (scipy's count of NEW_X); a pair is skipped when s'y ≤ eps·(−g'd·stp).
 // Source: scipy/optimize/_lbfgsb_py.py + lbfgsb.f (mainlb, cauchy, lnsrlb, dcsrch, dcstep, matupd).
 
-import { dot, maxAbs } from './stats.js';
+import { dot, maxAbs } from '../util/stats.js';
 
 const EPS = 2.220446049250313e-16;
 

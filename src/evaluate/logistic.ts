@@ -11,7 +11,7 @@
 // X is n×p row-major (N rows, P features), y and w have n entries, β has p.
 
 import { minimizeLbfgsb } from './lbfgsb.js';
-import { maxAbs } from './stats.js';
+import { maxAbs } from '../util/stats.js';
 
 export interface LogisticData {
   /** n×p row-major design matrix */

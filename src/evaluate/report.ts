@@ -2,7 +2,7 @@
 import type { AlpacaLcMetrics } from './alpacaeval.js';
 import type { ArenaV01Result, V2ModelResult, V2StyleResult } from './arenahard.js';
 import type { JudgeStats } from './judge.js';
-import type { LengthStats } from './length.js';
+import type { LengthStats } from '../data/stats.js';
 import type { MtBenchModelScore, PairwiseModelScore } from './mtbench.js';
 import type { RewardBenchReport } from './rewardbench.js';
 

@@ -8,7 +8,7 @@
 // or after max_eval = ⌊5·max_iter/4⌋ evaluations. With lr < 1 and only 50 steps the result can be
 // far from the optimum: that early stop is what the official numbers contain.
 
-import { dot, maxAbs } from './stats.js';
+import { dot, maxAbs } from '../util/stats.js';
 
 export interface TorchLbfgsOptions {
   lr?: number;

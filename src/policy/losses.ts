@@ -10,6 +10,8 @@
 // m is the response-token mask [B, T]; Σ m ≥ 1 is enforced by the max(·, 1) guard.
 import { UserError } from '../util/errors.js';
 import type { Tensor } from '../graph/index.js';
+// DPO is the reward model's Bradley-Terry family applied to the implicit reward: one pair loss.
+import { pairLossReference, pairLosses, type PairLossKind } from '../reward/losses.js';
 
 function requireShape(what: string, t: Tensor, shape: readonly number[]): void {
   if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
@@ -33,6 +35,8 @@ export function policyGradientLoss(logp: Tensor, mask: Tensor, advantages: Tenso
 
 export type DpoLossKind = 'regular' | 'margin' | 'scaled';
 export const DPO_LOSS_KINDS: readonly DpoLossKind[] = ['regular', 'margin', 'scaled'];
+/** The Bradley-Terry loss each DPO variant puts the implicit rewards through. */
+export const DPO_PAIR_LOSS: Readonly<Record<DpoLossKind, PairLossKind>> = { regular: 'bt', margin: 'margin-bt', scaled: 'scaled-bt' };
 
 /**
  * DPO family, mean over pairs. policyChosen/Rejected, refChosen/Rejected: Σ log-probs over each
@@ -53,28 +57,15 @@ export function dpoLoss(
   if (!(beta > 0)) throw new UserError({ what: 'DPO beta must be positive', where: 'dpoLoss(beta)', received: String(beta), fix: 'use e.g. --beta 0.1' });
   const chosenReward = policyChosen.sub(refChosen).mul(beta); // [B]
   const rejectedReward = policyRejected.sub(refRejected).mul(beta);
-  const d = chosenReward.sub(rejectedReward);
-  // log σ(x) = −softplus(−x), stable for large |x| (LogSigmoid)
-  let perPair: Tensor;
-  if (kind === 'regular') perPair = d.logSigmoid().neg();
-  else if (kind === 'margin') perPair = d.sub(margin).logSigmoid().neg();
-  else perPair = d.logSigmoid().neg().mul(margin);
+  const perPair = pairLosses(DPO_PAIR_LOSS[kind], chosenReward, rejectedReward, margin); // [B]
   return { loss: perPair.mean(), perPair, chosenReward, rejectedReward };
 }
 
 // ---- plain-number twins --------------------------------------------------------------------------
 
-/** log σ(x) = −log(1 + e^{−x}), computed without overflow on either side. */
-export function logSigmoidNumber(x: number): number {
-  return x >= 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x));
-}
-
 /** One pair's DPO-family loss from summed log-probs. */
 export function dpoLossNumber(kind: DpoLossKind, beta: number, pc: number, pr: number, rc: number, rr: number, margin = 0): number {
-  const d = beta * (pc - rc) - beta * (pr - rr);
-  if (kind === 'regular') return -logSigmoidNumber(d);
-  if (kind === 'margin') return -logSigmoidNumber(d - margin);
-  return -margin * logSigmoidNumber(d);
+  return pairLossReference(DPO_PAIR_LOSS[kind], beta * (pc - rc), beta * (pr - rr), margin);
 }
 
 /** Twin of policyGradientLoss on nested arrays: logp[b][t], mask[b][t], advantages[b]. */

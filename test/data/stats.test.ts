@@ -9,11 +9,13 @@ import { generateToyWorld, writeToyWorld, TOY_WORLD_FILES } from '../../src/data
 import { assertClose } from '../helpers/close.js';
 
 test('lengthStats on a hand-worked list (code points)', () => {
-  // lengths 1, 2, 3, 4 ("é" is one code point, "😀" one code point but two UTF-16 units)
-  const s = lengthStats(['a', 'éb', '😀cd', 'abcd']);
-  assert.deepEqual([s.count, s.median, s.p90, s.max], [4, 3, 4, 4]);
+  // lengths 1, 2, 3, 4 ("é" is one code point, "😀" one code point but two UTF-16 units):
+  // median at h = 0.5·3 = 1.5 → 2.5; p90 at h = 2.7 → 3 + 0.7 = 3.7 (numpy's linear quantile)
+  const { chars: s } = lengthStats(['a', 'éb', '😀cd', 'abcd']);
+  assert.deepEqual([s.n, s.median, s.max], [4, 2.5, 4]);
+  assertClose(s.p90, 3.7);
   assertClose(s.mean, 2.5);
-  assert.ok(Number.isNaN(lengthStats([]).mean));
+  assert.ok(Number.isNaN(lengthStats([]).chars.mean));
 });
 
 test('toy world files: stats agree with the generator', async () => {

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { assertClose } from '../helpers/close.js';
 import { conformance } from './conformance.js';
 import { UserError } from '../../src/util/errors.js';
+import { codePointLength } from '../../src/util/stats.js';
 import {
   alpacaEvalFromAnnotations,
   alpacaWinRate,
-  codePointLength,
   lcFromWeights,
   lengthControlledWinRate,
   parseAnnotations,

@@ -18,7 +18,7 @@ import {
 } from '../../src/evaluate/run.js';
 import { battlesFromJudgment } from '../../src/evaluate/arenahard.js';
 import { aggregatePairwise, type JudgePrompt } from '../../src/evaluate/mtbench.js';
-import { lengthStats } from '../../src/evaluate/length.js';
+import { lengthStats } from '../../src/data/stats.js';
 import { readArenaAnswers, readArenaJudgments, readArenaQuestions, readRewardBenchScores } from '../../src/evaluate/inputs.js';
 import { startFakeJudge } from './fake-judge.js';
 

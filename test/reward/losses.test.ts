@@ -44,6 +44,7 @@ test('log σ is stable at the extremes; NaN stays NaN', () => {
   assert.equal(logSigmoid(-1000), -1000); // naive log(1/(1+e^1000)) = log 0 = −∞
   assert.equal(logSigmoid(1000), 0); // −log1p(e^−1000) = −0
   assertClose(logSigmoid(-40), -40 - Math.log1p(Math.exp(-40)), { rtol: 1e-15 });
+  assertClose(logSigmoid(40), -Math.exp(-40), { rtol: 1e-9 }); // −log1p(e^−40) ≈ −e^−40
   assert.ok(Number.isNaN(logSigmoid(NaN)));
   assert.equal(pairLossReference('bt', -500, 500), 1000); // a badly wrong pair costs its gap, not ∞
 });

@@ -1,4 +1,4 @@
-// Summary statistics with the exact conventions of the official Python evaluation code:
+// Summary statistics with the exact conventions of the official Python evaluation code (numpy, pandas):
 // mean; sample std s = sqrt(Σ(x−x̄)²/(n−1)) (pandas .std(), ddof=1); sem = s/√n (pandas .sem());
 // population std (np.std, ddof=0); quantile by linear interpolation at h = q·(n−1)
 // (np.percentile / pandas .quantile default); Python's round(x, nd) (round-half-even on the
@@ -56,7 +56,6 @@ export function median(xs: ArrayLike<number>): number {
   return quantile(xs, 0.5);
 }
 
-/** Logistic function σ(x) = 1/(1+e^−x), evaluated without overflow for large |x|. */
 /** Σ a_i·b_i, summed left to right. */
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
@@ -71,15 +70,11 @@ export function maxAbs(a: ArrayLike<number>): number {
   return s;
 }
 
+/** Logistic function σ(x) = 1/(1+e^−x), evaluated without overflow for large |x|. */
 export function sigmoid(x: number): number {
   if (x >= 0) return 1 / (1 + Math.exp(-x));
   const e = Math.exp(x);
   return e / (1 + e);
-}
-
-/** log σ(x) = −log(1+e^−x), stable for large |x| (log1p of a small number, or x itself). */
-export function logSigmoid(x: number): number {
-  return x >= 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x));
 }
 
 /**
@@ -102,4 +97,31 @@ export function pythonRound(x: number, ndigits = 0): number {
   let v = Number(keep);
   if (roundUp) v = Number((v + Math.pow(10, -ndigits)).toFixed(ndigits));
   return Math.sign(x) * v || 0 * Math.sign(x);
+}
+
+/** Number of Unicode code points (Python len(str)); JS .length counts UTF-16 code units. */
+export function codePointLength(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
+/** Count, mean, median, p90 (numpy's linear quantiles) and max of a list of lengths. */
+export interface LengthSummary {
+  n: number;
+  mean: number;
+  median: number;
+  p90: number;
+  max: number;
+}
+
+export function summarizeLengths(xs: readonly number[]): LengthSummary {
+  return { n: xs.length, mean: mean(xs), median: quantile(xs, 0.5), p90: quantile(xs, 0.9), max: xs.length ? xs.reduce((a, b) => Math.max(a, b), -Infinity) : NaN };
 }
