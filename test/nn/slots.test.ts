@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { sharedFile } from '../helpers/shared.js';
 import { readLlama2c } from '../../src/io/llama2c.js';
 import { Llama2cTokenizer } from '../../src/text/llama2c.js';
-import { LlamaGenerator, SlotBatch, powerOfTwoBucket, tokenLogprob } from '../../src/nn/generate.js';
+import { LlamaGenerator, SlotBatch, type Generation, powerOfTwoBucket, tokenLogprob } from '../../src/nn/generate.js';
 import { isUserError } from '../../src/util/errors.js';
 
 function argmax(x: Float32Array): number {
@@ -33,7 +33,7 @@ test('stories260K: rows joining and leaving a running batch decode exactly as ge
   const gen = new LlamaGenerator(c, w, { threads: 2, bakeDecodeWeights: true });
   try {
     // the independent path: each prompt alone through generate()
-    const alone = [];
+    const alone: Generation[] = [];
     for (let i = 0; i < prompts.length; i++) alone.push((await gen.generate([prompts[i]], { maxNewTokens: lengths[i], temperature: 0, stopTokens: [] }))[0]);
     // continuous batching: prompt 0 starts; 1 joins after 3 steps; 2 after 5; 3 after 14 (once 1 left)
     const batch = new SlotBatch(gen, 4, 128);
