@@ -155,7 +155,8 @@ export class LlamaGenerator {
     this.bakeDecodeWeights = opts.bakeDecodeWeights === true && bytes < 2 ** 30;
   }
 
-  private step(kind: 'greedy' | 'logits', B: number, S: number, M: number): Promise<StepGraph> {
+  /** The compiled graph of one run (cached by kind and shape); SlotBatch drives it directly. */
+  step(kind: 'greedy' | 'logits', B: number, S: number, M: number): Promise<StepGraph> {
     const key = `${kind}|${B}|${S}|${M}`;
     let p = this.steps.get(key);
     if (!p) {
@@ -249,6 +250,11 @@ export class LlamaGenerator {
     return { exe };
   }
 
+  /** The feeds of a run: the weights unless baked into the decode graph, plus `rest`. */
+  weightFeeds(S: number, rest: Record<string, Float32Array | BigInt64Array>): Record<string, Float32Array | BigInt64Array> {
+    return S === 1 && this.bakeDecodeWeights ? rest : { ...this.feeds, ...rest };
+  }
+
   /**
    * Generate for each prompt (token ids, BOS included when the model wants it). Rows are
    * left-padded to the longest prompt; results are in prompt order.
@@ -310,7 +316,7 @@ export class LlamaGenerator {
           }
         }
       }
-      const feeds: Record<string, Float32Array | BigInt64Array> = S === 1 && this.bakeDecodeWeights ? { ids, positions, bias } : { ...this.feeds, ids, positions, bias };
+      const feeds: Record<string, Float32Array | BigInt64Array> = this.weightFeeds(S, { ids, positions, bias });
       if (!prefill) {
         for (let l = 0; l < L; l++) {
           feeds[`cache_kT.${l}`] = cacheK[l];
@@ -391,6 +397,191 @@ export class LlamaGenerator {
         // a graph that failed to build holds nothing
       }
     }
+  }
+}
+
+/** The smallest power of two ≥ n (and ≥ min), capped at max. */
+export function powerOfTwoBucket(n: number, min: number, max: number): number {
+  let b = min;
+  while (b < n) b *= 2;
+  return Math.min(b, max);
+}
+
+/**
+ * Rows of a running decode batch whose sequences come and go between steps (continuous batching).
+ * Every row owns M cache columns (keys [rows, KV, hd, M], values [rows, KV, M, hd], one slab per
+ * row); row r's sequence has written columns 0 … length(r) − 1 and its next token sits at position
+ * length(r), so rows of any lengths share a step (each row's positions and bias are its own).
+ * The live rows are always 0 … size − 1: remove() moves the last row into the hole, and a step runs
+ * the decode graph of the smallest power-of-two batch ≥ size on the leading slabs of the caches
+ * (feeds are views: nothing is copied). Rows past size attend to themselves only; their outputs are
+ * dropped. Prompts are prefilled one at a time with the prefill graph of a power-of-two length
+ * (left-padded, as generate() does) and their columns copied into the row.
+ * The same graphs as generate() (LlamaGenerator.step): one model, no second decode path.
+ */
+export class SlotBatch {
+  /** columns per row: the longest sequence is M + 1 tokens (the last one is never attended to) */
+  readonly M: number;
+  private readonly cacheK: Float32Array[];
+  private readonly cacheV: Float32Array[];
+  private readonly lengths: Int32Array;
+  private live = 0;
+
+  constructor(
+    readonly gen: LlamaGenerator,
+    /** most rows at once */
+    readonly maxRows: number,
+    /** tokens per sequence, prompt included (default: the model's context) */
+    context = gen.config.maxPositionEmbeddings,
+  ) {
+    const c = gen.config;
+    if (!Number.isInteger(maxRows) || maxRows < 1) throw new UserError({ what: 'invalid batch size', where: 'SlotBatch(maxRows)', expected: 'an integer ≥ 1', received: String(maxRows) });
+    if (!Number.isInteger(context) || context < 2 || context > c.maxPositionEmbeddings) {
+      throw new UserError({ what: 'invalid context length', where: 'SlotBatch(context)', expected: `an integer in [2, ${c.maxPositionEmbeddings}] (max_position_embeddings)`, received: String(context) });
+    }
+    this.M = context - 1;
+    const per = c.numKvHeads * c.headDim * this.M;
+    this.cacheK = Array.from({ length: c.numLayers }, () => new Float32Array(maxRows * per));
+    this.cacheV = Array.from({ length: c.numLayers }, () => new Float32Array(maxRows * per));
+    this.lengths = new Int32Array(maxRows);
+  }
+
+  /** live rows */
+  get size(): number {
+    return this.live;
+  }
+
+  /** tokens of row r's sequence so far (= the position of its next token) */
+  length(r: number): number {
+    return this.lengths[r];
+  }
+
+  /** room for `tokens` more in row r */
+  fits(r: number, tokens: number): boolean {
+    return this.lengths[r] + tokens <= this.M + 1;
+  }
+
+  private slab(): number {
+    return this.gen.config.numKvHeads * this.gen.config.headDim * this.M;
+  }
+
+  /** Write new k/v columns [B, KV, S, hd] of batch row b (source columns s0 …) into row r at column col0 … */
+  private writeColumns(out: Record<string, unknown>, B: number, S: number, b: number, s0: number, count: number, r: number, col0: number): void {
+    const c = this.gen.config;
+    const KV = c.numKvHeads;
+    const hd = c.headDim;
+    const M = this.M;
+    for (let l = 0; l < c.numLayers; l++) {
+      const k = out[`k.${l}`] as Float32Array;
+      const v = out[`v.${l}`] as Float32Array;
+      const kT = this.cacheK[l];
+      const vC = this.cacheV[l];
+      for (let h = 0; h < KV; h++) {
+        const bh = b * KV + h;
+        const rh = r * KV + h;
+        for (let i = 0; i < count; i++) {
+          const col = col0 + i;
+          if (col >= M) continue; // the last token is never attended to
+          const src = (bh * S + s0 + i) * hd;
+          vC.set(v.subarray(src, src + hd), (rh * M + col) * hd);
+          for (let d = 0; d < hd; d++) kT[(rh * hd + d) * M + col] = k[src + d];
+        }
+      }
+    }
+    void B;
+  }
+
+  /**
+   * Prefill `prompt` into a new row; returns the row and the logits [V] of the next token.
+   * Throws when the batch is full or the prompt does not fit the row.
+   */
+  async add(prompt: readonly number[]): Promise<{ row: number; logits: Float32Array }> {
+    const c = this.gen.config;
+    if (this.live >= this.maxRows) throw new UserError({ what: 'the decode batch is full', where: 'SlotBatch.add', expected: `at most ${this.maxRows} rows` });
+    const P = prompt.length;
+    if (P < 1 || P > this.M) throw new UserError({ what: `the prompt has ${P} tokens`, where: 'SlotBatch.add(prompt)', expected: `1 … ${this.M} tokens (the context less one)` });
+    for (const t of prompt) if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) throw new UserError({ what: `prompt token ${t} is outside the vocabulary`, where: 'SlotBatch.add(prompt)', expected: `ids in [0, ${c.vocabSize})` });
+    const S = powerOfTwoBucket(P, 8, Math.max(8, this.M + 1));
+    const pad = S - P;
+    const step = await this.gen.step('logits', 1, S, S - 1);
+    const ids = new BigInt64Array(S);
+    const positions = new BigInt64Array(S);
+    const bias = new Float32Array(S * S).fill(MASKED);
+    for (let i = 0; i < S; i++) {
+      const real = i >= pad;
+      ids[i] = BigInt(real ? prompt[i - pad] : prompt[0]);
+      positions[i] = BigInt(real ? i - pad : 0);
+      for (let j = pad; j <= i; j++) bias[i * S + j] = 0; // real tokens up to itself
+      if (!real) bias[i * S + i] = 0; // a padding query attends to itself (its output is unused)
+    }
+    const out = await step.exe.run(this.gen.weightFeeds(S, { ids, positions, bias }));
+    const r = this.live++;
+    this.writeColumns(out, 1, S, 0, pad, P, r, 0);
+    this.lengths[r] = P;
+    return { row: r, logits: out.logits as Float32Array };
+  }
+
+  /** A new row holding a copy of row r (same cache and length): n samples of one prompt prefill once. */
+  fork(r: number): number {
+    if (this.live >= this.maxRows) throw new UserError({ what: 'the decode batch is full', where: 'SlotBatch.fork', expected: `at most ${this.maxRows} rows` });
+    const n = this.live++;
+    this.copyRow(r, n);
+    return n;
+  }
+
+  private copyRow(from: number, to: number): void {
+    const per = this.slab();
+    for (const cache of [...this.cacheK, ...this.cacheV]) cache.copyWithin(to * per, from * per, (from + 1) * per);
+    this.lengths[to] = this.lengths[from];
+  }
+
+  /** Drop row r; the last row moves into its place. Returns the row that moved (its old index), or null. */
+  remove(r: number): number | null {
+    if (r < 0 || r >= this.live) throw new UserError({ what: `row ${r} is not live`, where: 'SlotBatch.remove', expected: `0 … ${this.live - 1}` });
+    const last = --this.live;
+    if (r === last) return null;
+    this.copyRow(last, r);
+    return last;
+  }
+
+  /**
+   * One decode step: tokens[r] is row r's next token (at position length(r)), for every live row.
+   * Returns the logits [size, V] of the token after each. Each row's length grows by one.
+   */
+  async step(tokens: readonly number[]): Promise<Float32Array> {
+    const c = this.gen.config;
+    const n = this.live;
+    if (tokens.length !== n) throw new UserError({ what: `${tokens.length} tokens for ${n} live rows`, where: 'SlotBatch.step(tokens)', expected: 'one token per live row' });
+    if (n === 0) return new Float32Array(0);
+    const M = this.M;
+    const B = powerOfTwoBucket(n, 1, this.maxRows);
+    const step = await this.gen.step('logits', B, 1, M);
+    const ids = new BigInt64Array(B);
+    const positions = new BigInt64Array(B);
+    const bias = new Float32Array(B * (M + 1)).fill(MASKED);
+    for (let r = 0; r < B; r++) {
+      const row = r * (M + 1);
+      bias[row + M] = 0; // itself
+      if (r >= n) continue;
+      const len = this.lengths[r];
+      if (len > M) throw new UserError({ what: `row ${r} is full (${len} tokens)`, where: 'SlotBatch.step', expected: `at most ${M + 1} tokens per sequence`, fix: 'stop a sequence when fits(row, 1) is false' });
+      ids[r] = BigInt(tokens[r]);
+      positions[r] = BigInt(len);
+      bias.fill(0, row, row + len); // its written cache columns
+    }
+    const per = this.slab();
+    const feeds = this.gen.weightFeeds(1, { ids, positions, bias });
+    for (let l = 0; l < c.numLayers; l++) {
+      feeds[`cache_kT.${l}`] = this.cacheK[l].subarray(0, B * per);
+      feeds[`cache_v.${l}`] = this.cacheV[l].subarray(0, B * per);
+    }
+    const out = await step.exe.run(feeds);
+    for (let r = 0; r < n; r++) {
+      this.writeColumns(out, B, 1, r, 0, 1, r, this.lengths[r]);
+      this.lengths[r]++;
+    }
+    const logits = out.logits as Float32Array;
+    return logits.subarray(0, n * c.vocabSize);
   }
 }
 

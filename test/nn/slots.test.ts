@@ -1,0 +1,89 @@
+// SlotBatch (continuous batching rows) against generate(): the same greedy tokens and log-probs for
+// every sequence, whether it decodes alone or joins, shares and leaves a running batch.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sharedFile } from '../helpers/shared.js';
+import { readLlama2c } from '../../src/io/llama2c.js';
+import { Llama2cTokenizer } from '../../src/text/llama2c.js';
+import { LlamaGenerator, SlotBatch, type Generation, powerOfTwoBucket, tokenLogprob } from '../../src/nn/generate.js';
+import { isUserError } from '../../src/util/errors.js';
+
+function argmax(x: Float32Array): number {
+  let b = 0;
+  for (let i = 1; i < x.length; i++) if (x[i] > x[b]) b = i;
+  return b;
+}
+
+test('powerOfTwoBucket: smallest power of two ≥ n from min, capped', () => {
+  assert.equal(powerOfTwoBucket(1, 1, 64), 1);
+  assert.equal(powerOfTwoBucket(3, 1, 64), 4);
+  assert.equal(powerOfTwoBucket(5, 8, 512), 8);
+  assert.equal(powerOfTwoBucket(9, 8, 512), 16);
+  assert.equal(powerOfTwoBucket(100, 1, 64), 64);
+});
+
+test('stories260K: rows joining and leaving a running batch decode exactly as generate() alone', async (t) => {
+  const p = sharedFile(t, 'data/stories260k/stories260K.bin');
+  const tp = sharedFile(t, 'data/stories260k/tok512.bin');
+  if (!p || !tp) return;
+  const { config: c, weights: w } = readLlama2c(p);
+  const tok = Llama2cTokenizer.read(tp, c.vocabSize);
+  const prompts = ['Once upon a time', 'The cat', 'Lily wanted to play with her big red ball in the park', 'One day'].map((s) => tok.encode(s));
+  const lengths = [30, 12, 25, 20];
+  const gen = new LlamaGenerator(c, w, { threads: 2, bakeDecodeWeights: true });
+  try {
+    // the independent path: each prompt alone through generate()
+    const alone: Generation[] = [];
+    for (let i = 0; i < prompts.length; i++) alone.push((await gen.generate([prompts[i]], { maxNewTokens: lengths[i], temperature: 0, stopTokens: [] }))[0]);
+    // continuous batching: prompt 0 starts; 1 joins after 3 steps; 2 after 5; 3 after 14 (once 1 left)
+    const batch = new SlotBatch(gen, 4, 128);
+    const joinAt = [0, 3, 5, 14];
+    type Live = { seq: number; tokens: number[]; logprobs: number[] };
+    const byRow: Live[] = [];
+    const done = new Map<number, Live>();
+    const take = (row: number, logits: Float32Array) => {
+      const t0 = argmax(logits);
+      byRow[row].tokens.push(t0);
+      byRow[row].logprobs.push(tokenLogprob(logits, t0));
+    };
+    for (let stepNo = 0; done.size < prompts.length; stepNo++) {
+      for (let i = 0; i < prompts.length; i++) {
+        if (joinAt[i] !== stepNo) continue;
+        const { row, logits } = await batch.add(prompts[i]);
+        byRow[row] = { seq: i, tokens: [], logprobs: [] };
+        take(row, logits);
+      }
+      // finished rows leave (the last row moves into the hole)
+      for (let r = batch.size - 1; r >= 0; r--) {
+        const live = byRow[r];
+        if (live.tokens.length < lengths[live.seq]) continue;
+        done.set(live.seq, live);
+        const moved = batch.remove(r);
+        if (moved !== null) byRow[r] = byRow[moved];
+        byRow.length = batch.size;
+      }
+      if (batch.size === 0) continue;
+      const logits = await batch.step(byRow.map((l) => l.tokens[l.tokens.length - 1]));
+      for (let r = 0; r < batch.size; r++) take(r, logits.subarray(r * c.vocabSize, (r + 1) * c.vocabSize));
+    }
+    for (let i = 0; i < prompts.length; i++) {
+      const d = done.get(i)!;
+      assert.deepEqual(d.tokens, alone[i].tokens, `sequence ${i}`);
+      d.logprobs.forEach((lp, k) => assert.ok(Math.abs(lp - alone[i].logprobs[k]) < 1e-4, `sequence ${i} token ${k}: ${lp} vs ${alone[i].logprobs[k]}`));
+    }
+    // fork: a copy of a row continues identically
+    const { row } = await batch.add(prompts[0]);
+    const twin = batch.fork(row);
+    const l2 = await batch.step([alone[0].tokens[0], alone[0].tokens[0]]);
+    assert.deepEqual(l2.subarray(0, c.vocabSize), l2.subarray(c.vocabSize, 2 * c.vocabSize));
+    assert.equal(batch.length(twin), prompts[0].length + 1);
+    // errors: a full batch, a too-long prompt
+    await batch.add(prompts[1]);
+    await batch.add(prompts[2]);
+    await assert.rejects(batch.add(prompts[3]), (e) => isUserError(e) && /decode batch is full/.test(e.message));
+    assert.throws(() => batch.fork(0), /decode batch is full/);
+    await assert.rejects(new SlotBatch(gen, 1, 16).add(new Array(20).fill(1)), /the prompt has 20 tokens/);
+  } finally {
+    await gen.release();
+  }
+});
