@@ -50,3 +50,11 @@ export * from './util/stats.js';
 export * from './evaluate/run.js';
 // The demo: the whole recipe on the toy world, with its report.
 export { runDemo, DEMO_PLANS, type DemoOptions, type DemoPreset, type DemoPlan, type DemoResult, type DemoSummary } from './demo/demo.js';
+// The annotation studio: SQLite store, HelpSteer2 assignment, import/export, its server.
+export { AnnotationStore, parseAnswer, taskKey, type Answer, type Ratings, type Task, type NewTask, type StoredAnswer, type SaveResult } from './annotate/store.js';
+export { annotationTarget, DEFAULT_ASSIGNMENT, type AssignmentOptions } from './annotate/assign.js';
+export { importTasks, readTaskFiles, type ImportReport } from './annotate/import.js';
+export { exportStudio, taskRows, splitJustification, EXPORT_FILES, type ExportOptions, type ExportReport } from './annotate/export.js';
+export { studioStats, type StudioStats } from './annotate/stats.js';
+export { studioApp, startStudio, type StudioOptions, type RunningStudio } from './annotate/server.js';
+export { ATTRIBUTE_GUIDELINES, PREFERENCE_OPTIONS, TASK_FLAGS, JUSTIFICATION_WORDS, GUIDELINE_SOURCE } from './annotate/guidelines.js';

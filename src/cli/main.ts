@@ -14,6 +14,7 @@ import { registerRl } from './rl.js';
 import { registerDpo } from './dpo.js';
 import { registerEval } from './eval.js';
 import { registerServe } from './serve.js';
+import { registerAnnotate } from './annotate.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerDpo(program);
   registerEval(program);
   registerServe(program);
+  registerAnnotate(program);
   return program;
 }
 
