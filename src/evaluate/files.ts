@@ -65,3 +65,18 @@ export function csvNumber(s: string | undefined, where: string, column: string):
   if (Number.isNaN(v)) throw new UserError({ what: `column "${column}" must be a number`, where, received: describeValue(s), fix: 'pass the official file unmodified' });
   return v;
 }
+
+/**
+ * Python's json.dumps(value) with its defaults (ensure_ascii=True, separators ", " and ": "), so
+ * files the official scripts write byte for byte look the same when steer writes them. Numbers are
+ * printed as JavaScript prints them (an integral float such as time.time() = 1.0 loses its ".0").
+ */
+export function pythonJsonDumps(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (Array.isArray(value)) return '[' + value.map(pythonJsonDumps).join(', ') + ']';
+  const o = value as Record<string, unknown>;
+  return '{' + Object.keys(o).filter((k) => o[k] !== undefined).map((k) => `${pythonJsonDumps(k)}: ${pythonJsonDumps(o[k])}`).join(', ') + '}';
+}
