@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 py=${PYTHON:-python3.11}
 command -v "$py" >/dev/null 2>&1 || py=python3
 req=python/requirements.txt
+nodeps=python/requirements-nodeps.txt
 stamp=.venv/.steer-requirements
-if [ -f "$stamp" ] && cmp -s "$req" "$stamp"; then
+if [ -f "$stamp" ] && cat "$req" "$nodeps" | cmp -s - "$stamp"; then
   echo "== .venv up to date ($(.venv/bin/python --version))"
   exit 0
 fi
@@ -19,5 +20,6 @@ echo "== creating .venv with $($py --version)"
 # torch first, pinned: the CPU wheel on disk; anything later that asks for torch is satisfied by it.
 .venv/bin/pip install --quiet "$(grep -E '^torch==' "$req")"
 .venv/bin/pip install --quiet -r "$req"
-cp "$req" "$stamp"
+.venv/bin/pip install --quiet --no-deps -r "$nodeps"
+cat "$req" "$nodeps" > "$stamp"
 echo "== .venv ready: $(.venv/bin/python -c 'import torch, sys; print("python", sys.version.split()[0], "torch", torch.__version__)')"

@@ -20,6 +20,10 @@ import { readAlpacaOutputs, readArenaAnswers, readArenaJudgments, readArenaQuest
 import { lengthStats, type LengthStats } from '../data/stats.js';
 import { alpacaTable, arenaV01Table, arenaV2StyleTable, arenaV2Table, judgeStatsLine, lengthTable, mtBenchPairwiseTable, mtBenchTable, rewardBenchTable } from '../evaluate/report.js';
 import { loadTokenizer, type TextTokenizer } from '../text/tokenizer.js';
+import { basename, resolve } from 'node:path';
+import { loadPolicy } from '../policy/model.js';
+import { EndpointAnswerPolicy, LocalAnswerPolicy, generateAlpacaOutputs, generateArenaAnswers, generateMtBenchAnswers, type AnswerPolicy } from '../evaluate/answers.js';
+import { joinAlpacaOutputs } from '../evaluate/run.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 const int = z.coerce.number().int();
@@ -58,6 +62,72 @@ function makeClient(cfg: JudgeCfg): JudgeClient {
     timeoutMs: cfg.timeoutMs,
     cachePath: join(cfg.out, 'judge-cache.jsonl'),
   });
+}
+
+const policySchema = {
+  model: z.string().min(1).optional(),
+  policyUrl: z.string().min(1).optional(),
+  policyModel: z.string().min(1).optional(),
+  policyApiKey: z.string().optional(),
+  modelId: z.string().min(1).optional(),
+  limit: int.min(1).optional(),
+  maxNewTokens: int.min(1).optional(),
+  batchSize: int.min(1),
+  answersOnly: z.boolean(),
+};
+
+/** --model | --policy-url: generate the answers first (resumable), then judge and score them. */
+function addPolicyOptions(cmd: Command, what: string, maxNewTokens: number): Command {
+  return cmd
+    .option('--model <path>', `the policy to evaluate: a steer model directory or a llama2.c .bin (with --tokenizer): ${what} are generated into OUT first, resuming answer by answer when rerun`)
+    .option('--policy-url <url>', 'or an OpenAI-compatible base URL of the policy (…/v1; vLLM, steer serve, an API); its answers are cached in OUT/policy-cache.jsonl')
+    .option('--policy-model <name>', 'model name sent to --policy-url')
+    .option('--policy-api-key <key>', 'API key for --policy-url (default: the POLICY_API_KEY environment variable)')
+    .option('--model-id <name>', 'model_id written into the answer files (default: the model directory name or --policy-model)')
+    .option('--limit <n>', 'only the first N questions (a quick run; the score is then not comparable with published ones)')
+    .option('--max-new-tokens <n>', `longest answer in tokens (official: ${maxNewTokens})`)
+    .option('--batch-size <n>', 'questions answered per step (a local model generates them as one batch; answers are saved after each step)', '16')
+    .option('--answers-only', 'stop after writing the answers (e.g. to make a baseline answer file)', false);
+}
+
+type PolicyCfg = z.output<z.ZodObject<typeof policySchema>> & { judgeUrl?: string; concurrency: number; maxRetries: number; timeoutMs: number; out: string; threads: number; tokenizer?: string };
+
+/** The policy to generate answers with, or null when answers are given as files. */
+function makePolicy(cfg: PolicyCfg): AnswerPolicy | null {
+  if (cfg.model && cfg.policyUrl) throw new UserError({ what: 'pass --model or --policy-url, not both', where: '--model / --policy-url', fix: 'evaluate one policy per run' });
+  if (cfg.model) {
+    const full = resolve(cfg.model);
+    const dir = basename(full).replace(/\.bin$/i, '');
+    const id = cfg.modelId ?? (['final', 'model', 'last'].includes(dir) ? `${basename(resolve(full, '..'))}-${dir}` : dir);
+    return new LocalAnswerPolicy(loadPolicy(cfg.model, { tokenizer: cfg.tokenizer }), id, { threads: cfg.threads, batchSize: cfg.batchSize });
+  }
+  if (cfg.policyUrl) {
+    if (!cfg.policyModel) throw new UserError({ what: '--policy-url needs the model name to send', where: '--policy-model', fix: 'pass --policy-model NAME (what the server calls the model)' });
+    const client = new JudgeClient({
+      baseUrl: cfg.policyUrl,
+      model: cfg.policyModel,
+      apiKey: cfg.policyApiKey ?? process.env.POLICY_API_KEY,
+      concurrency: cfg.concurrency,
+      maxRetries: cfg.maxRetries,
+      timeoutMs: cfg.timeoutMs,
+      cachePath: join(cfg.out, 'policy-cache.jsonl'),
+      role: 'policy',
+      urlFlag: '--policy-url',
+    });
+    return new EndpointAnswerPolicy(client, cfg.modelId ?? cfg.policyModel);
+  }
+  return null;
+}
+
+/** Token counts for length statistics: --tokenizer, else the local policy's own tokenizer. */
+function lengthTokenizer(cfg: { tokenizer?: string }, policy: AnswerPolicy | null): Pick<TextTokenizer, 'encode'> | undefined {
+  if (cfg.tokenizer) return loadTokenizer(cfg.tokenizer);
+  if (policy instanceof LocalAnswerPolicy) return policy.tokenCounter();
+  return undefined;
+}
+
+function truncationNote(policy: AnswerPolicy | null, quiet: boolean): void {
+  if (policy && policy.truncatedPrompts > 0 && !quiet) process.stderr.write(`note: ${policy.truncatedPrompts} prompts were longer than the model's context and kept their last tokens\n`);
 }
 
 function progressFor(label: string, quiet: boolean) {
@@ -151,14 +221,17 @@ export function registerEval(program: Command): void {
     .option('--reference <file>', "reference answers for math/reasoning/coding: FastChat's reference_answer/gpt-4.jsonl")
     .option('--mode <mode>', 'single | pairwise (against --baseline)', 'single')
     .option('--baseline <model>', 'pairwise baseline (one of the --answers models, e.g. gpt-3.5-turbo)')
-    .option('--tokenizer <path>', 'tokenizer for answer lengths in tokens (characters are always reported)')
+    .option('--tokenizer <path>', 'tokenizer for answer lengths in tokens (characters are always reported), and for a --model without one')
     .option('--json', 'print the results as JSON', false);
+  addPolicyOptions(mt, "FastChat's model_answer/<model>.jsonl answers (per-category temperatures, two turns)", 1024);
   addJudgeOptions(mt);
   addCommonOptions(mt, { out: 'runs/eval-mtbench' });
   mt.action(async () => {
-    const cfg = resolveConfig(mt, z.strictObject({ ...commonSchema, ...judgeSchema, out: z.string().min(1), judgments: z.string().min(1).optional(), answers: z.array(z.string()), questions: z.string().min(1).optional(), judgePrompts: z.string().min(1).optional(), reference: z.string().min(1).optional(), mode: z.enum(['single', 'pairwise']), baseline: z.string().min(1).optional(), tokenizer: z.string().min(1).optional(), json: z.boolean() }));
+    const cfg = resolveConfig(mt, z.strictObject({ ...commonSchema, ...judgeSchema, ...policySchema, out: z.string().min(1), judgments: z.string().min(1).optional(), answers: z.array(z.string()), questions: z.string().min(1).optional(), judgePrompts: z.string().min(1).optional(), reference: z.string().min(1).optional(), mode: z.enum(['single', 'pairwise']), baseline: z.string().min(1).optional(), tokenizer: z.string().min(1).optional(), json: z.boolean() }));
     announce('eval mtbench', cfg, cfg.quiet);
-    requireOne(cfg, 'judgments', 'answers', 'pass --judgments to score existing judgments, or --answers with a judge to judge them');
+    const policy = makePolicy(cfg);
+    if (cfg.judgments && (cfg.answers.length || policy)) throw new UserError({ what: 'pass --judgments, or answers to judge (--answers / --model / --policy-url), not both', where: '--judgments', fix: 'score existing judgments alone, or judge answers' });
+    if (!cfg.judgments && !cfg.answers.length && !policy) throw new UserError({ what: 'nothing to evaluate', where: '--judgments / --answers / --model', fix: 'pass --judgments to score existing judgments, --answers with a judge to judge them, or --model/--policy-url to generate answers first' });
     let single = [] as ReturnType<typeof readMtBenchJudgments>['single'];
     let pairs: PairJudgmentRow[] = [];
     let stats = '';
@@ -167,17 +240,31 @@ export function registerEval(program: Command): void {
       ({ single, pairs } = readMtBenchJudgments(cfg.judgments));
     } else {
       for (const [flag, v] of [['--questions', cfg.questions], ['--judge-prompts', cfg.judgePrompts]] as const) {
-        if (!v) throw new UserError({ what: `judging MT-Bench answers needs ${flag}`, where: flag, fix: `pass FastChat's ${flag === '--questions' ? 'data/mt_bench/question.jsonl' : 'data/judge_prompts.jsonl'}` });
+        if (!v && (flag === '--questions' || !cfg.answersOnly)) throw new UserError({ what: `${policy && flag === '--questions' ? 'answering' : 'judging'} MT-Bench needs ${flag}`, where: flag, fix: `pass FastChat's ${flag === '--questions' ? 'data/mt_bench/question.jsonl' : 'data/judge_prompts.jsonl'}` });
       }
+      const questions = readMtBenchQuestions(cfg.questions!).slice(0, cfg.limit);
       const answers = new Map<string, Map<string, string[]>>();
       for (const f of cfg.answers) {
         const a = readMtBenchAnswers(f);
         answers.set(a.model ?? f.replace(/^.*\//, '').replace(/\.jsonl?$/, ''), a.answers);
       }
+      if (policy) {
+        const path = join(cfg.out, 'model_answer', `${policy.name}.jsonl`);
+        const bar = progressFor(`answering (${policy.name})`, cfg.quiet);
+        try {
+          answers.set(policy.name, await generateMtBenchAnswers(questions, { policy, path, maxNewTokens: cfg.maxNewTokens ?? 1024, seed: cfg.seed, chunk: cfg.batchSize, onProgress: bar.update }));
+        } finally {
+          bar.stop();
+          await policy.close();
+        }
+        truncationNote(policy, cfg.quiet);
+        if (!cfg.quiet) process.stderr.write(`answers written to ${path}\n`);
+        if (cfg.answersOnly) return;
+      }
       const tok = cfg.tokenizer ? loadTokenizer(cfg.tokenizer) : undefined;
-      lengths = Object.fromEntries([...answers].map(([m, a]) => [m, lengthStats([...a.values()].flat(), tok)]));
+      lengths = Object.fromEntries([...answers].map(([m, a]) => [m, lengthStats([...a.values()].flat(), policy && m === policy.name ? lengthTokenizer(cfg, policy) : tok)]));
       const client = makeClient(cfg);
-      const common = { client, judgeName: cfg.judgeModel!, questions: readMtBenchQuestions(cfg.questions!), prompts: readJudgePrompts(cfg.judgePrompts!), references: cfg.reference ? readMtBenchAnswers(cfg.reference).answers : null, answers };
+      const common = { client, judgeName: cfg.judgeModel!, questions, prompts: readJudgePrompts(cfg.judgePrompts!), references: cfg.reference ? readMtBenchAnswers(cfg.reference).answers : null, answers };
       const bar = progressFor('judging', cfg.quiet);
       if (cfg.mode === 'single') {
         const recs = await judgeMtBenchSingle({ ...common, onProgress: bar.update });
@@ -221,13 +308,40 @@ export function registerEval(program: Command): void {
     .option('--instruction-difficulty <file>', "instruction_difficulty.csv (official) or a JSON array of difficulties in eval-set order")
     .option('--gamed <file>', 'df_gamed.csv (official) or JSON {index, preference, std_delta_len, instruction_difficulty}')
     .option('--baseline-weights <file>', 'JSON {model: glm_weights} of other models: also report LC against each of them')
+    .option('--join <mode>', "pairing of model and baseline outputs by instruction: strict (every instruction answered, else stop) | inner (alpaca_eval's merge: score the common ones, with a warning)", 'strict')
+    .option('--temperature <t>', 'sampling temperature of --model / --policy-url (0 = greedy)', '0.7')
+    .option('--tokenizer <path>', 'tokenizer for a --model without one beside it')
     .option('--json', 'print the results as JSON', false);
+  addPolicyOptions(al, 'model_outputs.json outputs for the instructions of --reference-outputs', 2048);
   addJudgeOptions(al);
   addCommonOptions(al, { out: 'runs/eval-alpaca' });
   al.action(async () => {
-    const cfg = resolveConfig(al, z.strictObject({ ...commonSchema, ...judgeSchema, out: z.string().min(1), annotations: z.string().min(1).optional(), outputs: z.string().min(1).optional(), referenceOutputs: z.string().min(1).optional(), instructionDifficulty: z.string().min(1).optional(), gamed: z.string().min(1).optional(), baselineWeights: z.string().min(1).optional(), json: z.boolean() }));
+    const cfg = resolveConfig(al, z.strictObject({ ...commonSchema, ...judgeSchema, ...policySchema, out: z.string().min(1), annotations: z.string().min(1).optional(), outputs: z.string().min(1).optional(), referenceOutputs: z.string().min(1).optional(), instructionDifficulty: z.string().min(1).optional(), gamed: z.string().min(1).optional(), baselineWeights: z.string().min(1).optional(), join: z.enum(['strict', 'inner']), temperature: z.coerce.number().min(0), tokenizer: z.string().min(1).optional(), json: z.boolean() }));
     announce('eval alpaca', cfg, cfg.quiet);
-    requireOne(cfg, 'annotations', 'outputs', 'pass --annotations (already judged), or --outputs and --reference-outputs with a judge');
+    const policy = makePolicy(cfg);
+    const sources = [cfg.annotations, cfg.outputs, policy].filter((x) => x).length;
+    if (sources !== 1) throw new UserError({ what: sources ? 'pass one of --annotations, --outputs, --model / --policy-url' : 'nothing to evaluate', where: '--annotations / --outputs / --model', fix: 'pass --annotations (already judged), --outputs and --reference-outputs with a judge, or --model/--policy-url to generate the outputs first' });
+    let generated: { instructions: string[]; outputs: string[]; generator: string } | null = null;
+    let lengths: Record<string, LengthStats> | null = null;
+    if (policy) {
+      if (!cfg.referenceOutputs) throw new UserError({ what: 'generating AlpacaEval outputs needs the eval set', where: '--reference-outputs', fix: "pass the baseline's model_outputs.json (AlpacaEval 2: gpt4_1106_preview); its instructions are the ones answered" });
+      const ref = readAlpacaOutputs(cfg.referenceOutputs);
+      const items = ref.instructions.map((instruction, i) => ({ instruction, dataset: ref.datasets[i] })).slice(0, cfg.limit);
+      const path = join(cfg.out, 'model_outputs.json');
+      const bar = progressFor(`answering (${policy.name})`, cfg.quiet);
+      let rows;
+      try {
+        rows = await generateAlpacaOutputs(items, { policy, path, maxNewTokens: cfg.maxNewTokens ?? 2048, temperature: cfg.temperature, seed: cfg.seed, chunk: cfg.batchSize, onProgress: bar.update });
+      } finally {
+        bar.stop();
+        await policy.close();
+      }
+      truncationNote(policy, cfg.quiet);
+      if (!cfg.quiet) process.stderr.write(`outputs written to ${path}\n`);
+      if (cfg.answersOnly) return;
+      generated = { instructions: rows.map((r) => r.instruction), outputs: rows.map((r) => r.output), generator: policy.name };
+      lengths = { [policy.name]: lengthStats(generated.outputs, lengthTokenizer(cfg, policy)) };
+    }
     if (!cfg.gamed) throw new UserError({ what: 'the length-controlled win rate needs the gamed regularisation rows', where: '--gamed', fix: "pass alpaca_eval's df_gamed.csv (HF dataset tatsu-lab/alpaca_eval)" });
     if (!cfg.instructionDifficulty) throw new UserError({ what: 'the length-controlled win rate needs the instruction difficulties', where: '--instruction-difficulty', fix: "pass alpaca_eval's instruction_difficulty.csv (HF dataset tatsu-lab/alpaca_eval)" });
     const gamed = readGamedRows(cfg.gamed);
@@ -241,14 +355,17 @@ export function registerEval(program: Command): void {
       where = cfg.annotations;
     } else {
       if (!cfg.referenceOutputs) throw new UserError({ what: 'annotating needs the baseline outputs', where: '--reference-outputs', fix: "pass the baseline's outputs (AlpacaEval 2: gpt4_1106_preview) in the same instruction order" });
-      const model = readAlpacaOutputs(cfg.outputs!);
+      const model = generated ?? readAlpacaOutputs(cfg.outputs!);
       const ref = readAlpacaOutputs(cfg.referenceOutputs);
-      ref.instructions.forEach((ins, i) => {
-        if (model.instructions[i] !== ins) throw new UserError({ what: `instruction ${i} differs between the two output files`, where: `${cfg.outputs}[${i}]`, fix: 'both files must answer the same instructions in the same (eval-set) order' });
-      });
+      // a --limit run answers the first N instructions: judge those against their baseline rows
+      const refRows = generated && cfg.limit ? { instructions: ref.instructions.slice(0, cfg.limit), outputs: ref.outputs.slice(0, cfg.limit) } : ref;
+      const joined = joinAlpacaOutputs(refRows, model, cfg.join, { baseline: cfg.referenceOutputs, model: cfg.outputs ?? join(cfg.out, 'model_outputs.json') });
+      if ((joined.droppedBaseline || joined.droppedModel) && !cfg.quiet) {
+        process.stderr.write(`warning: ${refRows.instructions.length} baseline and ${model.instructions.length} model outputs, ${joined.instructions.length} after the inner join on the instruction (as alpaca_eval: its LC then reads instruction difficulties by row position)\n`);
+      }
       const client = makeClient(cfg);
       const bar = progressFor('annotating', cfg.quiet);
-      annotations = await annotateAlpaca({ client, annotator: `steer_judge_${cfg.judgeModel}`, instructions: model.instructions, baselineOutputs: ref.outputs, modelOutputs: model.outputs, baselineName: ref.generator, modelName: model.generator, seed: cfg.seed, onProgress: bar.update });
+      annotations = await annotateAlpaca({ client, annotator: `steer_judge_${cfg.judgeModel}`, instructions: joined.instructions, baselineOutputs: joined.baselineOutputs, modelOutputs: joined.modelOutputs, baselineName: ref.generator, modelName: model.generator, seed: cfg.seed, onProgress: bar.update });
       bar.stop();
       writeJsonAtomic(join(cfg.out, 'annotations.json'), annotations);
       stats = judgeStatsLine(client.stats);
@@ -263,6 +380,10 @@ export function registerEval(program: Command): void {
       const vs = Object.fromEntries(Object.entries(others).map(([m, w]) => [m, predictLcWinRate(r.glm_weights, w, difficulty)]));
       results.length_controlled_winrate_vs = vs;
       text += '\n' + Object.entries(vs).map(([m, v]) => `LC vs ${m}: ${v.toFixed(2)}`).join('\n');
+    }
+    if (lengths) {
+      results.lengths = lengths;
+      text += '\n\n' + lengthTable(lengths);
     }
     finish(cfg.out, results, text + (stats ? '\n' + stats : ''), cfg.json, cfg.quiet);
   });
@@ -279,28 +400,50 @@ export function registerEval(program: Command): void {
     .option('--style-control <kind>', 'v0.1: none | style | length | markdown; v2: none | length | markdown | both', 'none')
     .option('--rounds <n>', 'bootstrap rounds', '100')
     .option('--weight <n>', 'how many battles a ">>" verdict counts', '3')
-    .option('--tokenizer <path>', 'tokenizer for token lengths (style control without token_len metadata, and length statistics)')
+    .option('--tokenizer <path>', 'tokenizer for token lengths (style control without token_len metadata, and length statistics), and for a --model without one')
+    .option('--temperature <t>', 'sampling temperature of --model / --policy-url (official: 0, greedy)', '0')
     .option('--json', 'print the results as JSON', false);
+  addPolicyOptions(ar, "arena-hard's model_answer/<model>.jsonl answers", 4096);
   addJudgeOptions(ar);
   addCommonOptions(ar, { out: 'runs/eval-arena' });
   // the official scripts seed numpy with 42; the same seed reproduces their bootstrap draws
   ar.options.find((o) => o.long === '--seed')!.default('42');
   ar.action(async () => {
-    const cfg = resolveConfig(ar, z.strictObject({ ...commonSchema, ...judgeSchema, out: z.string().min(1), judgments: z.array(z.string()), answers: z.array(z.string()), questions: z.string().min(1).optional(), baseline: z.string().min(1), scoring: z.enum(['v0.1', 'v2']), styleControl: z.enum(['none', 'style', 'length', 'markdown', 'both']), rounds: int.min(1), weight: int.min(1), tokenizer: z.string().min(1).optional(), json: z.boolean() }));
+    const cfg = resolveConfig(ar, z.strictObject({ ...commonSchema, ...judgeSchema, ...policySchema, out: z.string().min(1), judgments: z.array(z.string()), answers: z.array(z.string()), questions: z.string().min(1).optional(), baseline: z.string().min(1), scoring: z.enum(['v0.1', 'v2']), styleControl: z.enum(['none', 'style', 'length', 'markdown', 'both']), rounds: int.min(1), weight: int.min(1), tokenizer: z.string().min(1).optional(), temperature: z.coerce.number().min(0), json: z.boolean() }));
     announce('eval arena', cfg, cfg.quiet);
+    const policy = makePolicy(cfg);
+    if (policy && cfg.judgments.length) throw new UserError({ what: 'pass --judgments, or a policy to answer and judge, not both', where: '--judgments / --model', fix: 'score existing judgments alone, or generate and judge' });
     if (cfg.scoring === 'v0.1' && cfg.styleControl === 'both') throw new UserError({ what: 'v0.1 style control is none | style | length | markdown', where: '--style-control', received: cfg.styleControl, fix: 'use --style-control style (length and markdown together) with --scoring v0.1' });
     if (cfg.scoring === 'v2' && cfg.styleControl === 'style') throw new UserError({ what: 'v2 style control is none | length | markdown | both', where: '--style-control', received: cfg.styleControl, fix: 'use --style-control both with --scoring v2' });
     const answerSets: ArenaAnswers[] = cfg.answers.map(readArenaAnswers);
+    let questions = cfg.questions ? readArenaQuestions(cfg.questions).slice(0, cfg.limit) : null;
+    if (policy) {
+      if (!questions) throw new UserError({ what: 'answering Arena-Hard needs the questions', where: '--questions', fix: "pass arena-hard's data/arena-hard-v0.1/question.jsonl" });
+      const path = join(cfg.out, 'model_answer', `${policy.name}.jsonl`);
+      const bar = progressFor(`answering (${policy.name})`, cfg.quiet);
+      try {
+        await generateArenaAnswers(questions, { policy, path, maxNewTokens: cfg.maxNewTokens ?? 4096, temperature: cfg.temperature, seed: cfg.seed, chunk: cfg.batchSize, onProgress: bar.update });
+      } finally {
+        bar.stop();
+        await policy.close();
+      }
+      truncationNote(policy, cfg.quiet);
+      if (!cfg.quiet) process.stderr.write(`answers written to ${path}\n`);
+      if (cfg.answersOnly) return;
+      answerSets.push(readArenaAnswers(path));
+      // judge only the questions every answer file covers (a --limit run answers the first N)
+      questions = questions.filter((q) => answerSets.every((a) => a.answers.has(q.questionId)));
+    }
     const byModel = new Map(answerSets.map((a) => [a.model, a]));
     let judgments: ArenaJudgment[] = [];
     let stats = '';
     if (cfg.judgments.length) {
       for (const f of cfg.judgments) judgments.push(...readArenaJudgments(f));
     } else {
-      if (!answerSets.length || !cfg.questions) throw new UserError({ what: 'nothing to score: pass --judgments, or --answers and --questions with a judge', where: '--judgments / --answers', fix: 'steer eval arena --judgments model_judgment/<judge>/<model>.jsonl --baseline gpt-4-0314' });
+      if (!answerSets.length || !questions) throw new UserError({ what: 'nothing to score: pass --judgments, or --answers (or --model) and --questions with a judge', where: '--judgments / --answers', fix: 'steer eval arena --judgments model_judgment/<judge>/<model>.jsonl --baseline gpt-4-0314' });
       const client = makeClient(cfg);
       const bar = progressFor('judging', cfg.quiet);
-      const recs = await judgeArena({ client, judgeName: cfg.judgeModel!, questions: readArenaQuestions(cfg.questions), answers: new Map(answerSets.map((a) => [a.model, a.answers])), baseline: cfg.baseline, onProgress: bar.update });
+      const recs = await judgeArena({ client, judgeName: cfg.judgeModel!, questions, answers: new Map(answerSets.map((a) => [a.model, a.answers])), baseline: cfg.baseline, onProgress: bar.update });
       bar.stop();
       for (const m of new Set(recs.map((r) => r.model))) writeLinesAtomic(join(cfg.out, 'model_judgment', `${m}.jsonl`), recs.filter((r) => r.model === m).map((r) => JSON.stringify(r)));
       judgments = judgmentRecordsToArena(recs);
@@ -330,7 +473,7 @@ export function registerEval(program: Command): void {
     }
     bar.stop();
     if (answerSets.length) {
-      const lengths = Object.fromEntries(answerSets.map((a) => [a.model, lengthStats([...a.answers.values()], tok)]));
+      const lengths = Object.fromEntries(answerSets.map((a) => [a.model, lengthStats([...a.answers.values()], policy && a.model === policy.name ? lengthTokenizer(cfg, policy) : tok)]));
       results.lengths = lengths;
       text += '\n\n' + lengthTable(lengths);
     }

@@ -587,21 +587,34 @@ export function fitPairwiseTorch(d: LogisticData, opts: { lr?: number; maxIter?:
   return torchLbfgs(fun, new Float64Array(p).fill(0.5), { lr: opts.lr ?? 0.1, maxIter: opts.maxIter ?? 50, toleranceGrad: tol, toleranceChange: tol }).x;
 }
 
+/** Per-kind markdown counts as arena-hard's add_markdown_info.py writes them into conv_metadata. */
+export interface MarkdownBreakdown {
+  header_count: Record<'h1' | 'h2' | 'h3' | 'h4' | 'h5' | 'h6', number>;
+  list_count: { ordered: number; unordered: number };
+  bold_count: { '**': number; __: number };
+}
+
 /**
  * Markdown element counts as arena-hard's add_markdown_info.py takes them (fenced code blocks
  * removed first): headers ^#{1..6}\s, list items ^\s*\d+\.\s and ^\s*[-*+]\s, bold **…** and __…__.
  */
-export function markdownCounts(answer: string): Omit<ArenaStyle, 'tokenLen'> {
+export function markdownBreakdown(answer: string): MarkdownBreakdown {
   // remove_pattern: findall returns each block's inner text; str.replace then deletes every
   // occurrence of that text (the backtick fences themselves stay)
   let text = answer;
   for (const m of answer.matchAll(/```([^`]*)```/g)) if (m[1] !== '') text = text.split(m[1]).join('');
   const count = (re: RegExp) => (text.match(re) ?? []).length;
-  let headers = 0;
-  for (let level = 1; level <= 6; level++) headers += count(new RegExp(`^#{${level}}\\s`, 'gm'));
+  const h = (level: number) => count(new RegExp(`^#{${level}}\\s`, 'gm'));
   return {
-    headers,
-    lists: count(/^\s*\d+\.\s/gm) + count(/^\s*[-*+]\s/gm),
-    bold: count(/\*\*[^*\n]+\*\*/g) + count(/__[^_\n]+__/g),
+    header_count: { h1: h(1), h2: h(2), h3: h(3), h4: h(4), h5: h(5), h6: h(6) },
+    list_count: { ordered: count(/^\s*\d+\.\s/gm), unordered: count(/^\s*[-*+]\s/gm) },
+    bold_count: { '**': count(/\*\*[^*\n]+\*\*/g), __: count(/__[^_\n]+__/g) },
   };
+}
+
+/** The totals style control uses: headers, list items and bold spans. */
+export function markdownCounts(answer: string): Omit<ArenaStyle, 'tokenLen'> {
+  const b = markdownBreakdown(answer);
+  const sum = (o: Record<string, number>) => Object.values(o).reduce((a, x) => a + x, 0);
+  return { headers: sum(b.header_count), lists: sum(b.list_count), bold: sum(b.bold_count) };
 }

@@ -65,3 +65,25 @@ export function csvNumber(s: string | undefined, where: string, column: string):
   if (Number.isNaN(v)) throw new UserError({ what: `column "${column}" must be a number`, where, received: describeValue(s), fix: 'pass the official file unmodified' });
   return v;
 }
+
+/**
+ * Python's json.dumps(value) with its defaults (ensure_ascii=True, separators ", " and ": "), so
+ * files the official scripts write byte for byte look the same when steer writes them. Numbers are
+ * written as Python writes them, except that an integral float (time.time() = 1.0) prints as an int.
+ */
+export function pythonJsonDumps(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+    if (Number.isInteger(value)) return String(BigInt(value));
+    // float repr: the same shortest digits; Python switches to an exponent below 1e-4 and writes it with two digits
+    const [mantissa, e] = value.toExponential().split('e');
+    const exp = Number(e);
+    return exp < -4 ? `${mantissa}e-${String(-exp).padStart(2, '0')}` : JSON.stringify(value);
+  }
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (Array.isArray(value)) return '[' + value.map(pythonJsonDumps).join(', ') + ']';
+  const o = value as Record<string, unknown>;
+  return '{' + Object.keys(o).filter((k) => o[k] !== undefined).map((k) => `${pythonJsonDumps(k)}: ${pythonJsonDumps(o[k])}`).join(', ') + '}';
+}

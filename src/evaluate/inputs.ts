@@ -185,11 +185,12 @@ export function arenaRecordsJsonl(records: readonly ArenaJudgmentRecord[]): stri
 // --- AlpacaEval ------------------------------------------------------------------------------
 
 /** alpaca_eval outputs: a JSON array of {instruction, output, generator}. */
-export function readAlpacaOutputs(path: string): { instructions: string[]; outputs: string[]; generator: string } {
+export function readAlpacaOutputs(path: string): { instructions: string[]; outputs: string[]; generator: string; datasets: string[] } {
   const v = readJson(path);
   if (!Array.isArray(v)) throw new UserError({ what: 'outputs must be a JSON array of {instruction, output, generator}', where: path, received: describeValue(v), fix: "write alpaca_eval's model_outputs.json format" });
   const instructions: string[] = [];
   const outputs: string[] = [];
+  const datasets: string[] = [];
   let generator: string | null = null;
   v.forEach((row: unknown, i: number) => {
     const r = row as Record<string, unknown>;
@@ -198,7 +199,8 @@ export function readAlpacaOutputs(path: string): { instructions: string[]; outpu
     }
     instructions.push(r.instruction);
     outputs.push(r.output);
+    datasets.push(typeof r.dataset === 'string' ? r.dataset : '');
     if (typeof r.generator === 'string') generator ??= r.generator;
   });
-  return { instructions, outputs, generator: generator ?? modelFromFile(path).replace(/\.json$/i, '') };
+  return { instructions, outputs, generator: generator ?? modelFromFile(path).replace(/\.json$/i, ''), datasets };
 }

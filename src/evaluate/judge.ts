@@ -50,6 +50,10 @@ export interface JudgeClientOptions {
   maxBackoffMs?: number;
   /** JSONL file of cached judgments (created if absent) */
   cachePath?: string;
+  /** what the endpoint is, for messages (default "judge"; "policy" when it answers benchmark questions) */
+  role?: string;
+  /** the option that set baseUrl, for messages (default --judge-url) */
+  urlFlag?: string;
   /** injectable for tests */
   fetchImpl?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
@@ -111,7 +115,7 @@ export class JudgeClient {
     try {
       url = new URL(opts.baseUrl.replace(/\/+$/, '') + '/chat/completions');
     } catch {
-      throw new UserError({ what: 'the judge URL is not a valid URL', where: '--judge-url', received: opts.baseUrl, expected: 'an OpenAI-compatible base URL such as https://api.openai.com/v1', fix: 'pass the base URL the /chat/completions path hangs off' });
+      throw new UserError({ what: `the ${opts.role ?? 'judge'} URL is not a valid URL`, where: opts.urlFlag ?? '--judge-url', received: opts.baseUrl, expected: 'an OpenAI-compatible base URL such as https://api.openai.com/v1', fix: 'pass the base URL the /chat/completions path hangs off' });
     }
     this.url = url.toString();
     this.fetchImpl = opts.fetchImpl ?? fetch;
@@ -217,9 +221,9 @@ export class JudgeClient {
       }
     }
     throw new UserError({
-      what: `the judge endpoint kept failing after ${maxRetries + 1} attempts (last: ${lastError})`,
+      what: `the ${this.opts.role ?? 'judge'} endpoint kept failing after ${maxRetries + 1} attempts (last: ${lastError})`,
       where: this.url,
-      fix: 'check that the server is up and not overloaded; rerun the same command to resume — finished judgments are cached',
+      fix: 'check that the server is up and not overloaded; rerun the same command to resume — finished requests are cached',
     });
   }
 
@@ -251,7 +255,7 @@ export class JudgeClient {
     }
     if (!res.ok) {
       const hint = res.status === 401 || res.status === 403 ? 'check the API key (--judge-api-key or the OPENAI_API_KEY environment variable)' : res.status === 404 ? 'check the base URL (it should end in /v1) and the judge model name' : 'check the judge model name and the request options';
-      throw new UserError({ what: `the judge endpoint rejected the request: HTTP ${res.status} ${text.slice(0, 200)}`, where: this.url, fix: hint });
+      throw new UserError({ what: `the ${this.opts.role ?? 'judge'} endpoint rejected the request: HTTP ${res.status} ${text.slice(0, 200)}`, where: this.url, fix: hint });
     }
     let body: unknown;
     try {

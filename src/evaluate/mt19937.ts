@@ -5,6 +5,12 @@
 //   rejection, random_bounded_uint64_fill with use_masked=True, used by the legacy RandomState).
 // pandas' DataFrame.sample(frac=1, replace=True) and np.random.choice(k, k) both call
 // RandomState.randint(0, n, size) on the global state, which `np.random.seed(42)` resets.
+// Python's `random.Random(seed)` (CPython Modules/_randommodule.c, Lib/random.py, version 2):
+//   str seed s → n = int.from_bytes(s.encode() + sha512(s.encode()).digest(), 'big');
+//   key = |n| as 32-bit words, least significant first; init_by_array(key) (MT 2002 reference);
+//   random() = (a·2^26 + b)/2^53 with a = genrand ≫ 5, b = genrand ≫ 6;
+//   choices(population) = population[⌊random()·len⌋].
+import { createHash } from 'node:crypto';
 
 const N = 624;
 const M = 397;
@@ -25,6 +31,60 @@ export class MT19937 {
       this.mt[i] = (Math.imul(prev, 1812433253) + i) >>> 0;
     }
     this.index = N;
+  }
+
+  /** init_by_array(key): how CPython seeds from an int (its 32-bit words, least significant first). */
+  static fromKey(key: ArrayLike<number>): MT19937 {
+    const g = new MT19937(19650218);
+    const mt = g.mt;
+    const n = Math.max(1, key.length);
+    let i = 1;
+    let j = 0;
+    for (let k = Math.max(N, n); k > 0; k--) {
+      const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
+      mt[i] = ((mt[i] ^ Math.imul(prev, 1664525)) + (key.length ? key[j] >>> 0 : 0) + j) >>> 0;
+      i++;
+      j++;
+      if (i >= N) {
+        mt[0] = mt[N - 1];
+        i = 1;
+      }
+      if (j >= n) j = 0;
+    }
+    for (let k = N - 1; k > 0; k--) {
+      const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
+      mt[i] = ((mt[i] ^ Math.imul(prev, 1566083941)) - i) >>> 0;
+      i++;
+      if (i >= N) {
+        mt[0] = mt[N - 1];
+        i = 1;
+      }
+    }
+    mt[0] = 0x80000000;
+    g.index = N;
+    return g;
+  }
+
+  /** Python's random.Random(s) for a str seed (version 2: the UTF-8 bytes followed by their SHA-512). */
+  static fromPythonString(seed: string): MT19937 {
+    const text = Buffer.from(seed, 'utf8');
+    const bytes = Buffer.concat([text, createHash('sha512').update(text).digest()]);
+    // big-endian integer → 32-bit words, least significant first; high zero words dropped (_PyLong_NumBits)
+    const words: number[] = [];
+    for (let end = bytes.length; end > 0; end -= 4) {
+      let w = 0;
+      for (let b = Math.max(0, end - 4); b < end; b++) w = (w * 256 + bytes[b]) >>> 0;
+      words.push(w);
+    }
+    while (words.length > 1 && words[words.length - 1] === 0) words.pop();
+    return MT19937.fromKey(words);
+  }
+
+  /** random.random(): a double in [0, 1) with 53 random bits. */
+  random(): number {
+    const a = this.nextUint32() >>> 5;
+    const b = this.nextUint32() >>> 6;
+    return (a * 67108864 + b) / 9007199254740992;
   }
 
   private twist(): void {
@@ -74,4 +134,9 @@ export class MT19937 {
     for (let i = 0; i < count; i++) out[i] = this.randint(n);
     return out;
   }
+}
+
+/** alpaca_eval utils.random_seeded_choice(seed, choices): random.Random(seed).choices(choices, k=1)[0], as an index. */
+export function pythonSeededChoiceIndex(seed: string, n: number): number {
+  return Math.floor(MT19937.fromPythonString(seed).random() * n);
 }

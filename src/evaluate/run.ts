@@ -4,6 +4,7 @@
 // in mtbench.ts, arenahard.ts, alpacaeval.ts and rewardbench.ts.
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { pythonSeededChoiceIndex } from './mt19937.js';
 import type { JudgeClient, JudgeResponse } from './judge.js';
 import {
   extractPairWinner,
@@ -281,11 +282,12 @@ export function alpacaJudgeUserPrompt(instruction: string, output1: string, outp
 /**
  * logprob_parser(numerator "m", denominator ["m", "M"], is_binarize=False): preference = 2 − P(m),
  * P(m) = e^{lp(m)} / (e^{lp(m)} + e^{lp(M)}) over the first token's top log-probs (a missing one
- * counts as probability 0); null when neither token is among them.
+ * counts as probability 0; a token listed twice keeps its last log-prob, as the parser's dict
+ * comprehension does); null (NaN there) when neither token is among them.
  */
 export function preferenceFromLogprobs(top: readonly { token: string; logprob: number }[]): number | null {
   const lp = new Map<string, number>();
-  for (const t of top) if ((t.token === 'm' || t.token === 'M') && !lp.has(t.token)) lp.set(t.token, t.logprob);
+  for (const t of top) if (t.token === 'm' || t.token === 'M') lp.set(t.token, t.logprob);
   if (lp.size === 0) return null;
   const a = lp.get('m') ?? -Infinity;
   const b = lp.get('M') ?? -Infinity;
@@ -295,8 +297,21 @@ export function preferenceFromLogprobs(top: readonly { token: string; logprob: n
 }
 
 /**
- * Annotate model outputs against the baseline's: the order shown to the judge is randomised per
- * instruction (seeded) and the preference mapped back (3 − p when swapped), as alpaca_eval does.
+ * Whether alpaca_eval shows the two outputs switched (the model's first, as "m") for an
+ * instruction: RandomSwitchTwoColumnsProcessor seeds Python's random.Random with
+ * "is_switched_outputs" + instruction + str(seed) and picks from [False, True] (seed 0 by default).
+ */
+export function alpacaIsSwitched(instruction: string, seed = 0): boolean {
+  return pythonSeededChoiceIndex('is_switched_outputs' + instruction + String(seed), 2) === 1;
+}
+
+export type AlpacaAnnotationRecord = AlpacaAnnotation & { instruction: string; annotator: string; raw_completion: string | null; is_switched_outputs: boolean };
+
+/**
+ * Annotate model outputs against the baseline's as alpaca_eval's PairwiseAnnotator does, row by
+ * row: identical outputs are a draw (1.5) without asking the judge; otherwise the order shown is
+ * alpacaIsSwitched's, the preference is read from the first token's log-probs and mapped back
+ * (3 − p when switched). Rows come back in input order.
  */
 export async function annotateAlpaca(opts: {
   client: JudgeClient;
@@ -306,9 +321,10 @@ export async function annotateAlpaca(opts: {
   modelOutputs: readonly string[];
   baselineName: string;
   modelName: string;
+  /** the annotator's seed (alpaca_eval: 0) */
   seed: number;
   onProgress?: ProgressFn;
-}): Promise<(AlpacaAnnotation & { annotator: string; raw_completion: string; is_swapped: boolean })[]> {
+}): Promise<AlpacaAnnotationRecord[]> {
   const n = opts.instructions.length;
   if (opts.baselineOutputs.length !== n || opts.modelOutputs.length !== n) {
     throw new UserError({ what: `${n} instructions but ${opts.baselineOutputs.length} baseline and ${opts.modelOutputs.length} model outputs`, where: '--outputs / --reference-outputs', fix: 'both output files must answer the same instructions in the same order' });
@@ -316,8 +332,18 @@ export async function annotateAlpaca(opts: {
   return mapAll(
     Array.from({ length: n }, (_, i) => i),
     async (i) => {
-      const swapped = Rng.derive(opts.seed, `alpaca-order:${opts.instructions[i]}`).bernoulli(0.5);
-      const [o1, o2] = swapped ? [opts.modelOutputs[i], opts.baselineOutputs[i]] : [opts.baselineOutputs[i], opts.modelOutputs[i]];
+      const switched = alpacaIsSwitched(opts.instructions[i], opts.seed);
+      const row = {
+        instruction: opts.instructions[i],
+        output_1: opts.baselineOutputs[i],
+        output_2: opts.modelOutputs[i],
+        generator_1: opts.baselineName,
+        generator_2: opts.modelName,
+        annotator: opts.annotator,
+        is_switched_outputs: switched,
+      };
+      if (row.output_1 === row.output_2) return { ...row, preference: 1.5, raw_completion: null };
+      const [o1, o2] = switched ? [row.output_2, row.output_1] : [row.output_1, row.output_2];
       const r = await opts.client.complete({
         messages: [
           { role: 'system', content: ALPACA_JUDGE_SYSTEM_PROMPT },
@@ -327,22 +353,46 @@ export async function annotateAlpaca(opts: {
         maxTokens: 1,
         topLogprobs: 5,
       });
-      const top = r.logprobs?.[0]?.top ?? [];
-      const p = preferenceFromLogprobs(top);
-      return {
-        instruction: opts.instructions[i],
-        output_1: opts.baselineOutputs[i],
-        output_2: opts.modelOutputs[i],
-        generator_1: opts.baselineName,
-        generator_2: opts.modelName,
-        preference: p === null ? null : swapped ? 3 - p : p,
-        annotator: opts.annotator,
-        raw_completion: r.text,
-        is_swapped: swapped,
-      };
+      const p = preferenceFromLogprobs(r.logprobs?.[0]?.top ?? []);
+      return { ...row, preference: p === null ? null : switched ? 3 - p : p, raw_completion: r.text };
     },
     opts.onProgress,
   );
+}
+
+/**
+ * Pair the model's outputs with the baseline's by instruction. 'strict' (steer's default): every
+ * baseline instruction must be answered. 'inner' (alpaca_eval's pd.merge): rows without a partner
+ * are dropped and counted; the baseline's order is kept, so — as in the official code — LC's
+ * instruction difficulty is then looked up by row position.
+ */
+export function joinAlpacaOutputs(
+  baseline: { instructions: readonly string[]; outputs: readonly string[] },
+  model: { instructions: readonly string[]; outputs: readonly string[] },
+  mode: 'strict' | 'inner',
+  where: { baseline: string; model: string },
+): { instructions: string[]; baselineOutputs: string[]; modelOutputs: string[]; droppedBaseline: number; droppedModel: number } {
+  const byInstruction = new Map<string, string>();
+  model.instructions.forEach((ins, i) => byInstruction.set(ins, model.outputs[i]));
+  const out = { instructions: [] as string[], baselineOutputs: [] as string[], modelOutputs: [] as string[], droppedBaseline: 0, droppedModel: 0 };
+  const used = new Set<string>();
+  baseline.instructions.forEach((ins, i) => {
+    const m = byInstruction.get(ins);
+    if (m === undefined) {
+      if (mode === 'strict') throw new UserError({ what: `baseline instruction ${i} has no model output: ${JSON.stringify(ins.slice(0, 60))}`, where: `${where.model} (against ${where.baseline}[${i}])`, fix: "answer every instruction, or pass --join inner to score the instructions both files answer (alpaca_eval's behaviour, with a warning)" });
+      out.droppedBaseline++;
+      return;
+    }
+    used.add(ins);
+    out.instructions.push(ins);
+    out.baselineOutputs.push(baseline.outputs[i]);
+    out.modelOutputs.push(m);
+  });
+  out.droppedModel = [...byInstruction.keys()].filter((k) => !used.has(k)).length;
+  if (mode === 'strict' && out.droppedModel > 0) {
+    throw new UserError({ what: `${out.droppedModel} model outputs answer instructions the baseline does not have`, where: where.model, fix: 'pass outputs for the AlpacaEval instructions only, or --join inner' });
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

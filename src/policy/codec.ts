@@ -24,8 +24,11 @@ export interface PolicyCodec {
   readonly padId: number;
   /** Generation ends at any of these; encodeResponse closes a response with the first. */
   readonly stopTokens: readonly number[];
-  /** Tokens the policy sees before it answers (chat formatting and BOS included). */
-  encodePrompt(prompt: PolicyPrompt): number[];
+  /**
+   * Tokens the policy sees before it answers (chat formatting and BOS included). `unknown: 'unk'`
+   * maps characters a char tokenizer lacks to <unk> (benchmark prompts) instead of failing.
+   */
+  encodePrompt(prompt: PolicyPrompt, opts?: { unknown?: 'unk' }): number[];
   /** Response tokens followed by the stop token (set `stop` false for an unfinished response). */
   encodeResponse(response: string, stop?: boolean): number[];
   /** Response text of generated tokens; a final stop token is dropped. */
@@ -62,12 +65,12 @@ export class CharCodec implements PolicyCodec {
     this.save = { files: { 'tokenizer.json': JSON.stringify(tokenizer.toJSON(), null, 2) + '\n' } };
   }
 
-  encodePrompt(prompt: PolicyPrompt): number[] {
+  encodePrompt(prompt: PolicyPrompt, opts: { unknown?: 'unk' } = {}): number[] {
     const turns = promptTurnsOf(prompt);
     if (turns.some((t) => t.role === 'system')) {
       throw new UserError({ what: 'the toy char format has no system turn', received: describeValue(prompt), fix: 'drop the system turn' });
     }
-    return this.tokenizer.encode(formatPrompt(turns as ChatTurn[]), { where: 'prompt' });
+    return this.tokenizer.encode(formatPrompt(turns as ChatTurn[]), { where: 'prompt', unknown: opts.unknown });
   }
 
   encodeResponse(response: string, stop = true): number[] {

@@ -90,7 +90,7 @@ test('annotateAlpaca: seeded order randomisation mapped back, one token with top
   });
   // the model output wins with probability .9 wherever it was shown: preference 1.9 (2 − P(baseline) = 2 − .1)
   for (const r of rows) assertClose(r.preference!, 1.9, { rtol: 1e-12 });
-  const swapped = rows.filter((r) => r.is_swapped).length;
+  const swapped = rows.filter((r) => r.is_switched_outputs).length;
   assert.ok(swapped > 0 && swapped < n, `both orders occur (${swapped} of ${n} swapped)`);
   assert.equal(fake.bodies[0].max_tokens, 1);
   assert.equal(fake.bodies[0].top_logprobs, 5);
