@@ -59,7 +59,7 @@ test('annotate import → serve → keyboard-only annotation in Chromium → exp
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    const ready = async () => page.waitForFunction(() => document.body.dataset.ready === '1');
+    const ready = async () => page.waitForFunction('document.body.dataset.ready === "1"');
     const taskOnPage = () => Number(/\/task\/(\d+)$/.exec(page.url())![1]);
     const keys = async (s: string) => {
       for (const k of s) await page.keyboard.press(k);
@@ -99,7 +99,7 @@ test('annotate import → serve → keyboard-only annotation in Chromium → exp
     await keys('321');
     await page.keyboard.press('ArrowDown'); // skip complexity for now
     await page.keyboard.press('u'); // response 1 unsafe
-    await page.waitForFunction(() => document.getElementById('status')!.textContent!.includes('autosaved'));
+    await page.waitForFunction('document.getElementById("status").textContent.includes("autosaved")');
     await page.reload();
     await ready();
     assert.equal(await page.locator('input[name="r0.helpfulness"]:checked').getAttribute('value'), '3');
