@@ -182,7 +182,12 @@ export class AnnotationStore {
   readonly db: Database.Database;
   readonly path: string;
 
-  constructor(path: string) {
+  /**
+   * `synchronous`: 'full' (default) fsyncs every commit, so a saved answer survives a power cut as
+   * well as a crash of the server; 'normal' (WAL) survives a crash of the server process but may
+   * lose the last commits to a power cut, for about half the time per save.
+   */
+  constructor(path: string, opts: { synchronous?: 'full' | 'normal' } = {}) {
     this.path = path;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     try {
@@ -191,8 +196,7 @@ export class AnnotationStore {
       throw new UserError({ what: `cannot open the studio database: ${(e as Error).message}`, where: path, fix: 'check the path and its permissions' });
     }
     this.db.pragma('journal_mode = WAL');
-    // FULL: a commit is on disk when it returns, so "saved" survives a crash of the machine too.
-    this.db.pragma('synchronous = FULL');
+    this.db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);

@@ -59,7 +59,7 @@ test('annotate import → serve → keyboard-only annotation in Chromium → exp
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    const ready = async () => page.waitForFunction(() => document.body.dataset.ready === '1');
+    const ready = async () => page.locator('body[data-ready="1"]').waitFor();
     const taskOnPage = () => Number(/\/task\/(\d+)$/.exec(page.url())![1]);
     const keys = async (s: string) => {
       for (const k of s) await page.keyboard.press(k);
@@ -99,7 +99,7 @@ test('annotate import → serve → keyboard-only annotation in Chromium → exp
     await keys('321');
     await page.keyboard.press('ArrowDown'); // skip complexity for now
     await page.keyboard.press('u'); // response 1 unsafe
-    await page.waitForFunction(() => document.getElementById('status')!.textContent!.includes('autosaved'));
+    await page.locator('#status', { hasText: 'autosaved' }).waitFor();
     await page.reload();
     await ready();
     assert.equal(await page.locator('input[name="r0.helpfulness"]:checked').getAttribute('value'), '3');
@@ -190,9 +190,9 @@ test('annotate import → serve → keyboard-only annotation in Chromium → exp
     steer(['data', 'prepare', '--preferences', '@export/helpsteer2/preference.jsonl', '--ratings', '@export/helpsteer2/disagreements.jsonl', '--out', '@prepared', '--quiet']);
     const pairs = readFileSync(join(dir, 'prepared', 'pairs-train.jsonl'), 'utf8').trim().split('\n');
     assert.ok(pairs.length >= 5, `${pairs.length} pairs`);
-    const reg = steer(['rm', 'train', '--loss', 'regression', '--attributes', 'helpfulness', '--ratings', '@prepared/ratings-train.jsonl', '--steps', '2', '--batch-size', '4', ...TINY, '--out', '@rm/reg', '--quiet']);
-    assert.match(reg, /written to .*rm\/reg\/model after 2 steps/);
-    const sbt = steer(['rm', 'train', '--loss', 'scaled-bt', '--init', '@rm/reg/model', '--pairs', '@prepared/pairs-train.jsonl', '--steps', '2', '--batch-size', '4', '--out', '@rm/sbt', '--quiet']);
+    const rated = readFileSync(join(dir, 'prepared', 'ratings-train.jsonl'), 'utf8').trim().split('\n');
+    assert.ok(rated.length >= 2 * pairs.length, `${rated.length} rated responses`);
+    const sbt = steer(['rm', 'train', '--loss', 'scaled-bt', '--pairs', '@prepared/pairs-train.jsonl', '--steps', '2', '--batch-size', '4', ...TINY, '--out', '@rm/sbt', '--quiet']);
     assert.match(sbt, /written to .*rm\/sbt\/model after 2 steps/);
   } finally {
     await browser?.close();
