@@ -192,3 +192,13 @@ test('the evaluation judge client (src/evaluate/judge.ts) gets its answer and lo
   assert.equal(r.logprobs!.length, 40);
   assert.equal(r.completionTokens, 40);
 });
+
+test('a full queue answers 429 as the client\'s RateLimitError', { skip }, async () => {
+  const full = await startServer({ model: model!, tokenizer: tok!, port: 0, engine: { maxBatch: 1, maxQueue: 0 }, threads: 1, warmup: false });
+  try {
+    const c = new OpenAI({ baseURL: `${full.url}/v1`, apiKey: 'none', maxRetries: 0 });
+    await assert.rejects(c.chat.completions.create({ model: 'stories260K', messages: [{ role: 'user', content: 'Hi' }] }), (e) => e instanceof OpenAI.RateLimitError && e.status === 429 && e.code === 'overloaded');
+  } finally {
+    await full.shutdown();
+  }
+});
