@@ -181,6 +181,7 @@ CREATE INDEX IF NOT EXISTS answers_by_annotator ON answers (annotator_id, update
 export class AnnotationStore {
   readonly db: Database.Database;
   readonly path: string;
+  private readonly fullSync: boolean;
 
   /**
    * `synchronous`: 'full' (default) fsyncs every commit, so a saved answer survives a power cut as
@@ -196,7 +197,8 @@ export class AnnotationStore {
       throw new UserError({ what: `cannot open the studio database: ${(e as Error).message}`, where: path, fix: 'check the path and its permissions' });
     }
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    this.fullSync = opts.synchronous !== 'normal';
+    this.db.pragma(`synchronous = ${this.fullSync ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
@@ -204,6 +206,21 @@ export class AnnotationStore {
 
   close(): void {
     this.db.close();
+  }
+
+  /**
+   * Run `fn` without an fsync at its commit: for leases, drafts and sessions, whose loss to a power
+   * cut costs nothing (a lease is handed out again, a draft is autosaved again). In WAL mode the
+   * next fully synced commit (an answer) makes them durable too.
+   */
+  private relaxed<T>(fn: () => T): T {
+    if (!this.fullSync) return fn();
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return fn();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -290,7 +307,7 @@ export class AnnotationStore {
   createSession(annotatorId: number, ttlMs = 12 * 3600_000, now = Date.now()): { session: string; csrf: string } {
     const session = newToken();
     const csrf = newToken();
-    this.db.prepare('INSERT INTO sessions (id_hash, annotator_id, csrf, expires_at) VALUES (?, ?, ?, ?)').run(sha256(session), annotatorId, csrf, now + ttlMs);
+    this.relaxed(() => this.db.prepare('INSERT INTO sessions (id_hash, annotator_id, csrf, expires_at) VALUES (?, ?, ?, ?)').run(sha256(session), annotatorId, csrf, now + ttlMs));
     return { session, csrf };
   }
 
@@ -336,7 +353,7 @@ export class AnnotationStore {
       lease.run(f.id, annotatorId, now, now + opts.leaseMs);
       return f.id;
     });
-    const id = pick.immediate();
+    const id = this.relaxed(() => pick.immediate());
     return id === null ? null : this.getTask(id)!;
   }
 
@@ -350,7 +367,7 @@ export class AnnotationStore {
 
   saveDraft(taskId: number, annotatorId: number, body: unknown, now = Date.now()): void {
     const json = JSON.stringify(body);
-    this.db.prepare('INSERT INTO drafts (task_id, annotator_id, body, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (task_id, annotator_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at').run(taskId, annotatorId, json, now);
+    this.relaxed(() => this.db.prepare('INSERT INTO drafts (task_id, annotator_id, body, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (task_id, annotator_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at').run(taskId, annotatorId, json, now));
   }
 
   draft(taskId: number, annotatorId: number): unknown {

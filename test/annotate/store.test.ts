@@ -38,9 +38,15 @@ function withStore(fn: (s: AnnotationStore, dir: string) => void | Promise<void>
   };
 }
 
-test('the database is in WAL mode with full sync', withStore((s) => {
+test('the database is in WAL mode with full sync, also after a lease or a draft (committed without fsync)', withStore((s) => {
   assert.equal(s.db.pragma('journal_mode', { simple: true }), 'wal');
   assert.equal(s.db.pragma('synchronous', { simple: true }), 2); // FULL
+  const [t] = s.addTasks([TASKS[0]]);
+  const a = s.addAnnotator('a').annotator.id;
+  s.nextTask(a);
+  s.saveDraft(t, a, { x: 1 });
+  s.createSession(a);
+  assert.equal(s.db.pragma('synchronous', { simple: true }), 2);
 }));
 
 test('three annotators, a helpfulness spread of 3: two more are asked, then the task is full', withStore((s) => {
