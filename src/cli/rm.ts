@@ -13,7 +13,8 @@ import { evaluatePairs, summarizePairScores, type PairScoreRow } from '../reward
 import { readPairFile } from '../reward/data.js';
 import { readRecords } from '../data/read.js';
 import { parseRecord } from '../data/schema.js';
-import { REWARDBENCH_SECTIONS, rewardBenchScore, sectionScores } from '../evaluate/rewardbench.js';
+import { REWARDBENCH_SECTIONS, rewardBenchScore, scoreRewardBench, sectionScores } from '../evaluate/rewardbench.js';
+import { rewardBenchTable } from '../evaluate/report.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)} %`);
@@ -150,10 +151,11 @@ export function registerRm(program: Command): void {
     .requiredOption('--model <dir>', 'reward model directory')
     .option('--json', 'print one JSON object', false)
     .option('--results <file>', 'also write the results as JSON here (atomically)')
+    .option('--rewardbench', "the files are RewardBench prompts ({id, subset, prompt, chosen, rejected}, allenai/reward-bench's filtered split): every subset must be one of RewardBench's, and the report is RewardBench's — per-subset accuracy, the four sections weighted by its example counts, the score — with per-example results in --results", false)
     .option('--threads <n>', 'CPU threads', '2')
     .option('--quiet', 'no announcement', false);
   ev.action(async (files: string[]) => {
-    const cfg = resolveConfig(ev, z.strictObject({ model: z.string().min(1), json: z.boolean(), results: z.string().optional(), threads: int.min(1), quiet: z.boolean() }));
+    const cfg = resolveConfig(ev, z.strictObject({ model: z.string().min(1), json: z.boolean(), results: z.string().optional(), rewardbench: z.boolean(), threads: int.min(1), quiet: z.boolean() }));
     if (!cfg.json) announce('rm eval', { ...cfg, files }, cfg.quiet);
     const scorer = RewardScorer.load(cfg.model, { threads: cfg.threads });
     const perFile: Record<string, unknown> = {};
@@ -166,6 +168,16 @@ export function registerRm(program: Command): void {
     }
     const all = summarizePairScores(rows);
     const known = new Set<string>(Object.values(REWARDBENCH_SECTIONS).flat());
+    if (cfg.rewardbench) {
+      const unknown = Object.keys(all.bySubset).filter((s) => !known.has(s));
+      if (unknown.length) throw new UserError({ what: `subsets that are not RewardBench's: ${unknown.join(', ')}`, where: files.join(', '), expected: `"subset" one of ${[...known].join(', ')}`, fix: 'pass RewardBench rows with their subset field, or drop --rewardbench for pairwise accuracy on any pairs' });
+      const report = scoreRewardBench(rows);
+      const result = { model: cfg.model, ...report, perExample: rows.map((r) => ({ subset: r.subset, scores_chosen: r.chosen, scores_rejected: r.rejected, results: r.chosen > r.rejected ? 1 : 0 })) };
+      if (cfg.results) writeJsonAtomic(cfg.results, result);
+      const { perExample: _rows, ...summary } = result;
+      process.stdout.write(cfg.json ? JSON.stringify(summary) + '\n' : rewardBenchTable(report) + '\n');
+      return;
+    }
     const rbSubsets = Object.keys(all.bySubset).filter((s) => known.has(s));
     let rewardbench: { sections: Record<string, number>; score: number; subsets: string[] } | undefined;
     if (rbSubsets.length > 0) {
