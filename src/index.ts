@@ -49,5 +49,7 @@ export { JudgeClient, parseCompletion, type JudgeRequest, type JudgeResponse, ty
 // response lengths in characters and tokens (the data layer's lengthStats summarises a dataset's texts)
 export { lengthStats as responseLengthStats, type LengthStats as ResponseLengthStats, type LengthSummary } from './evaluate/length.js';
 export * from './evaluate/run.js';
+export * from './evaluate/answers.js';
+export { MT19937, pythonSeededChoiceIndex } from './evaluate/mt19937.js';
 // The demo: the whole recipe on the toy world, with its report.
 export { runDemo, DEMO_PLANS, type DemoOptions, type DemoPreset, type DemoPlan, type DemoResult, type DemoSummary } from './demo/demo.js';

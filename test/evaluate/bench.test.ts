@@ -15,6 +15,7 @@ import { venvPython } from '../helpers/python.js';
 import { conformance } from './conformance.js';
 import { startFakeJudge } from './fake-judge.js';
 import { benchReply } from './bench-judge.js';
+import { runSteer } from '../helpers/cli.js';
 
 function steer(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -225,4 +226,18 @@ test('an endpoint that dies mid-run: exit 2 with the fix, and the rerun asks onl
   // cached: the 3 first turns that succeeded; asked: the failed first turn, then 4 second turns
   assert.equal(fake.requests - seen, 5);
   assert.equal(jsonl(join(dir, 'model_answer/p.jsonl')).length, 4);
+});
+
+test('policy option errors: exit 2, one message naming the option and the fix', () => {
+  const run = (args: string[]) => runSteer(args);
+  const both = run(['eval', 'mtbench', '--model', 'm', '--policy-url', 'http://127.0.0.1:9/v1', '--questions', 'q.jsonl']);
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /--model \/ --policy-url: pass --model or --policy-url, not both/);
+  const noName = run(['eval', 'arena', '--policy-url', 'http://127.0.0.1:9/v1', '--questions', 'q.jsonl']);
+  assert.equal(noName.status, 2);
+  assert.match(noName.stderr, /--policy-model: --policy-url needs the model name to send[\s\S]*fix: pass --policy-model NAME/);
+  const noRef = run(['eval', 'alpaca', '--policy-url', 'http://127.0.0.1:9/v1', '--policy-model', 'p', '--gamed', 'g.csv', '--instruction-difficulty', 'd.csv']);
+  assert.equal(noRef.status, 2);
+  assert.match(noRef.stderr, /--reference-outputs: generating AlpacaEval outputs needs the eval set/);
+  assert.doesNotMatch(both.stderr + noName.stderr + noRef.stderr, /\n\s+at /, 'no stack trace');
 });
