@@ -41,3 +41,41 @@ test('rm eval --rewardbench: per-subset accuracy, sections weighted by example c
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /subsets that are not RewardBench's: my-set/);
 });
+
+test('rm eval --rewardbench --reward-url: an HTTP reward endpoint scores the rows (longer response = higher reward here)', async () => {
+  const { createServer } = await import('node:http');
+  const { spawn } = await import('node:child_process');
+  const { repoRoot } = await import('../helpers/shared.js');
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const { responses } = JSON.parse(body) as { responses: string[] };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ rewards: responses.map((r) => r.length) }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/reward`;
+  const dir = mkdtempSync(join(tmpdir(), 'steer-rb-'));
+  // alpacaeval-easy: 2 of 3 chosen longer; hep-python: 1 of 2, and a tie (wrong); math-prm: 1 of 1
+  const rows = [
+    ['alpacaeval-easy', 'long answer', 'short'], ['alpacaeval-easy', 'longer one', 'tiny'], ['alpacaeval-easy', 'a', 'bb'],
+    ['hep-python', 'def f(): return 1', 'x'], ['hep-python', 'same', 'SAME'], ['math-prm', 'x = 4 because 2+2', 'x = 5'],
+  ].map(([subset, chosen, rejected], id) => ({ id, subset, prompt: 'q', chosen, rejected }));
+  writeFileSync(join(dir, 'rb.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/bin.ts'), 'rm', 'eval', '--rewardbench', '--reward-url', url, join(dir, 'rb.jsonl'), '--json'], { cwd: repoRoot });
+    let s = '';
+    let e = '';
+    child.stdout.on('data', (d) => (s += d));
+    child.stderr.on('data', (d) => (e += d));
+    child.on('close', (code) => (code === 0 ? resolve(s) : reject(new Error(e))));
+  });
+  server.close();
+  const r = JSON.parse(out);
+  // Chat = alpacaeval-easy alone = 2/3; Reasoning = (984·1 + 164·1/2)/(984 + 164) = 1066/1148
+  assertClose(r.sections.Chat, 2 / 3, { rtol: 1e-12 });
+  assertClose(r.sections.Reasoning, 1066 / 1148, { rtol: 1e-12 });
+  assert.equal(r.sections.Safety, 0, 'an absent section counts 0');
+  assertClose(r.score, (2 / 3 + 0 + 0 + 1066 / 1148) / 4, { rtol: 1e-12 });
+});
