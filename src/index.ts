@@ -48,6 +48,8 @@ export { type ChatMessage as JudgeMessage } from './evaluate/judge.js';
 export { JudgeClient, parseCompletion, type JudgeRequest, type JudgeResponse, type JudgeClientOptions, type JudgeStats, type TokenLogprob } from './evaluate/judge.js';
 export * from './util/stats.js';
 export * from './evaluate/run.js';
+export * from './evaluate/answers.js';
+export { MT19937, pythonSeededChoiceIndex } from './evaluate/mt19937.js';
 // The demo: the whole recipe on the toy world, with its report.
 export { runDemo, DEMO_PLANS, type DemoOptions, type DemoPreset, type DemoPlan, type DemoResult, type DemoSummary } from './demo/demo.js';
 // The annotation studio: SQLite store, HelpSteer2 assignment, import/export, its server.

@@ -18,11 +18,12 @@ import { arenaHardV01, arenaHardV2, arenaHardV2StyleControl, battlesFromJudgment
 import { annotateAlpaca, judgeArena, judgeMtBenchPairwise, judgeMtBenchSingle, judgeRewardBenchPairs, judgmentRecordsToArena } from '../evaluate/run.js';
 import { readAlpacaOutputs, readArenaAnswers, readArenaJudgments, readArenaQuestions, readMtBenchJudgments, readRewardBenchPairs, readRewardBenchScores, type ArenaAnswers } from '../evaluate/inputs.js';
 import { lengthStats, type LengthStats } from '../data/stats.js';
-import { alpacaTable, arenaV01Table, arenaV2StyleTable, arenaV2Table, judgeStatsLine, lengthTable, mtBenchPairwiseTable, mtBenchTable, rewardBenchTable } from '../evaluate/report.js';
+import { table, alpacaTable, arenaV01Table, arenaV2StyleTable, arenaV2Table, judgeStatsLine, lengthTable, mtBenchPairwiseTable, mtBenchTable, rewardBenchTable } from '../evaluate/report.js';
 import { loadTokenizer, type TextTokenizer } from '../text/tokenizer.js';
 import { basename, resolve } from 'node:path';
 import { loadPolicy } from '../policy/model.js';
-import { EndpointAnswerPolicy, LocalAnswerPolicy, generateAlpacaOutputs, generateArenaAnswers, generateMtBenchAnswers, type AnswerPolicy } from '../evaluate/answers.js';
+import { EndpointAnswerPolicy, LocalAnswerPolicy, answerProbes, generateAlpacaOutputs, generateArenaAnswers, generateMtBenchAnswers, type AnswerPolicy, type ProbeAnswer } from '../evaluate/answers.js';
+import { readTextPrompts } from '../policy/generate.js';
 import { joinAlpacaOutputs } from '../evaluate/run.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -74,10 +75,11 @@ const policySchema = {
   maxNewTokens: int.min(1).optional(),
   batchSize: int.min(1),
   answersOnly: z.boolean(),
+  probes: z.string().min(1).optional(),
 };
 
 /** --model | --policy-url: generate the answers first (resumable), then judge and score them. */
-function addPolicyOptions(cmd: Command, what: string, maxNewTokens: number): Command {
+function addPolicyOptions(cmd: Command, what: string, maxNewTokens: number | null): Command {
   return cmd
     .option('--model <path>', `the policy to evaluate: a steer model directory or a llama2.c .bin (with --tokenizer): ${what} are generated into OUT first, resuming answer by answer when rerun`)
     .option('--policy-url <url>', 'or an OpenAI-compatible base URL of the policy (…/v1; vLLM, steer serve, an API); its answers are cached in OUT/policy-cache.jsonl')
@@ -85,9 +87,24 @@ function addPolicyOptions(cmd: Command, what: string, maxNewTokens: number): Com
     .option('--policy-api-key <key>', 'API key for --policy-url (default: the POLICY_API_KEY environment variable)')
     .option('--model-id <name>', 'model_id written into the answer files (default: the model directory name or --policy-model)')
     .option('--limit <n>', 'only the first N questions (a quick run; the score is then not comparable with published ones)')
-    .option('--max-new-tokens <n>', `longest answer in tokens (official: ${maxNewTokens})`)
+    .option('--max-new-tokens <n>', maxNewTokens === null ? "longest answer in tokens (default: each benchmark's official length)" : `longest answer in tokens (official: ${maxNewTokens})`)
     .option('--batch-size <n>', 'questions answered per step (a local model generates them as one batch; answers are saved after each step)', '16')
-    .option('--answers-only', 'stop after writing the answers (e.g. to make a baseline answer file)', false);
+    .option('--answers-only', 'stop after writing the answers (e.g. to make a baseline answer file)', false)
+    .option('--probes <file>', 'probe prompts (one per line, or JSONL {"prompt"}), e.g. "How many r in strawberry?": answered greedily and reported beside the score');
+}
+
+/** The probe set's greedy answers (null without --probes). */
+async function runProbes(policy: AnswerPolicy, cfg: { probes?: string; maxNewTokens?: number }): Promise<ProbeAnswer[] | null> {
+  if (!cfg.probes) return null;
+  const prompts = (await readTextPrompts(cfg.probes)).map((p, i) => {
+    if (typeof p !== 'string') throw new UserError({ what: `probe ${i + 1} is a conversation; probes are single prompts`, where: cfg.probes, fix: 'write one prompt per line, or {"prompt": "..."} per JSONL line' });
+    return p;
+  });
+  return answerProbes(policy, prompts, Math.min(cfg.maxNewTokens ?? 256, 256));
+}
+
+function probeTable(probes: readonly ProbeAnswer[]): string {
+  return ['probe answers (greedy):', ...probes.map((p) => `  ${JSON.stringify(p.prompt)} → ${JSON.stringify(p.answer.length > 200 ? p.answer.slice(0, 200) + '…' : p.answer)}`)].join('\n');
 }
 
 type PolicyCfg = z.output<z.ZodObject<typeof policySchema>> & { judgeUrl?: string; concurrency: number; maxRetries: number; timeoutMs: number; out: string; threads: number; tokenizer?: string };
@@ -236,6 +253,7 @@ export function registerEval(program: Command): void {
     let pairs: PairJudgmentRow[] = [];
     let stats = '';
     let lengths: Record<string, LengthStats> | null = null;
+    let probes: ProbeAnswer[] | null = null;
     if (cfg.judgments) {
       ({ single, pairs } = readMtBenchJudgments(cfg.judgments));
     } else {
@@ -253,6 +271,7 @@ export function registerEval(program: Command): void {
         const bar = progressFor(`answering (${policy.name})`, cfg.quiet);
         try {
           answers.set(policy.name, await generateMtBenchAnswers(questions, { policy, path, maxNewTokens: cfg.maxNewTokens ?? 1024, seed: cfg.seed, chunk: cfg.batchSize, onProgress: bar.update }));
+          probes = await runProbes(policy, cfg);
         } finally {
           bar.stop();
           await policy.close();
@@ -295,6 +314,10 @@ export function registerEval(program: Command): void {
       results.lengths = lengths;
       text += '\n\n' + lengthTable(lengths);
     }
+    if (probes) {
+      results.probes = probes;
+      text += '\n\n' + probeTable(probes);
+    }
     finish(cfg.out, results, text + (stats ? '\n' + stats : ''), cfg.json, cfg.quiet);
   });
 
@@ -323,6 +346,7 @@ export function registerEval(program: Command): void {
     if (sources !== 1) throw new UserError({ what: sources ? 'pass one of --annotations, --outputs, --model / --policy-url' : 'nothing to evaluate', where: '--annotations / --outputs / --model', fix: 'pass --annotations (already judged), --outputs and --reference-outputs with a judge, or --model/--policy-url to generate the outputs first' });
     let generated: { instructions: string[]; outputs: string[]; generator: string } | null = null;
     let lengths: Record<string, LengthStats> | null = null;
+    let probes: ProbeAnswer[] | null = null;
     if (policy) {
       if (!cfg.referenceOutputs) throw new UserError({ what: 'generating AlpacaEval outputs needs the eval set', where: '--reference-outputs', fix: "pass the baseline's model_outputs.json (AlpacaEval 2: gpt4_1106_preview); its instructions are the ones answered" });
       const ref = readAlpacaOutputs(cfg.referenceOutputs);
@@ -332,6 +356,7 @@ export function registerEval(program: Command): void {
       let rows;
       try {
         rows = await generateAlpacaOutputs(items, { policy, path, maxNewTokens: cfg.maxNewTokens ?? 2048, temperature: cfg.temperature, seed: cfg.seed, chunk: cfg.batchSize, onProgress: bar.update });
+        probes = await runProbes(policy, cfg);
       } finally {
         bar.stop();
         await policy.close();
@@ -385,6 +410,10 @@ export function registerEval(program: Command): void {
       results.lengths = lengths;
       text += '\n\n' + lengthTable(lengths);
     }
+    if (probes) {
+      results.probes = probes;
+      text += '\n\n' + probeTable(probes);
+    }
     finish(cfg.out, results, text + (stats ? '\n' + stats : ''), cfg.json, cfg.quiet);
   });
 
@@ -417,12 +446,14 @@ export function registerEval(program: Command): void {
     if (cfg.scoring === 'v2' && cfg.styleControl === 'style') throw new UserError({ what: 'v2 style control is none | length | markdown | both', where: '--style-control', received: cfg.styleControl, fix: 'use --style-control both with --scoring v2' });
     const answerSets: ArenaAnswers[] = cfg.answers.map(readArenaAnswers);
     let questions = cfg.questions ? readArenaQuestions(cfg.questions).slice(0, cfg.limit) : null;
+    let probes: ProbeAnswer[] | null = null;
     if (policy) {
       if (!questions) throw new UserError({ what: 'answering Arena-Hard needs the questions', where: '--questions', fix: "pass arena-hard's data/arena-hard-v0.1/question.jsonl" });
       const path = join(cfg.out, 'model_answer', `${policy.name}.jsonl`);
       const bar = progressFor(`answering (${policy.name})`, cfg.quiet);
       try {
         await generateArenaAnswers(questions, { policy, path, maxNewTokens: cfg.maxNewTokens ?? 4096, temperature: cfg.temperature, seed: cfg.seed, chunk: cfg.batchSize, onProgress: bar.update });
+        probes = await runProbes(policy, cfg);
       } finally {
         bar.stop();
         await policy.close();
@@ -477,7 +508,74 @@ export function registerEval(program: Command): void {
       results.lengths = lengths;
       text += '\n\n' + lengthTable(lengths);
     }
+    if (probes) {
+      results.probes = probes;
+      text += '\n\n' + probeTable(probes);
+    }
     finish(cfg.out, results, text + (stats ? '\n' + stats : ''), cfg.json, cfg.quiet);
+  });
+
+  // --- all -----------------------------------------------------------------------------------
+  const all = ev
+    .command('all')
+    .description("a policy to MT-Bench, AlpacaEval 2 LC and Arena-Hard in one run: each benchmark's command with the same policy and judge (OUT/mtbench, OUT/alpaca, OUT/arena), then one summary")
+    .requiredOption('--data <dir>', 'benchmark data: mt-bench/{question,judge_prompts,reference_answer-gpt-4}.jsonl, alpaca-eval/gpt4_1106_preview.model_outputs.json, arena-hard/question-v0.1.jsonl (the layout of steer\'s shared data folder)')
+    .requiredOption('--gamed <file>', "AlpacaEval's df_gamed.csv")
+    .requiredOption('--instruction-difficulty <file>', "AlpacaEval's instruction_difficulty.csv")
+    .requiredOption('--arena-baseline-answers <file>', "the Arena-Hard baseline's model_answer file (official: gpt-4-0314's); make one with `steer eval arena --model … --answers-only`")
+    .option('--tokenizer <path>', 'tokenizer for a --model without one beside it');
+  addPolicyOptions(all, 'answers to all three benchmarks', null);
+  addJudgeOptions(all);
+  addCommonOptions(all, { out: 'runs/eval-all' });
+  all.action(async () => {
+    const cfg = resolveConfig(all, z.strictObject({ ...commonSchema, ...judgeSchema, ...policySchema, out: z.string().min(1), data: z.string().min(1), gamed: z.string().min(1), instructionDifficulty: z.string().min(1), arenaBaselineAnswers: z.string().min(1), tokenizer: z.string().min(1).optional() }));
+    announce('eval all', cfg, cfg.quiet);
+    if (cfg.answersOnly) throw new UserError({ what: '--answers-only is for one benchmark', where: '--answers-only', fix: 'run steer eval mtbench|alpaca|arena --answers-only' });
+    if (!cfg.model && !cfg.policyUrl) throw new UserError({ what: 'nothing to evaluate', where: '--model / --policy-url', fix: 'pass the policy: --model DIR or --policy-url URL --policy-model NAME' });
+    const d = (rel: string) => join(cfg.data, rel);
+    const flag = (k: string) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+    const pass: string[] = [];
+    for (const k of ['model', 'tokenizer', 'policyUrl', 'policyModel', 'policyApiKey', 'modelId', 'limit', 'maxNewTokens', 'batchSize', 'probes', 'judgeUrl', 'judgeModel', 'judgeApiKey', 'concurrency', 'maxRetries', 'timeoutMs', 'seed', 'threads'] as const) {
+      const v = cfg[k];
+      // seed only when given: each benchmark has its own default (Arena-Hard's bootstrap: 42, as the official script)
+      if (v !== undefined && (k !== 'seed' || all.getOptionValueSource('seed') !== 'default')) pass.push(flag(k), String(v));
+    }
+    if (cfg.quiet) pass.push('--quiet');
+    // each benchmark is its own command on a fresh parser (no option state carried between them)
+    const run = async (name: string, args: string[]) => {
+      const p = new Command();
+      registerEval(p);
+      await p.parseAsync(['eval', name, ...args, ...pass], { from: 'user' });
+      return readJson(join(cfg.out, name, 'results.json')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
+    const baseline = readArenaAnswers(cfg.arenaBaselineAnswers).model;
+    const mt = await run('mtbench', ['--questions', d('mt-bench/question.jsonl'), '--judge-prompts', d('mt-bench/judge_prompts.jsonl'), '--reference', d('mt-bench/reference_answer-gpt-4.jsonl'), '--out', join(cfg.out, 'mtbench')]);
+    const al = await run('alpaca', ['--reference-outputs', d('alpaca-eval/gpt4_1106_preview.model_outputs.json'), '--gamed', cfg.gamed, '--instruction-difficulty', cfg.instructionDifficulty, '--out', join(cfg.out, 'alpaca')]);
+    const ar = await run('arena', ['--questions', d('arena-hard/question-v0.1.jsonl'), '--answers', cfg.arenaBaselineAnswers, '--baseline', baseline, '--out', join(cfg.out, 'arena')]);
+    const id = Object.keys(al.lengths ?? {})[0] ?? al.model;
+    const a = ar.models[id];
+    const summary = {
+      model: id,
+      mtbench: mt.models[id].average,
+      alpacaeval2_lc: al.length_controlled_winrate,
+      alpacaeval2_win_rate: al.win_rate,
+      arena_hard: a.score,
+      arena_hard_ci: [a.winRateLower - a.winRate, a.winRateUpper - a.winRate],
+      arena_baseline: baseline,
+      mean_length_chars: { mtbench: mt.lengths[id].chars.mean, alpaca: al.lengths[id].chars.mean, arena: ar.lengths[id].chars.mean },
+      limit: cfg.limit ?? null,
+      probes: al.probes ?? null,
+    };
+    const text = [
+      `${id}: ${cfg.limit ? `first ${cfg.limit} questions of each benchmark (not comparable with published numbers)` : 'full benchmarks'}`,
+      table(['benchmark', 'score', 'mean length (chars)'], [
+        ['MT-Bench (1–10)', summary.mtbench.toFixed(2), summary.mean_length_chars.mtbench.toFixed(0)],
+        ['AlpacaEval 2 LC %', `${summary.alpacaeval2_lc.toFixed(2)} (win rate ${summary.alpacaeval2_win_rate.toFixed(2)})`, summary.mean_length_chars.alpaca.toFixed(0)],
+        [`Arena-Hard % vs ${baseline}`, `${summary.arena_hard.toFixed(2)} (${summary.arena_hard_ci[0].toFixed(2)}, +${summary.arena_hard_ci[1].toFixed(2)})`, summary.mean_length_chars.arena.toFixed(0)],
+      ]),
+    ].join('\n');
+    writeJsonAtomic(join(cfg.out, 'summary.json'), summary);
+    process.stdout.write('\n' + text + '\n');
   });
 }
 

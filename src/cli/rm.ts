@@ -13,7 +13,9 @@ import { evaluatePairs, summarizePairScores, type PairScoreRow } from '../reward
 import { readPairFile } from '../reward/data.js';
 import { readRecords } from '../data/read.js';
 import { parseRecord } from '../data/schema.js';
-import { REWARDBENCH_SECTIONS, rewardBenchScore, sectionScores } from '../evaluate/rewardbench.js';
+import { REWARDBENCH_SECTIONS, rewardBenchScore, scoreRewardBench, sectionScores } from '../evaluate/rewardbench.js';
+import { rewardBenchTable } from '../evaluate/report.js';
+import { httpRewardSource } from '../policy/reward.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)} %`);
@@ -147,25 +149,49 @@ export function registerRm(program: Command): void {
     .command('eval')
     .description('pairwise accuracy of a reward model per file and subset (strict: ties are wrong), and RewardBench sections when the subsets are RewardBench\'s')
     .argument('<files...>', 'pair files: pairs (with optional "subset"), HelpSteer2-Preference, HH-RLHF, LLMBar (mapped to RewardBench\'s llmbar subsets)')
-    .requiredOption('--model <dir>', 'reward model directory')
+    .option('--model <dir>', 'reward model directory')
+    .option('--reward-url <url>', 'or an HTTP reward endpoint: POST {"prompts": [...], "responses": [...]} → {"rewards": [...]} (as `steer rl reinforce` uses), scored in batches of 64 pairs')
     .option('--json', 'print one JSON object', false)
     .option('--results <file>', 'also write the results as JSON here (atomically)')
+    .option('--rewardbench', "the files are RewardBench prompts ({id, subset, prompt, chosen, rejected}, allenai/reward-bench's filtered split): every subset must be one of RewardBench's, and the report is RewardBench's — per-subset accuracy, the four sections weighted by its example counts, the score — with per-example results in --results", false)
     .option('--threads <n>', 'CPU threads', '2')
     .option('--quiet', 'no announcement', false);
   ev.action(async (files: string[]) => {
-    const cfg = resolveConfig(ev, z.strictObject({ model: z.string().min(1), json: z.boolean(), results: z.string().optional(), threads: int.min(1), quiet: z.boolean() }));
+    const cfg = resolveConfig(ev, z.strictObject({ model: z.string().min(1).optional(), rewardUrl: z.string().min(1).optional(), json: z.boolean(), results: z.string().optional(), rewardbench: z.boolean(), threads: int.min(1), quiet: z.boolean() }));
+    if (!cfg.model === !cfg.rewardUrl) throw new UserError({ what: cfg.model ? 'pass --model or --reward-url, not both' : 'no reward model to evaluate', where: '--model / --reward-url', fix: 'pass --model <reward model directory> or --reward-url <endpoint>' });
     if (!cfg.json) announce('rm eval', { ...cfg, files }, cfg.quiet);
-    const scorer = RewardScorer.load(cfg.model, { threads: cfg.threads });
+    const scorer = cfg.model ? RewardScorer.load(cfg.model, { threads: cfg.threads }) : null;
+    const endpoint = cfg.rewardUrl ? httpRewardSource(cfg.rewardUrl) : null;
     const perFile: Record<string, unknown> = {};
     const rows: PairScoreRow[] = [];
     for (const f of files) {
       const pairs = await readPairFile(f);
-      const e = await evaluatePairs(scorer, pairs);
+      let e;
+      if (scorer) e = await evaluatePairs(scorer, pairs);
+      else {
+        const scored: PairScoreRow[] = [];
+        for (let i = 0; i < pairs.length; i += 64) {
+          const chunk = pairs.slice(i, i + 64);
+          const r = await endpoint!.score([...chunk.map((p) => ({ prompt: p.prompt, response: p.chosen })), ...chunk.map((p) => ({ prompt: p.prompt, response: p.rejected }))]);
+          chunk.forEach((p, j) => scored.push({ subset: p.subset ?? 'all', chosen: r[j], rejected: r[chunk.length + j] }));
+        }
+        e = summarizePairScores(scored);
+      }
       perFile[f] = e.overall;
       rows.push(...e.rows);
     }
     const all = summarizePairScores(rows);
     const known = new Set<string>(Object.values(REWARDBENCH_SECTIONS).flat());
+    if (cfg.rewardbench) {
+      const unknown = Object.keys(all.bySubset).filter((s) => !known.has(s));
+      if (unknown.length) throw new UserError({ what: `subsets that are not RewardBench's: ${unknown.join(', ')}`, where: files.join(', '), expected: `"subset" one of ${[...known].join(', ')}`, fix: 'pass RewardBench rows with their subset field, or drop --rewardbench for pairwise accuracy on any pairs' });
+      const report = scoreRewardBench(rows);
+      const result = { model: cfg.model ?? cfg.rewardUrl, ...report, perExample: rows.map((r) => ({ subset: r.subset, scores_chosen: r.chosen, scores_rejected: r.rejected, results: r.chosen > r.rejected ? 1 : 0 })) };
+      if (cfg.results) writeJsonAtomic(cfg.results, result);
+      const { perExample: _rows, ...summary } = result;
+      process.stdout.write(cfg.json ? JSON.stringify(summary) + '\n' : rewardBenchTable(report) + '\n');
+      return;
+    }
     const rbSubsets = Object.keys(all.bySubset).filter((s) => known.has(s));
     let rewardbench: { sections: Record<string, number>; score: number; subsets: string[] } | undefined;
     if (rbSubsets.length > 0) {
@@ -174,7 +200,7 @@ export function registerRm(program: Command): void {
       const sections = sectionScores(metrics);
       rewardbench = { sections, score: rewardBenchScore(sections), subsets: rbSubsets };
     }
-    const result = { model: cfg.model, overall: all.overall, files: perFile, subsets: all.bySubset, ...(rewardbench ? { rewardbench } : {}) };
+    const result = { model: cfg.model ?? cfg.rewardUrl, overall: all.overall, files: perFile, subsets: all.bySubset, ...(rewardbench ? { rewardbench } : {}) };
     if (cfg.results) writeJsonAtomic(cfg.results, result);
     if (cfg.json) {
       process.stdout.write(JSON.stringify(result) + '\n');

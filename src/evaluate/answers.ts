@@ -349,3 +349,18 @@ export async function generateAlpacaOutputs(instructions: readonly { instruction
   writeFileAtomic(o.path, JSON.stringify(rows, null, 4) + '\n');
   return rows;
 }
+
+export interface ProbeAnswer {
+  prompt: string;
+  answer: string;
+}
+
+/**
+ * A probe set (the paper's "How many r in strawberry?" family, supplied by the user) answered
+ * greedily, single turn, to be reported beside a benchmark's score.
+ */
+export async function answerProbes(policy: AnswerPolicy, prompts: readonly string[], maxNewTokens: number): Promise<ProbeAnswer[]> {
+  if (prompts.length === 0) return [];
+  const answers = await policy.answer(prompts.map((p) => ({ messages: [{ role: 'user', content: p }], temperature: 0, maxTokens: maxNewTokens })), 0);
+  return prompts.map((prompt, i) => ({ prompt, answer: answers[i].text.trim() }));
+}

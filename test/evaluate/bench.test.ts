@@ -15,6 +15,7 @@ import { venvPython } from '../helpers/python.js';
 import { conformance } from './conformance.js';
 import { startFakeJudge } from './fake-judge.js';
 import { benchReply } from './bench-judge.js';
+import { runSteer } from '../helpers/cli.js';
 
 function steer(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -171,4 +172,72 @@ test('Arena-Hard: baseline answers from an endpoint through a 429 storm, stories
   assert.equal(out.models['gpt-4-0314'].score, 50);
   assert.ok(out.models.stories260K.score >= 0 && out.models.stories260K.score <= 100, `score ${out.models.stories260K.score}`);
   assert.ok(out.lengths.stories260K.tokens.n === 6 && out.lengths.stories260K.chars.mean > 0, JSON.stringify(out.lengths));
+});
+
+test('eval all: one command from an endpoint policy to the three numbers, equal to each benchmark’s own results, with the probe answers', async (t) => {
+  const data = sharedFile(t, 'data');
+  const c = conformance(t, 'alpacaeval_lc');
+  if (!data || !c) return;
+  const fake = await startFakeJudge(benchReply);
+  t.after(() => fake.close());
+  const dir = tmp();
+  const g = c.gamed_regularization_rows;
+  writeFileSync(join(dir, 'df_gamed.csv'), 'model,index,preference,std_delta_len,instruction_difficulty,not_gamed_baseline\n' + g.index.map((idx: number, i: number) => `${g.model[i]},${idx},${g.preference[i]},${g.std_delta_len[i]},${g.instruction_difficulty[i]},False`).join('\n') + '\n');
+  writeFileSync(join(dir, 'instruction_difficulty.csv'), ',instruction_difficulty\n' + c.instruction_difficulty.map((v: number, i: number) => `${i},${v}`).join('\n') + '\n');
+  writeFileSync(join(dir, 'probes.txt'), 'How many r in strawberry?\nSpell cat.\n');
+  const base = await steer(['eval', 'arena', '--policy-url', fake.url, '--policy-model', 'gpt-4-0314', '--questions', join(data, 'arena-hard/question-v0.1.jsonl'), '--limit', '5', '--answers-only', '--out', join(dir, 'base'), '--quiet']);
+  assert.equal(base.status, 0, base.stderr);
+  const r = await steer(['eval', 'all', '--policy-url', fake.url, '--policy-model', 'my-policy', '--data', data, '--gamed', join(dir, 'df_gamed.csv'), '--instruction-difficulty', join(dir, 'instruction_difficulty.csv'), '--arena-baseline-answers', join(dir, 'base/model_answer/gpt-4-0314.jsonl'), '--limit', '5', '--probes', join(dir, 'probes.txt'), '--judge-url', fake.url, '--judge-model', 'judge', '--out', join(dir, 'all'), '--quiet']);
+  assert.equal(r.status, 0, r.stderr);
+  const summary = JSON.parse(readFileSync(join(dir, 'all/summary.json'), 'utf8'));
+  const res = (b: string) => JSON.parse(readFileSync(join(dir, 'all', b, 'results.json'), 'utf8'));
+  assert.equal(summary.model, 'my-policy');
+  assert.equal(summary.mtbench, res('mtbench').models['my-policy'].average);
+  assert.equal(summary.alpacaeval2_lc, res('alpaca').length_controlled_winrate);
+  assert.equal(summary.arena_hard, res('arena').models['my-policy'].score);
+  assert.equal(res('arena').baseline, 'gpt-4-0314');
+  assert.deepEqual(summary.probes.map((p: { prompt: string }) => p.prompt), ['How many r in strawberry?', 'Spell cat.']);
+  assert.match(r.stdout, /MT-Bench \(1–10\)[\s\S]*AlpacaEval 2 LC %[\s\S]*Arena-Hard % vs gpt-4-0314/);
+  // the probe request: greedy, single turn
+  assert.ok(fake.bodies.some((b) => b.messages.length === 1 && b.messages[0].content === 'Spell cat.' && b.temperature === 0));
+});
+
+test('an endpoint that dies mid-run: exit 2 with the fix, and the rerun asks only for what is missing', async (t) => {
+  const q = sharedFile(t, 'data/mt-bench/question.jsonl');
+  if (!q) return;
+  let broken = true;
+  const fake = await startFakeJudge((messages) => {
+    // the fourth question's first turn fails (HTTP 500) while the server is broken
+    if (broken && messages.length === 1 && messages[0].content.startsWith('Write a persuasive email')) throw new Error('scripted crash');
+    return benchReply(messages);
+  });
+  t.after(() => fake.close());
+  const dir = tmp();
+  const args = ['eval', 'mtbench', '--policy-url', fake.url, '--policy-model', 'p', '--questions', q, '--limit', '4', '--answers-only', '--max-retries', '0', '--out', dir, '--quiet'];
+  const first = await steer(args);
+  assert.equal(first.status, 2);
+  assert.match(first.stderr, /the policy endpoint kept failing after 1 attempts \(last: HTTP 500\)/);
+  assert.match(first.stderr, /rerun the same command to resume/);
+  assert.doesNotMatch(first.stderr, /at .*\.ts:\d+/, 'no stack trace');
+  const seen = fake.requests; // 4 first turns (one failed) + nothing else: the step stops at the failure
+  broken = false;
+  const second = await steer(args);
+  assert.equal(second.status, 0, second.stderr);
+  // cached: the 3 first turns that succeeded; asked: the failed first turn, then 4 second turns
+  assert.equal(fake.requests - seen, 5);
+  assert.equal(jsonl(join(dir, 'model_answer/p.jsonl')).length, 4);
+});
+
+test('policy option errors: exit 2, one message naming the option and the fix', () => {
+  const run = (args: string[]) => runSteer(args);
+  const both = run(['eval', 'mtbench', '--model', 'm', '--policy-url', 'http://127.0.0.1:9/v1', '--questions', 'q.jsonl']);
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /--model \/ --policy-url: pass --model or --policy-url, not both/);
+  const noName = run(['eval', 'arena', '--policy-url', 'http://127.0.0.1:9/v1', '--questions', 'q.jsonl']);
+  assert.equal(noName.status, 2);
+  assert.match(noName.stderr, /--policy-model: --policy-url needs the model name to send[\s\S]*fix: pass --policy-model NAME/);
+  const noRef = run(['eval', 'alpaca', '--policy-url', 'http://127.0.0.1:9/v1', '--policy-model', 'p', '--gamed', 'g.csv', '--instruction-difficulty', 'd.csv']);
+  assert.equal(noRef.status, 2);
+  assert.match(noRef.stderr, /--reference-outputs: generating AlpacaEval outputs needs the eval set/);
+  assert.doesNotMatch(both.stderr + noName.stderr + noRef.stderr, /\n\s+at /, 'no stack trace');
 });
