@@ -5,6 +5,11 @@
 //   rejection, random_bounded_uint64_fill with use_masked=True, used by the legacy RandomState).
 // pandas' DataFrame.sample(frac=1, replace=True) and np.random.choice(k, k) both call
 // RandomState.randint(0, n, size) on the global state, which `np.random.seed(42)` resets.
+// Python's `random` module (CPython Modules/_randommodule.c and Lib/random.py, 3.11):
+//   random.seed(n) for an int n: key = |n| as 32-bit words, least significant first ([0] for 0);
+//   init_by_array(key) (MT 2002 reference); getrandbits(k ≤ 32) = genrand ≫ (32 − k);
+//   _randbelow(n): k = n.bit_length(); draw getrandbits(k) until < n (rejection, not masking);
+//   choice(seq) = seq[_randbelow(len(seq))]; randint(a, b) = a + _randbelow(b − a + 1).
 
 const N = 624;
 const M = 397;
@@ -25,6 +30,66 @@ export class MT19937 {
       this.mt[i] = (Math.imul(prev, 1812433253) + i) >>> 0;
     }
     this.index = N;
+  }
+
+  /** init_by_array(key): how CPython seeds from an int (its 32-bit words, least significant first). */
+  static fromKey(key: ArrayLike<number>): MT19937 {
+    const g = new MT19937(19650218);
+    const mt = g.mt;
+    const n = Math.max(1, key.length);
+    let i = 1;
+    let j = 0;
+    for (let k = Math.max(N, n); k > 0; k--) {
+      const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
+      mt[i] = ((mt[i] ^ Math.imul(prev, 1664525)) + (key.length ? key[j] >>> 0 : 0) + j) >>> 0;
+      i++;
+      j++;
+      if (i >= N) {
+        mt[0] = mt[N - 1];
+        i = 1;
+      }
+      if (j >= n) j = 0;
+    }
+    for (let k = N - 1; k > 0; k--) {
+      const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
+      mt[i] = ((mt[i] ^ Math.imul(prev, 1566083941)) - i) >>> 0;
+      i++;
+      if (i >= N) {
+        mt[0] = mt[N - 1];
+        i = 1;
+      }
+    }
+    mt[0] = 0x80000000;
+    g.index = N;
+    return g;
+  }
+
+  /** Python's random.seed(n) for a non-negative safe integer n (|n| in 32-bit words, low first). */
+  static fromPythonInt(seed: number): MT19937 {
+    if (!Number.isSafeInteger(seed)) throw new RangeError(`Python seed must be a safe integer, got ${seed}`);
+    let n = Math.abs(seed);
+    const key: number[] = [];
+    while (n > 0) {
+      key.push(n % 0x100000000);
+      n = Math.floor(n / 0x100000000);
+    }
+    return MT19937.fromKey(key.length ? key : [0]);
+  }
+
+  /** Python's random.getrandbits(k) for 1 ≤ k ≤ 32: the top k bits of one 32-bit draw. */
+  getrandbits(k: number): number {
+    if (!Number.isInteger(k) || k < 1 || k > 32) throw new RangeError(`getrandbits: k must be an integer in [1, 32], got ${k}`);
+    return this.nextUint32() >>> (32 - k);
+  }
+
+  /** Python's Random._randbelow(n) for 1 ≤ n < 2^32: getrandbits(n.bit_length()) until < n. */
+  randbelow(n: number): number {
+    if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) throw new RangeError(`randbelow: n must be an integer in [1, 2^32), got ${n}`);
+    const k = 32 - Math.clz32(n); // n.bit_length()
+    for (;;) {
+      const r = this.getrandbits(k);
+      if (r < n) return r;
+    }
   }
 
   private twist(): void {
