@@ -107,7 +107,7 @@ export async function runMmluPro(o: MmluProRunOptions): Promise<MmluProRun> {
   const score = scoreOutputs(items.map((it, i) => ({ question: it.q, output: rows[i].model_outputs })), { fallback: o.fallback });
   writeJsonAtomic(
     join(o.out, 'official', 'all_result.json'),
-    items.map((it, i) => ({ ...it.q.row, pred: score.items[i].extracted, model_outputs: rows[i].model_outputs })),
+    items.map((it, i) => ({ ...it.q.row, answer: score.items[i].answer, pred: score.items[i].extracted, model_outputs: rows[i].model_outputs })),
   );
   return { score, resumed, truncatedPrompts: o.policy.truncatedPrompts };
 }
