@@ -15,6 +15,7 @@ import { registerDpo } from './dpo.js';
 import { registerEval } from './eval.js';
 import { registerServe } from './serve.js';
 import { registerAnnotate } from './annotate.js';
+import { registerEvalMmluPro } from './eval-mmlupro.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerServe(program);
   registerAnnotate(program);
+  registerEvalMmluPro(program);
   return program;
 }
 

@@ -5,11 +5,15 @@
 //   rejection, random_bounded_uint64_fill with use_masked=True, used by the legacy RandomState).
 // pandas' DataFrame.sample(frac=1, replace=True) and np.random.choice(k, k) both call
 // RandomState.randint(0, n, size) on the global state, which `np.random.seed(42)` resets.
-// Python's `random.Random(seed)` (CPython Modules/_randommodule.c, Lib/random.py, version 2):
-//   str seed s → n = int.from_bytes(s.encode() + sha512(s.encode()).digest(), 'big');
-//   key = |n| as 32-bit words, least significant first; init_by_array(key) (MT 2002 reference);
+// Python's `random` module (CPython Modules/_randommodule.c and Lib/random.py, 3.11, version 2 seeding):
+//   random.seed(n) for an int n: key = |n| as 32-bit words, least significant first ([0] for 0);
+//   random.Random(s) for a str s: n = int.from_bytes(s.encode() + sha512(s.encode()).digest(), 'big'),
+//   then as for an int; init_by_array(key) (MT 2002 reference);
 //   random() = (a·2^26 + b)/2^53 with a = genrand ≫ 5, b = genrand ≫ 6;
-//   choices(population) = population[⌊random()·len⌋].
+//   choices(population) = population[⌊random()·len⌋];
+//   getrandbits(k ≤ 32) = genrand ≫ (32 − k);
+//   _randbelow(n): k = n.bit_length(); draw getrandbits(k) until < n (rejection, not masking);
+//   choice(seq) = seq[_randbelow(len(seq))]; randint(a, b) = a + _randbelow(b − a + 1).
 import { createHash } from 'node:crypto';
 
 const N = 624;
@@ -85,6 +89,34 @@ export class MT19937 {
     const a = this.nextUint32() >>> 5;
     const b = this.nextUint32() >>> 6;
     return (a * 67108864 + b) / 9007199254740992;
+  }
+
+  /** Python's random.seed(n) for a non-negative safe integer n (|n| in 32-bit words, low first). */
+  static fromPythonInt(seed: number): MT19937 {
+    if (!Number.isSafeInteger(seed)) throw new RangeError(`Python seed must be a safe integer, got ${seed}`);
+    let n = Math.abs(seed);
+    const key: number[] = [];
+    while (n > 0) {
+      key.push(n % 0x100000000);
+      n = Math.floor(n / 0x100000000);
+    }
+    return MT19937.fromKey(key.length ? key : [0]);
+  }
+
+  /** Python's random.getrandbits(k) for 1 ≤ k ≤ 32: the top k bits of one 32-bit draw. */
+  getrandbits(k: number): number {
+    if (!Number.isInteger(k) || k < 1 || k > 32) throw new RangeError(`getrandbits: k must be an integer in [1, 32], got ${k}`);
+    return this.nextUint32() >>> (32 - k);
+  }
+
+  /** Python's Random._randbelow(n) for 1 ≤ n < 2^32: getrandbits(n.bit_length()) until < n. */
+  randbelow(n: number): number {
+    if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) throw new RangeError(`randbelow: n must be an integer in [1, 2^32), got ${n}`);
+    const k = 32 - Math.clz32(n); // n.bit_length()
+    for (;;) {
+      const r = this.getrandbits(k);
+      if (r < n) return r;
+    }
   }
 
   private twist(): void {
