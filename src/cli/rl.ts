@@ -77,10 +77,10 @@ export function registerRl(program: Command): void {
       }),
     );
     announce('rl reinforce', cfg, cfg.quiet);
+    const prompts = await readPromptsFile(cfg.prompts);
     const reward = rewardFrom(cfg);
     const policy = loadPolicy(cfg.policy, { tokenizer: cfg.tokenizer });
     const reference = cfg.reference ? loadPolicy(cfg.reference, { tokenizer: cfg.tokenizer }) : undefined;
-    const prompts = await readPromptsFile(cfg.prompts);
     const { kl, ...rest } = cfg;
     const r = await trainReinforce({ ...rest, klForm: kl, policy, reference, reward, prompts });
     reportTrainer('rl reinforce', r);

@@ -76,9 +76,10 @@ function checkParentWritable(path: string, option: string): void {
 
 /**
  * Make sure `path` can be used as an output directory: not a file, under a writable parent;
- * create it and clean stale temporary files. Returns whether it existed before.
+ * create it (unless `create` is false: a command that validates its inputs first creates it when
+ * it writes) and clean stale temporary files. Returns whether it existed before.
  */
-export function prepareOutputDir(path: string, option = '--out'): { existed: boolean } {
+export function prepareOutputDir(path: string, option = '--out', opts: { create?: boolean } = {}): { existed: boolean } {
   const k = kindOf(path);
   if (k !== null && k !== 'dir') {
     throw new UserError({ what: `${option} is a file; a directory is expected here`, where: path, expected: 'a directory (it is created when missing)', fix: `pass a directory for ${option}, or move the file out of the way` });
@@ -90,6 +91,10 @@ export function prepareOutputDir(path: string, option = '--out'): { existed: boo
     } catch {
       throw new UserError({ what: `${option}: cannot write into this directory (permission denied)`, where: path, fix: `choose a location you can write to for ${option}, or change its permissions` });
     }
+  }
+  if (opts.create === false) {
+    if (k !== null) removeStaleTemps(path);
+    return { existed: k !== null };
   }
   try {
     mkdirSync(path, { recursive: true });
