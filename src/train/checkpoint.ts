@@ -8,7 +8,7 @@
 // checkpoint just written, so the newest checkpoint on disk is always the newest finite one.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../util/errors.js';
+import { UserError, fileSystemError } from '../util/errors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { HostTensor } from '../nn/weights.js';
@@ -56,25 +56,35 @@ export function saveTrainCheckpoint<C>(runDir: string, ck: TrainCheckpoint<C>, k
   const bad = firstNonFinite(ck.state);
   if (bad !== null) throw new NonFiniteStateError(bad, ck.step);
   const root = checkpointsDir(runDir);
-  mkdirSync(root, { recursive: true });
+  try {
+    mkdirSync(root, { recursive: true });
+  } catch (e) {
+    throw fileSystemError(e, root);
+  }
   const name = stepDir(ck.step);
   const tmp = join(root, `.${name}.${process.pid}.tmp`);
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  const tensors = new Map<string, HostTensor>();
-  for (const [prefix, field] of KINDS) {
-    for (const [k, a] of Object.entries(ck.state[field])) {
-      if (!(a instanceof Float32Array)) {
-        throw new UserError({ what: `checkpoints store float32 state; "${k}" is ${a.constructor.name}`, where: 'saveTrainCheckpoint', fix: 'train in float32 (float64 is for gradient checks only)' });
-      }
-      tensors.set(prefix + k, { shape: [a.length], data: a });
-    }
-  }
-  writeSafetensors(join(tmp, 'state.safetensors'), tensors);
-  writeJsonAtomic(join(tmp, 'trainer.json'), { step: ck.step, optimizerStep: ck.state.step, cursor: ck.cursor, extra: ck.extra ?? {} });
   const target = join(root, name);
-  rmSync(target, { recursive: true, force: true });
-  renameSync(tmp, target);
+  try {
+    mkdirSync(tmp);
+    const tensors = new Map<string, HostTensor>();
+    for (const [prefix, field] of KINDS) {
+      for (const [k, a] of Object.entries(ck.state[field])) {
+        if (!(a instanceof Float32Array)) {
+          throw new UserError({ what: `checkpoints store float32 state; "${k}" is ${a.constructor.name}`, where: 'saveTrainCheckpoint', fix: 'train in float32 (float64 is for gradient checks only)' });
+        }
+        tensors.set(prefix + k, { shape: [a.length], data: a });
+      }
+    }
+    writeSafetensors(join(tmp, 'state.safetensors'), tensors);
+    writeJsonAtomic(join(tmp, 'trainer.json'), { step: ck.step, optimizerStep: ck.state.step, cursor: ck.cursor, extra: ck.extra ?? {} });
+    rmSync(target, { recursive: true, force: true });
+    renameSync(tmp, target);
+  } catch (e) {
+    // a failed write (full disk) leaves the previous checkpoints as they were, and no half-written one
+    rmSync(tmp, { recursive: true, force: true });
+    throw fileSystemError(e, tmp);
+  }
   writeJsonAtomic(join(root, 'latest.json'), { step: ck.step, dir: name });
   // oldest first by step; a directory of a later step (an earlier, longer run) is never kept over this one
   const all = readdirSync(root).filter((d) => /^step-\d+$/.test(d) && d !== name).sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
