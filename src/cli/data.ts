@@ -6,6 +6,7 @@ import { addCommonOptions, announce, commonSchema, resolveConfig } from './comma
 import { generateToyWorld, writeToyWorld } from '../data/toy/world.js';
 import { computeFileStats, formatFileStats } from '../data/stats.js';
 import { prepareData } from '../data/prepare.js';
+import { prepareOutputDir } from '../io/output.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 const fmt = (x: number) => (Number.isNaN(x) ? 'n/a' : x.toFixed(3));
@@ -23,6 +24,7 @@ export function registerData(program: Command): void {
   addCommonOptions(toy, { out: 'toy' });
   toy.action(() => {
     const cfg = resolveConfig(toy, z.strictObject({ ...commonSchema, out: z.string().min(1), size: z.coerce.number().int().min(10) }));
+    prepareOutputDir(cfg.out, '--out', { create: false });
     announce('data toy', cfg, cfg.quiet);
     const t0 = performance.now();
     const world = generateToyWorld({ seed: cfg.seed, size: cfg.size });
@@ -81,6 +83,7 @@ export function registerData(program: Command): void {
         steerlm: z.boolean(),
       }),
     );
+    prepareOutputDir(cfg.out, '--out', { create: false });
     announce('data prepare', cfg, cfg.quiet);
     const report = await prepareData(cfg);
     const lines = [`prepared files in ${cfg.out}:`, ...Object.entries(report.outputs).map(([f, n]) => `  ${f.padEnd(28)} ${n} rows`)];

@@ -47,11 +47,11 @@ export function registerDpo(program: Command): void {
       }),
     );
     announce('dpo', cfg, cfg.quiet);
-    const policy = loadPolicy(cfg.policy, { tokenizer: cfg.tokenizer });
-    const reference = cfg.reference ? loadPolicy(cfg.reference, { tokenizer: cfg.tokenizer }) : undefined;
     const { pairs } = await readPairsFile(cfg.pairs, { split: 'train' });
     // the same file may serve both: its validation split is held out
     const evalPairs = cfg.evalPairs ? (await readPairsFile(cfg.evalPairs, { split: cfg.evalPairs === cfg.pairs ? 'validation' : 'all' })).pairs : undefined;
+    const policy = loadPolicy(cfg.policy, { tokenizer: cfg.tokenizer });
+    const reference = cfg.reference ? loadPolicy(cfg.reference, { tokenizer: cfg.tokenizer }) : undefined;
     const r = await trainDpo({ ...cfg, policy, reference, pairs, evalPairs });
     reportTrainer(`dpo (${cfg.loss})`, r);
   });

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { addCommonOptions, announce, commonSchema, resolveConfig } from './command.js';
 import { generateText, loadTextPolicy, readTextPrompts, type PromptInput } from '../policy/generate.js';
 import { writeLinesAtomic } from '../io/atomic.js';
+import { checkOutputFile } from '../io/output.js';
 import { startProgress } from '../util/progress.js';
 import { UserError } from '../util/errors.js';
 
@@ -53,6 +54,7 @@ export function registerGenerate(program: Command): void {
     if (cfg.prompt.length === 0 && cfg.prompts === undefined) {
       throw new UserError({ what: 'no prompt given', where: 'steer generate', expected: '--prompt TEXT (repeatable) or --prompts FILE', fix: 'add --prompt "Once upon a time" or --prompts prompts.txt' });
     }
+    if (cfg.out) checkOutputFile(cfg.out);
     announce('generate', cfg, cfg.quiet);
     const policy = loadTextPolicy(cfg.model, cfg.tokenizer);
     const prompts: PromptInput[] = [...cfg.prompt, ...(cfg.prompts ? await readTextPrompts(cfg.prompts) : [])];

@@ -2,7 +2,7 @@
 // file and registers itself here; main() maps errors to exit codes (user error 2, bug 1).
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { isUserError } from '../util/errors.js';
+import { fileSystemError, isUserError } from '../util/errors.js';
 import { registerDemo } from './demo.js';
 import { registerInfo } from './info.js';
 import { registerData } from './data.js';
@@ -51,12 +51,21 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * Usage errors (unknown option, missing argument, bad choice) at any depth become a CommanderError
+ * that main() maps to exit 2; commander only sets this per command, so walk the whole tree —
+ * commands registered later (and their sub-commands) are covered too.
+ */
+export function usageErrorsExit2(cmd: Command): void {
+  cmd.exitOverride();
+  cmd.configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  for (const sub of cmd.commands) usageErrorsExit2(sub);
+}
+
 /** Run the CLI; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const sub of program.commands) sub.exitOverride();
+  usageErrorsExit2(program);
   if (argv.length === 0) {
     program.outputHelp();
     return 0;
@@ -64,7 +73,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
-  } catch (e) {
+  } catch (caught) {
+    // a file-system failure no writer mapped (full disk, a directory in the way): still exit 2
+    const e = fileSystemError(caught);
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       // commander has already printed "error: ..." for usage errors.
@@ -73,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (isUserError(e)) {
       process.stderr.write(`steer: error: ${e.message}\n`);
-      return 2;
+      return e.exitCode;
     }
     process.stderr.write(`steer: internal error (please report it):\n${(e as Error)?.stack ?? String(e)}\n`);
     return 1;

@@ -63,7 +63,7 @@ export function registerRl(program: Command): void {
         rewardUrl: z.string().min(1).optional(),
         reward: z.string().min(1).optional(),
         promptsPerStep: int.min(1),
-        samplesPerPrompt: int.min(1),
+        samplesPerPrompt: int.min(2, { error: 'an integer ≥ 2: the leave-one-out baseline needs another sample of the same prompt (the recipe uses 4)' }),
         beta: num.min(0),
         kl: z.enum(['abs', 'k1', 'k3']),
         whiten: z.boolean(),
@@ -77,10 +77,10 @@ export function registerRl(program: Command): void {
       }),
     );
     announce('rl reinforce', cfg, cfg.quiet);
+    const prompts = await readPromptsFile(cfg.prompts);
     const reward = rewardFrom(cfg);
     const policy = loadPolicy(cfg.policy, { tokenizer: cfg.tokenizer });
     const reference = cfg.reference ? loadPolicy(cfg.reference, { tokenizer: cfg.tokenizer }) : undefined;
-    const prompts = await readPromptsFile(cfg.prompts);
     const { kl, ...rest } = cfg;
     const r = await trainReinforce({ ...rest, klForm: kl, policy, reference, reward, prompts });
     reportTrainer('rl reinforce', r);

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { addCommonOptions, announce, commonSchema, resolveConfig } from './command.js';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
+import { checkOutputFile, prepareOutputDir } from '../io/output.js';
 import { REWARD_LOSSES, type RewardLossKind } from '../reward/losses.js';
 import { trainRewardModel } from '../reward/train.js';
 import { EXPO_ALPHA, expo } from '../reward/expo.js';
@@ -140,6 +141,7 @@ export function registerRm(program: Command): void {
     .requiredOption('--out <dir>', 'output reward model directory');
   ex.action(() => {
     const cfg = resolveConfig(ex, z.strictObject({ weak: z.string().min(1), strong: z.string().min(1), alpha: num, out: z.string().min(1), quiet: z.boolean() }));
+    prepareOutputDir(cfg.out, '--out', { create: false });
     announce('rm expo', cfg, cfg.quiet);
     const dir = expo(cfg.weak, cfg.strong, cfg.alpha, cfg.out);
     process.stdout.write(`ExPO (alpha ${cfg.alpha}) written to ${dir}\n`);
@@ -159,13 +161,16 @@ export function registerRm(program: Command): void {
   ev.action(async (files: string[]) => {
     const cfg = resolveConfig(ev, z.strictObject({ model: z.string().min(1).optional(), rewardUrl: z.string().min(1).optional(), json: z.boolean(), results: z.string().optional(), rewardbench: z.boolean(), threads: int.min(1), quiet: z.boolean() }));
     if (!cfg.model === !cfg.rewardUrl) throw new UserError({ what: cfg.model ? 'pass --model or --reward-url, not both' : 'no reward model to evaluate', where: '--model / --reward-url', fix: 'pass --model <reward model directory> or --reward-url <endpoint>' });
+    if (cfg.results) checkOutputFile(cfg.results, '--results');
     if (!cfg.json) announce('rm eval', { ...cfg, files }, cfg.quiet);
+    // every file is read (and validated) before the model does any work
+    const byFile: [string, Awaited<ReturnType<typeof readPairFile>>][] = [];
+    for (const f of files) byFile.push([f, await readPairFile(f)]);
     const scorer = cfg.model ? RewardScorer.load(cfg.model, { threads: cfg.threads }) : null;
     const endpoint = cfg.rewardUrl ? httpRewardSource(cfg.rewardUrl) : null;
     const perFile: Record<string, unknown> = {};
     const rows: PairScoreRow[] = [];
-    for (const f of files) {
-      const pairs = await readPairFile(f);
+    for (const [f, pairs] of byFile) {
       let e;
       if (scorer) e = await evaluatePairs(scorer, pairs);
       else {
@@ -227,6 +232,7 @@ export function registerRm(program: Command): void {
     .option('--threads <n>', 'CPU threads', '2');
   sc.action(async (file: string) => {
     const cfg = resolveConfig(sc, z.strictObject({ model: z.string().min(1), out: z.string().optional(), threads: int.min(1) }));
+    if (cfg.out) checkOutputFile(cfg.out);
     const rowSchema = z.object({ prompt: z.union([z.string(), z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })).min(1)], { error: 'a string, or an array of {role, content} turns' }), response: z.string({ error: 'a string' }) });
     const rows: { value: Record<string, unknown>; prompt: z.output<typeof rowSchema>['prompt']; response: string }[] = [];
     for await (const rec of readRecords(file)) {

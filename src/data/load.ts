@@ -60,16 +60,64 @@ export interface WrongKindMessage {
   fix: string;
 }
 
-async function* recordsWithKind(path: string, detect: DetectFormat = 'file'): AsyncGenerator<[SourceRecord, DataKind]> {
+/** The fields that make a record of each format (what detectKind looks for, in full). */
+const REQUIRED_FIELDS: Record<DataKind, readonly string[]> = {
+  pairs: ['prompt', 'chosen', 'rejected'],
+  'hh-rlhf': ['chosen', 'rejected'],
+  llmbar: ['input', 'output_1', 'output_2', 'label'],
+  'helpsteer2-preference': ['prompt', 'response_1', 'response_2'],
+  helpsteer2: ['prompt', 'response', ...HELPSTEER2_ATTRIBUTES],
+  'helpsteer2-disagreements': ['prompt', 'response', ...HELPSTEER2_ATTRIBUTES],
+  steerlm: ['text', 'label'],
+  sft: ['prompt', 'response'],
+  prompts: ['prompt'],
+};
+
+/**
+ * Each record with its format. Per-record detection ('record') keeps the format of the file's
+ * earlier records when a record looks like none the reader takes: a pair row missing "rejected"
+ * is then reported as that missing field, not as a record of another format.
+ */
+async function* recordsWithKind(path: string, detect: DetectFormat = 'file', accepted: readonly DataKind[] = []): AsyncGenerator<[SourceRecord, DataKind]> {
   let kind: DataKind | null = null;
   for await (const rec of readRecords(path)) {
-    kind = detect === 'record' ? detectKind(rec) : (kind ?? detectKind(rec));
+    if (detect === 'record') {
+      let k: DataKind | null;
+      try {
+        k = detectKind(rec);
+      } catch (e) {
+        if (kind === null || !accepted.includes(kind)) throw e;
+        k = null;
+      }
+      kind = k !== null && (accepted.includes(k) || kind === null || !accepted.includes(kind)) ? k : kind!;
+    } else kind = kind ?? detectKind(rec);
     yield [rec, kind];
   }
 }
 
-function wrongKind(rec: SourceRecord, kind: DataKind, expected: string, m: WrongKindMessage): never {
-  throw new UserError({ what: m.what(kind), where: rec.where, expected, received: `fields ${Object.keys(rec.value).join(', ')}`, fix: m.fix });
+/**
+ * A record of a format the reader does not take. When it has some of the fields of a format the
+ * reader takes, the message names the fields it lacks (a missing field is the likelier mistake).
+ */
+function wrongKind(rec: SourceRecord, kind: DataKind, expected: string, m: WrongKindMessage, accepted: readonly DataKind[]): never {
+  const fields = Object.keys(rec.value);
+  let best: { kind: DataKind; missing: string[]; present: number } | null = null;
+  for (const k of accepted) {
+    const need = REQUIRED_FIELDS[k];
+    const present = need.filter((f) => fields.includes(f)).length;
+    const missing = need.filter((f) => !fields.includes(f));
+    if (present > 0 && missing.length > 0 && (best === null || present > best.present || (present === best.present && missing.length < best.missing.length))) best = { kind: k, missing, present };
+  }
+  if (best !== null && best.present >= REQUIRED_FIELDS[kind].length) {
+    throw new UserError({
+      what: `missing field${best.missing.length > 1 ? 's' : ''} ${best.missing.map((f) => `"${f}"`).join(', ')} (the record reads as ${kind}; a ${best.kind} record needs ${REQUIRED_FIELDS[best.kind].join(', ')})`,
+      where: `${rec.where} field ${best.missing[0]}`,
+      expected,
+      received: `fields ${fields.join(', ')}`,
+      fix: `add ${best.missing.map((f) => `"${f}"`).join(', ')} to record ${rec.index}, or ${m.fix}`,
+    });
+  }
+  throw new UserError({ what: m.what(kind), where: rec.where, expected, received: `fields ${fields.join(', ')}`, fix: m.fix });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -78,6 +126,7 @@ function wrongKind(rec: SourceRecord, kind: DataKind, expected: string, m: Wrong
 const PAIR_FORMATS = 'pairs {prompt, chosen, rejected, margin?|strength?, split?, subset?}, HelpSteer2-Preference rows, HH-RLHF {chosen, rejected} or LLMBar {input, output_1, output_2, label}';
 
 export type PairKind = 'pairs' | 'hh-rlhf' | 'llmbar' | 'helpsteer2-preference';
+const PAIR_KINDS: readonly DataKind[] = ['pairs', 'hh-rlhf', 'llmbar', 'helpsteer2-preference'];
 
 export interface PairReadOptions extends PreferenceAggregationOptions {
   detect?: DetectFormat;
@@ -118,7 +167,7 @@ export function keptPreferencePair(row: HelpSteer2PreferenceRow, opts: Preferenc
 export async function* readPairRecords(path: string, opts: PairReadOptions = {}): AsyncGenerator<PairRecord> {
   const { detect, split = 'all', dropIdentical = false, notPairs = readPairsWrongKind, ...aggregation } = opts;
   const inSplit = (s: string | undefined) => split === 'all' || (split === 'validation' ? s !== undefined && /^val/i.test(s) : s === undefined || !/^val/i.test(s));
-  for await (const [record, kind] of recordsWithKind(path, detect)) {
+  for await (const [record, kind] of recordsWithKind(path, detect, PAIR_KINDS)) {
     switch (kind) {
       case 'pairs': {
         const row = parseRecord(pairRowSchema, record, 'pair row');
@@ -138,7 +187,7 @@ export async function* readPairRecords(path: string, opts: PairReadOptions = {})
         break;
       }
       default:
-        wrongKind(record, kind, PAIR_FORMATS, notPairs);
+        wrongKind(record, kind, PAIR_FORMATS, notPairs, PAIR_KINDS);
     }
   }
 }
@@ -156,6 +205,7 @@ export async function readPairs(path: string, opts: PreferenceAggregationOptions
 const RATING_FORMATS = 'HelpSteer2 {prompt, response, helpfulness, correctness, coherence, complexity, verbosity}, per-annotator HelpSteer2 rows, or SteerLM {text, label}';
 
 export type RatingKind = 'helpsteer2' | 'helpsteer2-disagreements' | 'steerlm';
+const RATING_KINDS: readonly DataKind[] = ['helpsteer2', 'helpsteer2-disagreements', 'steerlm'];
 
 export interface RatingReadOptions {
   detect?: DetectFormat;
@@ -190,7 +240,7 @@ const readRatingsWrongKind: WrongKindMessage = {
 
 /** Every record of a rating file; per-annotator rows are aggregated (three most similar). */
 export async function* readRatedRecords(path: string, opts: RatingReadOptions = {}): AsyncGenerator<RatedRecord> {
-  for await (const [record, kind] of recordsWithKind(path, opts.detect)) {
+  for await (const [record, kind] of recordsWithKind(path, opts.detect, RATING_KINDS)) {
     switch (kind) {
       case 'helpsteer2':
         yield { kind, record, ...ratedFromHelpSteer2Row(parseRecord(helpSteer2RowSchema, record, 'HelpSteer2 row')) };
@@ -204,7 +254,7 @@ export async function* readRatedRecords(path: string, opts: RatingReadOptions = 
         break;
       }
       default:
-        wrongKind(record, kind, RATING_FORMATS, opts.notRatings ?? readRatingsWrongKind);
+        wrongKind(record, kind, RATING_FORMATS, opts.notRatings ?? readRatingsWrongKind, RATING_KINDS);
     }
   }
 }

@@ -42,8 +42,18 @@ function checkReadable(path: string): void {
   }
 }
 
+/** A line for a message: JSON-quoted (control bytes such as NUL escaped), at most `max` characters. */
 function preview(s: string, max = 80): string {
   return s.length > max ? JSON.stringify(s.slice(0, max - 1)) + '…' : JSON.stringify(s);
+}
+
+const BOM = '\uFEFF';
+
+/** Why a line is not JSON, in words: binary bytes and byte-order marks are named, not echoed. */
+function jsonProblem(text: string, e: Error): string {
+  if (text.includes('\u0000')) return 'the text holds NUL bytes (a binary or UTF-16 file?)';
+  // V8 quotes the text raw; escape control characters so the terminal shows them
+  return e.message.replace(/[\u0000-\u001f\u007f-\u009f\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function parseLine(text: string, where: string, lineNo: number): Record<string, unknown> {
@@ -52,9 +62,9 @@ function parseLine(text: string, where: string, lineNo: number): Record<string, 
     v = JSON.parse(text);
   } catch (e) {
     throw new UserError({
-      what: `invalid JSON: ${(e as Error).message}`,
+      what: `invalid JSON: ${jsonProblem(text, e as Error)}`,
       where,
-      expected: 'one JSON object per line',
+      expected: 'one JSON object per line (UTF-8 text)',
       received: preview(text),
       fix: `correct or remove line ${lineNo}`,
     });
@@ -85,9 +95,11 @@ async function* readJsonLines(path: string, gz: boolean): AsyncGenerator<SourceR
   try {
     for await (const line of lines) {
       lineNo++;
-      if (line.trim() === '') continue;
+      // a UTF-8 byte-order mark (Windows editors write one) is not part of the first record
+      const text = lineNo === 1 && line.startsWith(BOM) ? line.slice(1) : line;
+      if (text.trim() === '') continue;
       const where = `${path}:${lineNo}`;
-      yield { value: parseLine(line, where, lineNo), index: lineNo, where };
+      yield { value: parseLine(text, where, lineNo), index: lineNo, where };
     }
   } catch (e) {
     if (e instanceof UserError) throw e;
@@ -108,7 +120,8 @@ async function* readJsonLines(path: string, gz: boolean): AsyncGenerator<SourceR
 }
 
 function readJsonArray(path: string): SourceRecord[] {
-  const text = readFileSync(path, 'utf8');
+  let text = readFileSync(path, 'utf8');
+  if (text.startsWith(BOM)) text = text.slice(1);
   const trimmed = text.trimStart();
   if (!trimmed.startsWith('[')) {
     // A .json file holding JSON lines is common; read it as such.
@@ -127,7 +140,7 @@ function readJsonArray(path: string): SourceRecord[] {
     const m = /position (\d+)/.exec((e as Error).message);
     const line = m ? text.slice(0, Number(m[1])).split('\n').length : undefined;
     throw new UserError({
-      what: `invalid JSON: ${(e as Error).message}`,
+      what: `invalid JSON: ${jsonProblem(text, e as Error)}`,
       where: line !== undefined ? `${path}:${line}` : path,
       expected: 'a JSON array of objects',
       fix: 'correct the JSON (a validator such as `node -e "JSON.parse(require(\'fs\').readFileSync(process.argv[1]))" FILE` points at the error)',
@@ -192,9 +205,9 @@ async function* readParquet(path: string): AsyncGenerator<SourceRecord> {
 }
 
 /** Stream the records of a data file, whatever its format. */
-export async function* readRecords(path: string, format: RecordFormat = detectFormat(path)): AsyncGenerator<SourceRecord> {
-  checkReadable(path);
-  switch (format) {
+export async function* readRecords(path: string, format?: RecordFormat): AsyncGenerator<SourceRecord> {
+  checkReadable(path); // before the name: a directory is "not a regular file", not "an unknown format"
+  switch (format ?? detectFormat(path)) {
     case 'jsonl':
       yield* readJsonLines(path, false);
       return;

@@ -11,7 +11,16 @@ export function intIn(lo: number, hi: number) {
   return z.number({ error }).int({ error }).min(lo, { error }).max(hi, { error });
 }
 
-const text = (what = 'a string') => z.string({ error: what });
+/**
+ * The longest text field steer reads (characters): a row beyond it is almost surely a broken file
+ * (a missing newline joining records), and would size every graph after it.
+ */
+export const MAX_TEXT_CHARS = 1_000_000;
+
+const text = (what = 'a string') => z.string({ error: what }).max(MAX_TEXT_CHARS, { error: `a string of at most ${MAX_TEXT_CHARS} characters (steer's cap on one text field; split or shorten the text)` });
+
+/** The largest pair margin accepted: HelpSteer2-Preference's are 1–3; beyond this a loss overflows float32. */
+export const MAX_MARGIN = 100;
 
 export const chatTurnSchema = z.object({
   role: z.enum(['system', 'user', 'assistant'], { error: 'one of "system", "user", "assistant"' }),
@@ -47,9 +56,15 @@ export const helpSteer2DisagreementRowSchema = z.object({
 });
 
 /** NeMo-Aligner regression format: the rendered conversation and 9 label slots (−100 = unlabelled). */
+const steerLmLabelError = 'an integer rating in [0, 4], or -100 for an unlabelled attribute';
 export const steerLmRowSchema = z.object({
   text: text(),
-  label: z.array(z.number({ error: 'a number' }), { error: 'an array of 9 numbers' }).length(9, { error: 'exactly 9 label slots' }),
+  label: z
+    .array(
+      z.number({ error: steerLmLabelError }).refine((v) => v === -100 || (Number.isInteger(v) && v >= 0 && v <= 4), { error: steerLmLabelError }),
+      { error: 'an array of 9 numbers' },
+    )
+    .length(9, { error: 'exactly 9 label slots' }),
 });
 
 /** One annotator's preference; −100 marks an annotation flagged as invalid. */
@@ -78,7 +93,7 @@ export const pairRowSchema = z.object({
   prompt: promptSchema,
   chosen: text(),
   rejected: text(),
-  margin: z.number({ error: 'a finite number >= 0' }).min(0, { error: 'a finite number >= 0' }).optional(),
+  margin: z.number({ error: `a finite number in [0, ${MAX_MARGIN}]` }).min(0, { error: `a finite number in [0, ${MAX_MARGIN}]` }).max(MAX_MARGIN, { error: `a finite number in [0, ${MAX_MARGIN}] (larger margins overflow the loss)` }).optional(),
   strength: intIn(1, 3).optional(),
   split: text().optional(),
 });

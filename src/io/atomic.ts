@@ -1,14 +1,18 @@
 // Atomic writes: write to a temporary file in the same directory, fsync, then rename over the
 // target. A reader (or a resumed run) sees either the old file or the complete new one, never a
-// partial file.
+// partial file. A failed write (full disk, no permission, a directory in the way) is a UserError
+// naming the path; a temporary file left by a killed writer is removed by the next write.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { fileSystemError } from '../util/errors.js';
+import { removeStaleTemps } from './output.js';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
+    mkdirSync(dir, { recursive: true });
+    removeStaleTemps(dir, basename(path));
     const fd = openSync(tmp, 'w');
     try {
       const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
@@ -21,7 +25,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw fileSystemError(e, path);
   }
 }
 

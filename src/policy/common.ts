@@ -1,9 +1,8 @@
 // Options every policy trainer shares (optimizer, schedule, run directory, engine) with their
 // defaults and checks, and small helpers for the run directory.
-import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { writeJsonAtomic } from '../io/atomic.js';
+import { openRun, type RunDir } from '../train/run.js';
 import type { LlamaConfig } from '../nn/config.js';
 import { expectedWeightShapes } from '../nn/weights.js';
 import type { AdamWOptions } from '../train/optim.js';
@@ -112,9 +111,12 @@ export function scheduleOf(r: ResolvedCommon): Omit<ScheduleOptions, 'totalSteps
   return { kind: r.schedule, peakLr: r.lr, warmupSteps: r.warmupSteps, minLr: r.minLr };
 }
 
-/** Write the resolved run config (what a person or a resumed run checks) as <out>/config.json. */
-export function writeRunConfig(out: string, stage: string, config: Record<string, unknown>): void {
-  writeJsonAtomic(join(out, 'config.json'), { stage, ...config });
+/**
+ * Open the run directory (src/train/run.ts: output guard, lock, the resume rule) and write the
+ * resolved run config as <out>/config.json. The trainer calls release(ok) when it ends.
+ */
+export function openPolicyRun(r: ResolvedCommon, stage: string, config: Record<string, unknown>): RunDir {
+  return openRun({ runDir: r.out, stage, config: { stage, ...config }, resume: r.resume, pathKeys: ['policy', 'reference', 'reward', 'tokenizer'] });
 }
 
 /** A per-step seed for sampling: a 32-bit hash of (seed, stage, step) — exact resume needs no RNG state. */

@@ -15,7 +15,8 @@ import type { LlamaConfig } from '../nn/config.js';
 import type { LlamaParams } from '../nn/llama.js';
 import { TrainState } from '../train/optim.js';
 import { runTrainLoop } from '../train/loop.js';
-import { adamOptions, bad, nextBatch, positiveInt, resolveCommon, scheduleOf, writeRunConfig, type EpochCursor, type TrainerCommonOptions } from './common.js';
+import { adamOptions, bad, nextBatch, positiveInt, resolveCommon, scheduleOf, openPolicyRun, type EpochCursor, type TrainerCommonOptions } from './common.js';
+import { contentHash } from '../train/run.js';
 import { maskedRowSum, policyTokenLogProbs, sequenceFeeds, sequenceInputList, sequenceInputs } from './graph.js';
 import { DPO_LOSS_KINDS, dpoLoss, type DpoLossKind } from './losses.js';
 import { finalModelDir, resolvePolicy, savePolicy, weightArrays, weightsFromArrays, type PolicyModel } from './model.js';
@@ -166,7 +167,8 @@ export async function trainDpo(o: DpoOptions): Promise<TrainerResult> {
   if (train.dropped > 0 && !r.quiet) process.stderr.write(`dpo: dropped ${train.dropped} of ${o.pairs.length} pairs longer than ${maxLength} tokens\n`);
   const evalSet = o.evalPairs ? tokenizePairs(policy, o.evalPairs, maxLength, needMargin).pairs : [];
   const padId = policy.codec.padId;
-  writeRunConfig(r.out, 'dpo', { ...r, loss: kind, beta, batchSize, microBatchSize: micro, lengthMultiple: multiple, maxLength, policy: policy.source, reference: reference.source, pairs: train.pairs.length, dropped: train.dropped, evalPairs: evalSet.length });
+  const run = openPolicyRun(r, 'dpo', { ...r, loss: kind, beta, batchSize, microBatchSize: micro, lengthMultiple: multiple, maxLength, policy: policy.source, reference: reference.source, pairs: train.pairs.length, dropped: train.dropped, evalPairs: evalSet.length, data: contentHash(o.pairs), evalData: o.evalPairs ? contentHash(o.evalPairs) : null });
+  let ok = false;
 
   const engine = { threads: r.threads, deterministic: r.deterministic };
   const refForward = new PolicyForward(c, referenceGraph, reference.weights, engine, false);
@@ -235,10 +237,12 @@ export async function trainDpo(o: DpoOptions): Promise<TrainerResult> {
     );
     const trained: PolicyModel = { config: c, weights: weightsFromArrays(c, res.state.params), codec: policy.codec, source: finalModelDir(r.out) };
     const modelDir = savePolicy(finalModelDir(r.out), trained, { stage: `dpo-${kind}`, steps: res.steps, from: policy.source, reference: reference.source, beta });
+    ok = true;
     return { policy: trained, modelDir, runDir: r.out, metricsPath: res.metricsPath, steps: res.steps, resumedFrom: res.resumedFrom, lastMetrics: res.lastMetrics, lastEval: res.lastEval };
   } finally {
     await refForward.release();
     await updater.release();
     await evalForward.release();
+    run.release(ok);
   }
 }

@@ -22,7 +22,8 @@ import type { LlamaConfig } from '../nn/config.js';
 import { tokenLogProbs, type LlamaParams } from '../nn/llama.js';
 import { TrainState } from '../train/optim.js';
 import { runTrainLoop } from '../train/loop.js';
-import { adamOptions, bad, nextBatch, nonNegative, positiveInt, resolveCommon, scheduleOf, stepSeed, writeRunConfig, type EpochCursor, type TrainerCommonOptions } from './common.js';
+import { adamOptions, bad, nextBatch, nonNegative, positiveInt, resolveCommon, scheduleOf, stepSeed, openPolicyRun, type EpochCursor, type TrainerCommonOptions } from './common.js';
+import { contentHash } from '../train/run.js';
 import { promptKey, type PolicyPrompt } from './codec.js';
 import { maskedRowSum, policyLogits, policyTokenLogProbs, sequenceFeeds, sequenceInputList, sequenceInputs, tokenEntropy } from './graph.js';
 import { sequenceKl, rewardWithKl, type KlForm } from './kl.js';
@@ -108,7 +109,9 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
     throw new UserError({ what: 'the reference model has another architecture than the policy', where: 'reinforce.reference', fix: 'use the SFT model the policy started from as the reference' });
   }
   const P = positiveInt('reinforce.promptsPerStep', o.promptsPerStep ?? REINFORCE_DEFAULTS.promptsPerStep);
-  const k = positiveInt('reinforce.samplesPerPrompt', o.samplesPerPrompt ?? REINFORCE_DEFAULTS.samplesPerPrompt);
+  const k = o.samplesPerPrompt ?? REINFORCE_DEFAULTS.samplesPerPrompt;
+  // with k = 1 the leave-one-out baseline is the sample itself: every advantage is 0, nothing trains
+  if (!Number.isInteger(k) || k < 2) bad('reinforce.samplesPerPrompt (-k)', 'an integer ≥ 2 (the leave-one-out baseline needs another sample of the same prompt; the recipe uses 4)', k, 'pass -k 4 (the recipe) or at least -k 2');
   const beta = nonNegative('reinforce.beta', o.beta ?? REINFORCE_DEFAULTS.beta);
   const klForm = o.klForm ?? REINFORCE_DEFAULTS.klForm;
   if (!['abs', 'k1', 'k3'].includes(klForm)) bad('reinforce.klForm', 'abs | k1 | k3', klForm);
@@ -119,7 +122,6 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
   const whiten = o.whiten ?? false;
   const logRollouts = o.logRollouts ?? k;
   if (o.prompts.length === 0) throw new UserError({ what: 'no prompts to train on', where: 'reinforce.prompts', fix: 'pass a prompt file (e.g. the toy world\'s rl-prompts.jsonl)' });
-  if (k < 2 && !r.quiet) process.stderr.write('reinforce: with one sample per prompt the leave-one-out baseline is the sample itself: every advantage is 0\n');
 
   // Encode every prompt once. Generation pads every batch to one prompt length (one compiled
   // shape); the log-prob and update graphs take the batch's longest sequence rounded up to a
@@ -130,8 +132,9 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
   const B = P * k;
   const micro = positiveInt('reinforce.microBatchSize', o.microBatchSize ?? B);
   if (B % micro !== 0) bad('reinforce.microBatchSize', `a divisor of promptsPerStep × samplesPerPrompt (${B})`, micro);
-  const settings = { ...r, promptsPerStep: P, samplesPerPrompt: k, beta, klForm, whiten, rewardClip: o.rewardClip ?? null, maxNewTokens, temperature, topP: o.topP ?? 1, topK: o.topK ?? 0, reward: o.reward.name, policy: policy.source, reference: reference.source, prompts: o.prompts.length, maxSequenceLength: maxT, microBatchSize: micro };
-  writeRunConfig(r.out, 'reinforce', settings);
+  const settings = { ...r, promptsPerStep: P, samplesPerPrompt: k, beta, klForm, whiten, rewardClip: o.rewardClip ?? null, maxNewTokens, temperature, topP: o.topP ?? 1, topK: o.topK ?? 0, reward: o.reward.name, policy: policy.source, reference: reference.source, prompts: o.prompts.length, maxSequenceLength: maxT, microBatchSize: micro, data: contentHash(o.prompts) };
+  const run = openPolicyRun(r, 'reinforce', settings);
+  let ok = false;
 
   const engine = { threads: r.threads, deterministic: r.deterministic };
   const forward = new PolicyForward(c, rolloutGraph, reference.weights, engine);
@@ -217,10 +220,12 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
     );
     const trained: PolicyModel = { config: c, weights: weightsFromArrays(c, res.state.params), codec: policy.codec, source: finalModelDir(r.out) };
     const modelDir = savePolicy(finalModelDir(r.out), trained, { stage: 'reinforce', steps: res.steps, from: policy.source, reference: reference.source, reward: o.reward.name });
+    ok = true;
     return { policy: trained, modelDir, runDir: r.out, metricsPath: res.metricsPath, steps: res.steps, resumedFrom: res.resumedFrom, lastMetrics: res.lastMetrics, lastEval: res.lastEval };
   } finally {
     await forward.release();
     await updater.release();
     if (lastGenerator) await (lastGenerator as LlamaGenerator).release();
+    run.release(ok);
   }
 }

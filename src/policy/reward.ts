@@ -74,7 +74,7 @@ export function httpRewardSource(url: string, opts: { timeoutMs?: number; header
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (e) {
-        throw new UserError({ what: `cannot reach the reward endpoint (${(e as Error).message})`, where: url, fix: 'start the reward server (e.g. `steer serve reward`) or correct --reward-url' });
+        throw new UserError({ what: `cannot reach the reward endpoint (${(e as Error).message})`, where: url, fix: 'start the reward server at that address, correct --reward-url, or score in-process with --reward-model DIR' });
       }
       const text = await res.text();
       if (!res.ok) {

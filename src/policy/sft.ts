@@ -9,7 +9,8 @@ import type { LlamaConfig } from '../nn/config.js';
 import type { LlamaParams } from '../nn/llama.js';
 import { TrainState } from '../train/optim.js';
 import { runTrainLoop } from '../train/loop.js';
-import { adamOptions, bad, nextBatch, positiveInt, resolveCommon, scheduleOf, writeRunConfig, type EpochCursor, type TrainerCommonOptions } from './common.js';
+import { adamOptions, bad, nextBatch, positiveInt, resolveCommon, scheduleOf, openPolicyRun, type EpochCursor, type TrainerCommonOptions } from './common.js';
+import { contentHash } from '../train/run.js';
 import type { SftExample } from './data.js';
 import { policyTokenLogProbs, sequenceFeeds, sequenceInputList, sequenceInputs, type SequenceInputs } from './graph.js';
 import { sftLoss } from './losses.js';
@@ -109,7 +110,8 @@ export async function trainSft(o: SftOptions): Promise<TrainerResult> {
   }
   if (dropped > 0 && !r.quiet) process.stderr.write(`sft: dropped ${dropped} of ${o.data.length} examples longer than ${maxLength} tokens\n`);
   const evalExamples = o.evalData ? tokenizeSft(policy, o.evalData, maxLength).examples : [];
-  writeRunConfig(r.out, 'sft', { ...r, batchSize, microBatchSize: micro, lengthMultiple, maxLength, policy: policy.source, examples: examples.length, dropped, evalExamples: evalExamples.length });
+  const run = openPolicyRun(r, 'sft', { ...r, batchSize, microBatchSize: micro, lengthMultiple, maxLength, policy: policy.source, examples: examples.length, dropped, evalExamples: evalExamples.length, data: contentHash(o.data), evalData: o.evalData ? contentHash(o.evalData) : null });
+  let ok = false;
 
   const engine = { threads: r.threads, deterministic: r.deterministic };
   const updater = new PolicyUpdater(c, (g, cc, B, T, p) => sftGraph(g, cc, B, T, p), adamOptions(r, c), engine);
@@ -139,9 +141,11 @@ export async function trainSft(o: SftOptions): Promise<TrainerResult> {
     );
     const trained: PolicyModel = { config: c, weights: weightsFromArrays(c, res.state.params), codec: policy.codec, source: finalModelDir(r.out) };
     const modelDir = savePolicy(finalModelDir(r.out), trained, { stage: 'sft', steps: res.steps, from: policy.source });
+    ok = true;
     return { policy: trained, modelDir, runDir: r.out, metricsPath: res.metricsPath, steps: res.steps, resumedFrom: res.resumedFrom, lastMetrics: res.lastMetrics, lastEval: res.lastEval };
   } finally {
     await updater.release();
     await forward.release();
+    run.release(ok);
   }
 }

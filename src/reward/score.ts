@@ -92,13 +92,23 @@ export interface ScoredResponse {
 export class RewardScorer {
   private readonly scorer: SequenceScorer;
   private readonly params: Record<string, Float32Array>;
-  constructor(readonly model: RewardModel, opts: { threads?: number; rows?: number; spinning?: boolean } = {}) {
-    this.scorer = new SequenceScorer(model.config, model.info.attributes.length, { ...opts, maxLength: model.info.maxLength, padId: model.encoder.padId });
+  private readonly source: string;
+  constructor(readonly model: RewardModel, opts: { threads?: number; rows?: number; spinning?: boolean; source?: string } = {}) {
+    this.source = opts.source ?? 'the reward model';
     this.params = rewardParamArrays(model);
+    // A diverged training run's model scores everything NaN: refuse it before any work.
+    for (const [name, a] of Object.entries(this.params)) {
+      for (let i = 0; i < a.length; i++) {
+        if (!Number.isFinite(a[i])) {
+          throw new UserError({ what: `the reward model's weights hold NaN or infinite values (${name}[${i}] = ${a[i]})`, where: this.source, expected: 'finite weights', fix: 'the training run that wrote it diverged: retrain it with a lower --lr' });
+        }
+      }
+    }
+    this.scorer = new SequenceScorer(model.config, model.info.attributes.length, { ...opts, maxLength: model.info.maxLength, padId: model.encoder.padId });
   }
 
   static load(dir: string, opts: { threads?: number; rows?: number; spinning?: boolean } = {}): RewardScorer {
-    return new RewardScorer(loadRewardModel(dir), opts);
+    return new RewardScorer(loadRewardModel(dir), { ...opts, source: dir });
   }
 
   /** Token ids the model scores for a row (truncated to the model's maxLength, keeping the end). */
@@ -106,9 +116,16 @@ export class RewardScorer {
     return truncateLeft(this.model.encoder.encode(prompt, response), this.model.info.maxLength);
   }
 
-  /** Slot scores [n · N] of token sequences. */
-  scoreIds(seqs: readonly (readonly number[])[]): Promise<Float32Array> {
-    return this.scorer.score(this.params, seqs);
+  /** Slot scores [n · N] of token sequences; a non-finite score is an error, never a reward. */
+  async scoreIds(seqs: readonly (readonly number[])[]): Promise<Float32Array> {
+    const s = await this.scorer.score(this.params, seqs);
+    const N = this.model.info.attributes.length;
+    for (let i = 0; i < s.length; i++) {
+      if (!Number.isFinite(s[i])) {
+        throw new UserError({ what: `the reward model scored row ${Math.floor(i / N) + 1} ${s[i]} (slot ${this.model.info.attributes[i % N]})`, where: this.source, expected: 'finite scores', fix: 'the model or its input overflows float32: check the model (retrain with a lower --lr) and the row' });
+      }
+    }
+    return s;
   }
 
   /** Merged rewards of (prompt, response) rows. */

@@ -10,12 +10,10 @@
 //   4. the final reward model directory (model.ts) under <out>/model.
 // Losses (losses.ts): regression = masked MSE of all slots; BT / margin BT / Scaled BT on the
 // merged reward r = Σ_a w_a · slot_a.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../util/errors.js';
 import { Rng, fnv1a32 } from '../util/rng.js';
-import { writeJsonAtomic } from '../io/atomic.js';
 import { Graph, type TypedArray } from '../graph/index.js';
 import type { LlamaConfig } from '../nn/config.js';
 import { checkLlamaConfig } from '../nn/config.js';
@@ -26,7 +24,7 @@ import { loadModel } from '../io/checkpoint.js';
 import { HELPSTEER2_ATTRIBUTES } from '../data/helpsteer2.js';
 import { TrainState, compileAccumulation, compileTrainStep, type Accumulation, type TrainStep } from '../train/optim.js';
 import { runTrainLoop } from '../train/loop.js';
-import { loadLatestTrainCheckpoint } from '../train/checkpoint.js';
+import { openRun } from '../train/run.js';
 import { REWARD_LOSSES, logSigmoid, pairLoss, regressionLoss, type PairLossKind, type RewardLossKind } from './losses.js';
 import { SCALAR_SLOT, defaultRewardWeights, mergeSlots, rewardWeights } from './head.js';
 import { CharRewardEncoder, loadRewardEncoder, truncateLeft, type RewardEncoder } from './encode.js';
@@ -166,6 +164,8 @@ export interface TokenPair {
 
 /** Positions a from-scratch model is declared for (RoPE has no table to outgrow; metadata for exports). */
 const SCRATCH_MAX_POSITIONS = 512;
+/** The longest default maxLength: longer data needs an explicit maxLength (--max-length). */
+export const DEFAULT_MAX_LENGTH_CAP = 4096;
 /** The smallest default maxLength (see trainRewardModel). */
 const MIN_MAX_LENGTH = 128;
 
@@ -280,11 +280,23 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
     for (const r of [...d.rated, ...d.valRated]) m = Math.max(m, r.length);
     return m;
   };
-  const start = startModel(cfg, longest);
+  // Without --max-length the longest sequence sets it, up to a cap: one absurdly long row must not
+  // size every graph (a 1,000,000-character row would ask for a million-token attention).
+  const capped = (enc: RewardEncoder) => {
+    const m = longest(enc);
+    if (cfg.maxLength === undefined && m > DEFAULT_MAX_LENGTH_CAP) {
+      const d = encodeAll(enc);
+      const i = d.pairs.findIndex((p) => Math.max(p.chosen.length, p.rejected.length) === m);
+      const where = i >= 0 ? (trainPairs[i].source ?? `training pair ${i + 1}`) : 'the training or validation data';
+      throw new UserError({ what: `a sequence of ${m} tokens is longer than the default cap of ${DEFAULT_MAX_LENGTH_CAP} tokens`, where, expected: `prompt + response of at most ${DEFAULT_MAX_LENGTH_CAP} tokens, or an explicit --max-length`, fix: `pass --max-length N to train on longer data (longer sequences keep their last N tokens), or drop the row` });
+    }
+    return m;
+  };
+  const start = startModel(cfg, capped);
   const c = start.config;
   // Default: the longest sequence in the data, but at least MIN_MAX_LENGTH so that somewhat longer
   // texts scored later (a policy's samples) are not cut; training buckets follow the real lengths.
-  const maxLength = Math.min(cfg.maxLength ?? Math.max(longest(start.encoder), MIN_MAX_LENGTH), c.maxPositionEmbeddings);
+  const maxLength = Math.min(cfg.maxLength ?? Math.max(capped(start.encoder), MIN_MAX_LENGTH), c.maxPositionEmbeddings);
   const cut = (ids: number[]) => truncateLeft(ids, maxLength);
   const cutPair = (p: TokenPair): TokenPair => ({ chosen: cut(p.chosen), rejected: cut(p.rejected), margin: p.margin });
   const enc0 = encodeAll(start.encoder);
@@ -351,12 +363,12 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
     return { idx: o.slice(cc.batch * B, (cc.batch + 1) * B), cursor: { epoch: cc.epoch, batch: cc.batch + 1 } };
   };
 
-  // Run directory, config check for resumes.
-  mkdirSync(cfg.out, { recursive: true });
+  // Run directory: output guard, lock, the resume rule (src/train/run.ts).
   const deterministic = cfg.deterministic ?? c.vocabSize <= 4096;
   const record = { ...cfg, steps, maxLength, attributes, rewardWeights: weights, deterministic, data: { trainPairs: describeSource(tp), trainRatings: describeSource(tr), valPairs: describeSource(vp), valRatings: describeSource(vr) } };
-  checkResumable(cfg, record);
-  writeJsonAtomic(join(cfg.out, 'train-config.json'), record);
+  const run = openRun({ runDir: cfg.out, stage: 'rm train', configFile: 'train-config.json', config: record, resume: cfg.resume, pathKeys: ['init', 'tokenizer', 'trainPairs', 'trainRatings', 'valPairs', 'valRatings'] });
+  let ok = false;
+  try {
 
   // Compiled steps, one per sequence-length bucket.
   const trunk = trunkWeightShapes(c);
@@ -514,6 +526,7 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
   const info: RewardModelInfo = { format: 'steer-reward-model', version: 1, attributes, rewardWeights: weights, textFormat: start.encoder.format, maxLength, loss: cfg.loss, initFrom: start.initFrom };
   const rm: RewardModel = { config: c, weights: finalWeights, head: { weight: p[HEAD_WEIGHT], bias: p[HEAD_BIAS] }, info, encoder: start.encoder };
   const modelDir = saveRewardModel(join(cfg.out, 'model'), rm, { source: cfg.out, steps: result.steps });
+  ok = true;
   return {
     modelDir,
     runDir: cfg.out,
@@ -526,6 +539,9 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
     paddedTokensPerSecond: stepSeconds > 0 ? paddedTokens / stepSeconds : 0,
     config: cfg,
   };
+  } finally {
+    run.release(ok);
+  }
 }
 
 /** The rows of a micro-batch of pairs: chosen sequences first, then the same pairs' rejected ones (pair k = rows k and B + k). */
@@ -596,23 +612,4 @@ export function parseTrainConfig(input: unknown): RewardTrainConfig {
   if (r.success) return r.data;
   const lines = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.join(', ')}` : i.message}`);
   throw new UserError({ what: `invalid reward-model training options\n  ${lines.join('\n  ')}`, where: 'trainRewardModel options', fix: 'correct the listed fields; `steer rm train --help` lists each option with its default' });
-}
-
-/** Keys that may change between a run and its resumption. */
-const RESUME_FREE = new Set(['steps', 'quiet', 'threads', 'spinning', 'resume', 'evalEvery', 'checkpointEvery', 'keepCheckpoints']);
-
-function checkResumable(cfg: RewardTrainConfig, record: Record<string, unknown>): void {
-  const path = join(cfg.out, 'train-config.json');
-  if (!cfg.resume || !existsSync(path) || loadLatestTrainCheckpoint(cfg.out) === null) return;
-  const old = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  const changed = Object.keys({ ...old, ...record }).filter((k) => !RESUME_FREE.has(k) && JSON.stringify(old[k]) !== JSON.stringify(record[k]));
-  if (changed.length > 0) {
-    throw new UserError({
-      what: `the run directory holds a checkpoint of a run with other options (${changed.join(', ')})`,
-      where: cfg.out,
-      expected: changed.map((k) => `${k} = ${JSON.stringify(old[k])}`).join('; '),
-      received: changed.map((k) => `${k} = ${JSON.stringify(record[k])}`).join('; '),
-      fix: 'use a new --out directory, or rerun with the original options to resume',
-    });
-  }
 }

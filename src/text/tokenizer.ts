@@ -1,13 +1,14 @@
 // One tokenizer interface for the rest of steer, and the loader that picks the implementation
 // from what the user points at: a llama2.c tokenizer .bin, a tokenizer.json, or a model directory.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { HfTokenizer } from './hf.js';
 import { Llama2cTokenizer } from './llama2c.js';
+import { CharTokenizer } from './char.js';
 
 export interface TextTokenizer {
-  readonly kind: 'llama2c' | 'hf';
+  readonly kind: 'llama2c' | 'hf' | 'char';
   readonly vocabSize: number;
   readonly bosId: number | null;
   /** tokens that end a text */
@@ -28,6 +29,8 @@ export function loadTokenizer(path: string, vocabSize?: number): TextTokenizer {
   if (!existsSync(path)) {
     throw new UserError({ what: 'the tokenizer path does not exist', where: path, fix: 'pass a tokenizer.json, a llama2.c tokenizer .bin, or a model directory holding one' });
   }
+  const char = steerCharTokenizer(statSync(path).isDirectory() ? join(path, 'tokenizer.json') : path);
+  if (char) return char;
   if (statSync(path).isDirectory()) {
     if (existsSync(join(path, 'tokenizer.json'))) return HfTokenizer.load(path);
     if (existsSync(join(path, 'tokenizer.bin'))) return Llama2cTokenizer.read(join(path, 'tokenizer.bin'), vocabSize);
@@ -35,4 +38,30 @@ export function loadTokenizer(path: string, vocabSize?: number): TextTokenizer {
   }
   if (path.endsWith('.json')) return HfTokenizer.load(path);
   return Llama2cTokenizer.read(path, vocabSize);
+}
+
+/**
+ * The toy world's character tokenizer (a tokenizer.json of type "steer-char", as `steer sft --init
+ * toy` saves it) as a text tokenizer, or null when `file` is not one. Characters outside its
+ * alphabet become <unk>; special tokens written literally (`<user>`) are kept.
+ */
+function steerCharTokenizer(file: string): TextTokenizer | null {
+  if (!file.endsWith('.json') || !existsSync(file) || !statSync(file).isFile()) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return null; // the HF loader reports what is wrong with it
+  }
+  if (json === null || typeof json !== 'object' || (json as { type?: unknown }).type !== 'steer-char') return null;
+  const tok = CharTokenizer.fromJSON(json, file);
+  return {
+    kind: 'char',
+    vocabSize: tok.vocabSize,
+    bosId: tok.bosId,
+    eosIds: [tok.eosId],
+    padId: tok.padId,
+    encode: (text, opts = {}) => [...(opts.bos === false ? [] : [tok.bosId]), ...tok.encode(text, { unknown: 'unk' })],
+    decode: (ids) => tok.decode(ids, { skipSpecial: true }),
+  };
 }

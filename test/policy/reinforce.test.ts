@@ -63,7 +63,7 @@ test('an interrupted run resumes from its checkpoint and ends bit-identical to a
     assert.ok([...full.policy.weights].some(([n, t]) => t.data.some((x, i) => x !== start.get(n)!.data[i])), 'the run updated the weights');
     assert.ok(metrics(join(dir, 'full')).every((m) => m.ended > 0 && m.advantage_abs > 0), 'every step had ended samples and a learning signal');
     let calls = 0;
-    const crashing = functionRewardSource('crash', (items: readonly RewardItem[]) => {
+    const crashing = functionRewardSource(brevityReward.name, (items: readonly RewardItem[]) => {
       if (++calls === 3) throw new Error('simulated crash');
       return items.map((i) => -i.response.length / 10);
     });
@@ -128,7 +128,7 @@ test('HTTP reward endpoint: {prompts, responses} in, {rewards} out; bad answers 
 test('bad REINFORCE options are clear errors', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'steer-rl-'));
   try {
-    await assert.rejects(trainReinforce(base(dir, { samplesPerPrompt: 0 })), /reinforce\.samplesPerPrompt[\s\S]*expected: an integer ≥ 1[\s\S]*received: 0/);
+    await assert.rejects(trainReinforce(base(dir, { samplesPerPrompt: 0 })), /reinforce\.samplesPerPrompt[\s\S]*expected: an integer ≥ 2 \(the leave-one-out baseline[\s\S]*received: 0/);
     await assert.rejects(trainReinforce(base(dir, { klForm: 'kl2' as 'abs' })), /reinforce\.klForm[\s\S]*expected: abs \| k1 \| k3/);
     await assert.rejects(trainReinforce(base(dir, { temperature: 0 })), /reinforce\.temperature[\s\S]*REINFORCE needs sampling/);
     await assert.rejects(trainReinforce(base(dir, { maxNewTokens: 90 })), /prompt 0 is \d+ tokens; with 90 new tokens it exceeds the model context \(96\)[\s\S]*fix: lower maxNewTokens/);
