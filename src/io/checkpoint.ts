@@ -50,6 +50,8 @@ export interface LoadedModel {
 export interface LoadModelOptions {
   /** names to set aside into LoadedModel.extras instead of rejecting them as unexpected */
   extraWeights?: (name: string) => boolean;
+  /** the trunk only: an untied lm_head.weight is neither required nor kept (sequence classification) */
+  withoutLmHead?: boolean;
 }
 
 export interface SaveModelOptions {
@@ -63,6 +65,8 @@ export interface SaveModelOptions {
   maxShardBytes?: number;
   /** tensors written with the Llama weights, after them (e.g. a sequence-classification score.weight) */
   extraWeights?: Map<string, HostTensor>;
+  /** the trunk only: lm_head.weight is not written (sequence classification) */
+  withoutLmHead?: boolean;
   /** fields merged over the generated config.json (e.g. architectures, id2label, pad_token_id) */
   hfConfig?: Record<string, unknown>;
   /** merged into steer.json */
@@ -74,7 +78,7 @@ export interface SaveModelOptions {
 /** Save a model directory atomically (see the file header). Returns the directory. */
 export function saveModelDir(dir: string, opts: SaveModelOptions): string {
   const target = resolve(dir);
-  const weights = checkLlamaWeights(opts.config, new Map(opts.weights), `saveModelDir(${dir})`);
+  const weights = checkLlamaWeights(opts.config, new Map(opts.weights), `saveModelDir(${dir})`, { withoutLmHead: opts.withoutLmHead });
   mkdirSync(dirname(target), { recursive: true });
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
   try {
@@ -161,7 +165,7 @@ export function loadModel(path: string, opts: LoadModelOptions = {}): LoadedMode
       }
     }
   }
-  const weights = checkLlamaWeights(config, all.tensors, path);
+  const weights = checkLlamaWeights(config, all.tensors, path, { withoutLmHead: opts.withoutLmHead });
   const dtypes = new Map([...weights.keys()].map((n) => [n, all.dtypes.get(n)!]));
   const dtype = dominantDtype([...weights].map(([n, t]) => ({ dtype: dtypes.get(n)!, shape: t.shape })));
   let meta: SteerMeta | null = null;
