@@ -77,21 +77,34 @@ export interface SaveModelOptions {
 
 /** Save a model directory atomically (see the file header). Returns the directory. */
 export function saveModelDir(dir: string, opts: SaveModelOptions): string {
-  const target = resolve(dir);
   const weights = checkLlamaWeights(opts.config, new Map(opts.weights), `saveModelDir(${dir})`, { withoutLmHead: opts.withoutLmHead });
+  const all = new Map(weights);
+  for (const [n, t] of opts.extraWeights ?? []) {
+    if (all.has(n)) throw new UserError({ what: `extra weight ${n} clashes with a Llama weight`, where: 'saveModelDir(extraWeights)', fix: 'give it another name' });
+    all.set(n, t);
+  }
+  const order = [...expectedWeightShapes(opts.config).map(([n]) => n).filter((n) => all.has(n)), ...(opts.extraWeights?.keys() ?? [])];
+  return saveModelDirWith(dir, opts, (tmp) => {
+    writeModelWeights(tmp, order.map((n) => ({ name: n, shape: all.get(n)!.shape })), (n) => all.get(n)!.data, { dtype: opts.dtype ?? 'F32', maxShardBytes: opts.maxShardBytes });
+  });
+}
+
+/**
+ * Save a model directory atomically with the weights written by `writeWeights(tmpDir)` (e.g.
+ * streamed tensor by tensor, src/io/sharded.ts writeModelWeights); everything else as saveModelDir.
+ */
+export function saveModelDirWith(dir: string, opts: Omit<SaveModelOptions, 'weights' | 'extraWeights' | 'dtype' | 'maxShardBytes'>, writeWeights: (tmpDir: string) => void): string {
+  const target = resolve(dir);
+  if (existsSync(target) && !statSync(target).isDirectory()) {
+    throw new UserError({ what: 'the output path exists and is not a directory', where: target, fix: 'choose another --out or remove the file' });
+  }
   mkdirSync(dirname(target), { recursive: true });
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
   try {
     mkdirSync(tmp);
     writeFileSync(join(tmp, 'config.json'), JSON.stringify({ ...toHfLlamaConfig(opts.config), ...opts.hfConfig }, null, 2) + '\n');
     const meta: SteerMeta = { format: 'steer-model', version: 1, createdAt: new Date().toISOString(), ...opts.meta };
-    const all = new Map(weights);
-    for (const [n, t] of opts.extraWeights ?? []) {
-      if (all.has(n)) throw new UserError({ what: `extra weight ${n} clashes with a Llama weight`, where: 'saveModelDir(extraWeights)', fix: 'give it another name' });
-      all.set(n, t);
-    }
-    const order = [...expectedWeightShapes(opts.config).map(([n]) => n).filter((n) => all.has(n)), ...(opts.extraWeights?.keys() ?? [])];
-    writeModelWeights(tmp, order.map((n) => ({ name: n, shape: all.get(n)!.shape })), (n) => all.get(n)!.data, { dtype: opts.dtype ?? 'F32', maxShardBytes: opts.maxShardBytes });
+    writeWeights(tmp);
     if (opts.tokenizerFrom) copyTokenizer(opts.tokenizerFrom, tmp);
     for (const [name, data] of Object.entries(opts.extraFiles ?? {})) {
       if (name.includes('/') || name.includes('..')) throw new UserError({ what: `extra file name ${JSON.stringify(name)} is not a plain file name`, where: 'saveModelDir(extraFiles)', fix: 'use names without slashes' });
@@ -99,9 +112,6 @@ export function saveModelDir(dir: string, opts: SaveModelOptions): string {
     }
     writeFileSync(join(tmp, STEER_META), JSON.stringify(meta, null, 2) + '\n');
     if (existsSync(target)) {
-      if (!statSync(target).isDirectory()) {
-        throw new UserError({ what: 'the output path exists and is not a directory', where: target, fix: 'choose another --out or remove the file' });
-      }
       const old = `${tmp}.old`;
       renameSync(target, old);
       renameSync(tmp, target);

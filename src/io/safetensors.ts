@@ -153,6 +153,25 @@ export class SafetensorsFile {
     return raw;
   }
 
+  /** Elements [start, start + count) of a tensor (row-major), widened to float32: for reading a tensor in chunks. */
+  readSlice(name: string, start: number, count: number): Float32Array {
+    const e = this.entry(name);
+    const size = BYTES[e.dtype];
+    const total = (e.end - e.begin) / size;
+    if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= total)) {
+      throw new RangeError(`readSlice(${name}): [${start}, ${start + count}) outside [0, ${total})`);
+    }
+    if (this.fd === null) throw new Error(`SafetensorsFile(${this.path}) is closed`);
+    const raw = new Uint8Array(new ArrayBuffer(count * size));
+    let got = 0;
+    while (got < raw.length) {
+      const r = readSync(this.fd, raw, got, raw.length - got, this.dataStart + e.begin + start * size + got);
+      if (r === 0) fail(this.path, 'the file ended while reading a tensor', `${raw.length} bytes of "${name}"`, `${got} bytes`, 'the file changed or is truncated: re-download it');
+      got += r;
+    }
+    return decodeOwned(raw, e.dtype);
+  }
+
   /** One tensor widened to float32 (F32 is not copied a second time). */
   read(name: string): HostTensor {
     const e = this.entry(name);
@@ -272,6 +291,8 @@ export function writeSafetensors(path: string, tensors: Map<string, HostTensor>,
 export class SafetensorsStreamWriter {
   private fd: number | null;
   private next = 0;
+  /** values of entries[next] written so far (a tensor may arrive in several parts) */
+  private partial = 0;
   private readonly tmp: string;
   private readonly order: { name: string; dtype: SafeDType; shape: number[] }[];
 
@@ -284,17 +305,24 @@ export class SafetensorsStreamWriter {
     this.writeAll(header);
   }
 
-  /** Append the next tensor (must be entries[k] in order). */
+  /** Append the next tensor, whole or in consecutive parts (entries in order; a part may not run past its tensor). */
   write(name: string, data: Float32Array): void {
     const e = this.order[this.next];
     if (!e || e.name !== name) throw new Error(`SafetensorsStreamWriter(${this.path}): expected tensor ${e ? e.name : '(none: all written)'}, got ${name}`);
-    checkCount(name, { shape: e.shape, data }, `SafetensorsStreamWriter(${this.path})`);
+    const count = e.shape.reduce((a, b) => a * b, 1);
+    if (this.partial + data.length > count) checkCount(name, { shape: e.shape, data }, `SafetensorsStreamWriter(${this.path})`);
     this.writeAll(encode(data, e.dtype));
-    this.next++;
+    this.partial += data.length;
+    if (this.partial === count) {
+      this.next++;
+      this.partial = 0;
+    }
   }
 
   /** fsync and rename into place; every entry must have been written. */
   finish(): void {
+    // a trailing empty tensor needs no write call
+    while (this.next < this.order.length && this.order[this.next].shape.reduce((a, b) => a * b, 1) === 0) this.next++;
     if (this.next !== this.order.length) throw new Error(`SafetensorsStreamWriter(${this.path}): ${this.order.length - this.next} tensors not written`);
     fsyncSync(this.fd!);
     closeSync(this.fd!);

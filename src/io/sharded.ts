@@ -33,6 +33,8 @@ export interface WeightSource {
   has(name: string): boolean;
   /** one tensor widened to float32 */
   read(name: string): HostTensor;
+  /** elements [start, start + count) of one tensor, float32 (reading a large tensor in chunks) */
+  readSlice(name: string, start: number, count: number): Float32Array;
   /** every tensor (float32) and its on-disk dtype; keep = which names to read (default all) */
   readAll(keep?: (name: string) => boolean): { tensors: Map<string, HostTensor>; dtypes: Map<string, SafeDType> };
   close(): void;
@@ -138,6 +140,7 @@ export function openModelWeights(dir: string): WeightSource {
       return { ...files.get(file)!.entry(name), file };
     },
     read: (name) => files.get(fileOf(name))!.read(name),
+    readSlice: (name, start, count) => files.get(fileOf(name))!.readSlice(name, start, count),
     readAll: (keep = () => true) => {
       const tensors = new Map<string, HostTensor>();
       const dtypes = new Map<string, SafeDType>();
@@ -189,13 +192,14 @@ export function planShards(entries: readonly { name: string; dtype: SafeDType; s
 /**
  * Write weights into `dir` (an existing directory, normally a temporary one that the caller
  * renames into place): model.safetensors, or shards + the index. Tensors are produced by `get`
- * one at a time in plan order, so a caller may compute them on the fly (streaming ExPO).
+ * one at a time in plan order, whole or as consecutive chunks, so a caller may compute them on
+ * the fly (streaming ExPO).
  * Returns the shard files written.
  */
 export function writeModelWeights(
   dir: string,
   entries: readonly { name: string; shape: readonly number[] }[],
-  get: (name: string) => Float32Array,
+  get: (name: string) => Float32Array | Iterable<Float32Array>,
   opts: WriteWeightsOptions = {},
 ): string[] {
   const dtypeOf = (name: string): SafeDType => (typeof opts.dtype === 'function' ? opts.dtype(name) : (opts.dtype ?? 'F32'));
@@ -208,7 +212,7 @@ export function writeModelWeights(
 export function writeShardPlan(
   dir: string,
   plan: readonly { file: string; entries: readonly { name: string; dtype: SafeDType; shape: readonly number[] }[] }[],
-  get: (name: string) => Float32Array,
+  get: (name: string) => Float32Array | Iterable<Float32Array>,
   metadata: Record<string, string> = { format: 'pt' },
 ): string[] {
   const weightMap: Record<string, string> = {};
@@ -218,7 +222,16 @@ export function writeShardPlan(
     const w = new SafetensorsStreamWriter(join(dir, shard.file), shard.entries, metadata);
     try {
       for (const e of shard.entries) {
-        w.write(e.name, get(e.name));
+        const v = get(e.name);
+        if (v instanceof Float32Array) w.write(e.name, v);
+        else {
+          let n = 0;
+          for (const part of v) {
+            w.write(e.name, part);
+            n += part.length;
+          }
+          if (n === 0) w.write(e.name, new Float32Array(0));
+        }
         weightMap[e.name] = shard.file;
         total += storedBytes(e.shape, e.dtype);
       }

@@ -25,7 +25,9 @@ import type { LlamaConfig } from '../nn/config.js';
 import { lastTokenHidden, llamaHidden, rewardHead } from '../nn/llama.js';
 import { expectedWeightShapes, LM_HEAD, type LlamaWeights } from '../nn/weights.js';
 import { loadModel, saveModelDir } from '../io/checkpoint.js';
-import { readSafetensors, type SafeDType } from '../io/safetensors.js';
+import { readHfLlamaConfig } from '../io/hfconfig.js';
+import { SafetensorsFile, readSafetensors, type SafeDType } from '../io/safetensors.js';
+import { openModelWeights } from '../io/sharded.js';
 import type { RewardLossKind } from './losses.js';
 import { loadRewardEncoder, type RewardEncoder, type TextFormat } from './encode.js';
 import { SCALAR_SLOT, defaultRewardWeights } from './head.js';
@@ -207,13 +209,43 @@ export interface RewardWeightsOnDisk {
   dtype: SafeDType;
 }
 
-/** Read a reward model's weights: a sequence-classification checkpoint (steer's or transformers'/TRL's) or steer's earlier layout. */
-export function readRewardWeights(dir: string): RewardWeightsOnDisk {
-  const m = loadModel(dir, { extraWeights: (n) => n === HEAD_WEIGHT || n === HEAD_BIAS, withoutLmHead: true });
-  const info = (m.meta as { reward?: RewardModelInfo } | null)?.reward ?? null;
+/** Slot names: steer.json's, else config.json id2label (one label → "reward"), else LABEL_k. */
+function slotNames(cfg: Record<string, unknown>, N: number, info: RewardModelInfo | null): string[] {
+  if (info) return [...info.attributes];
+  if (N === 1) return [SCALAR_SLOT];
+  const id2label = cfg.id2label as Record<string, unknown> | undefined;
+  const labels = id2label && typeof id2label === 'object' ? Array.from({ length: N }, (_, i) => id2label[String(i)]) : [];
+  return labels.every((l) => typeof l === 'string') ? (labels as string[]) : Array.from({ length: N }, (_, i) => `LABEL_${i}`);
+}
+
+/** steer.json's reward entry, or one describing a transformers/TRL save (default merge weights, no training record). */
+function rewardInfoFor(dir: string, config: LlamaConfig, attributes: string[], info: RewardModelInfo | null, encoder: RewardEncoder): RewardModelInfo {
+  return (
+    info ?? {
+      format: 'steer-reward-model',
+      version: 1,
+      attributes,
+      rewardWeights: defaultRewardWeights(attributes),
+      textFormat: encoder.format,
+      maxLength: Math.min(config.maxPositionEmbeddings, 4096),
+      loss: null,
+      initFrom: dir,
+    }
+  );
+}
+
+function readSteerRewardInfo(dir: string, meta: unknown): RewardModelInfo | null {
+  const info = (meta as { reward?: RewardModelInfo } | null)?.reward ?? null;
   if (info !== null && (info.format !== 'steer-reward-model' || !Array.isArray(info.attributes) || !Array.isArray(info.rewardWeights))) {
     throw new UserError({ what: 'steer.json has no valid "reward" entry', where: join(dir, 'steer.json'), expected: '{"reward": {"format": "steer-reward-model", "attributes": [...], "rewardWeights": [...], ...}}', fix: 'save the model with `steer rm train` or `steer rm expo`, or delete steer.json to read the directory as a plain transformers checkpoint' });
   }
+  return info;
+}
+
+/** Read a reward model's weights: a sequence-classification checkpoint (steer's or transformers'/TRL's) or steer's earlier layout. */
+export function readRewardWeights(dir: string): RewardWeightsOnDisk {
+  const m = loadModel(dir, { extraWeights: (n) => n === HEAD_WEIGHT || n === HEAD_BIAS, withoutLmHead: true });
+  const info = readSteerRewardInfo(dir, m.meta);
   let w = m.extras.get(HEAD_WEIGHT);
   let b = m.extras.get(HEAD_BIAS);
   const headFile = join(dir, HEAD_FILE);
@@ -228,9 +260,7 @@ export function readRewardWeights(dir: string): RewardWeightsOnDisk {
   }
   const N = w.shape[0];
   const cfg = readConfigJson(dir) ?? {};
-  const id2label = cfg.id2label as Record<string, unknown> | undefined;
-  const labels = id2label && typeof id2label === 'object' ? Array.from({ length: N }, (_, i) => id2label[String(i)]) : [];
-  const attributes = info?.attributes ?? (N === 1 ? [SCALAR_SLOT] : labels.every((l) => typeof l === 'string') && labels.length === N ? (labels as string[]) : Array.from({ length: N }, (_, i) => `LABEL_${i}`));
+  const attributes = slotNames(cfg, N, info);
   if (attributes.length !== N) {
     throw new UserError({ what: 'the reward head does not match steer.json', where: dir, expected: `${HEAD_WEIGHT} [${attributes.length}, ${D}] (slots ${attributes.join(', ')})`, received: `[${w.shape.join(', ')}]`, fix: 'the directory is damaged: retrain or copy it again' });
   }
@@ -261,17 +291,98 @@ export function loadRewardModel(path: string): RewardModel {
   if (r.info && encoder.format !== r.info.textFormat) {
     throw new UserError({ what: `the tokenizer in the directory gives the ${encoder.format} format, steer.json says ${r.info.textFormat}`, where: dir, fix: 'copy the tokenizer the model was trained with into the directory' });
   }
-  const info: RewardModelInfo = r.info ?? {
-    format: 'steer-reward-model',
-    version: 1,
-    attributes: r.attributes,
-    rewardWeights: defaultRewardWeights(r.attributes),
-    textFormat: encoder.format,
-    maxLength: Math.min(r.config.maxPositionEmbeddings, 4096),
-    loss: null,
-    initFrom: dir,
-  };
+  const info = rewardInfoFor(dir, r.config, r.attributes, r.info, encoder);
   return { config: r.config, weights: r.weights, head: r.head, info, encoder };
+}
+
+/** A reward model directory opened for streaming: headers validated, tensors read in slices, nothing loaded. */
+export interface OpenRewardModel {
+  dir: string;
+  config: LlamaConfig;
+  info: RewardModelInfo;
+  encoder: RewardEncoder;
+  /** config.json pad_token_id, else the tokenizer's pad id */
+  padTokenId: number;
+  /** the trunk (no lm_head) in file order, then score.weight and score.bias (when stored) */
+  names: string[];
+  entry(name: string): { dtype: SafeDType; shape: number[] };
+  /** elements [start, start + count) of a tensor, float32 */
+  readSlice(name: string, start: number, count: number): Float32Array;
+  /** data bytes of the largest weights file (to keep the shard size when writing a derived model) */
+  largestFileBytes: number;
+  close(): void;
+}
+
+/** Open a reward model directory for tensor-by-tensor work (streaming ExPO) without loading its weights. */
+export function openRewardModel(path: string): OpenRewardModel {
+  const dir = !isRewardModelDir(path) && isRewardModelDir(join(path, 'model')) ? join(path, 'model') : path;
+  if (!existsSync(dir) || !isRewardModelDir(dir)) {
+    throw new UserError({ what: existsSync(dir) ? 'not a reward model: config.json does not name a *ForSequenceClassification architecture' : 'the reward model directory does not exist', where: dir, expected: `a directory written by \`steer rm train\` or a transformers ${SEQ_CLS_ARCHITECTURE}`, fix: 'pass reward model directories' });
+  }
+  const config = readHfLlamaConfig(join(dir, 'config.json'));
+  const metaPath = join(dir, 'steer.json');
+  let meta: unknown = null;
+  if (existsSync(metaPath)) {
+    try {
+      meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+    } catch (e) {
+      throw new UserError({ what: `steer.json is not valid JSON (${(e as Error).message})`, where: metaPath, fix: 'repair it or delete it' });
+    }
+  }
+  const stored = readSteerRewardInfo(dir, meta);
+  const source = openModelWeights(dir);
+  const headFile = existsSync(join(dir, HEAD_FILE)) ? new SafetensorsFile(join(dir, HEAD_FILE)) : null;
+  const close = () => {
+    source.close();
+    headFile?.close();
+  };
+  try {
+    const inHeadFile = (n: string) => headFile !== null && headFile.entries.has(n) && !source.has(n);
+    const has = (n: string) => source.has(n) || inHeadFile(n);
+    if (!has(HEAD_WEIGHT)) {
+      throw new UserError({ what: `no reward head ${HEAD_WEIGHT}`, where: dir, expected: `${HEAD_WEIGHT} [num_labels, ${config.hiddenSize}] in the model's safetensors`, fix: 'pass a reward model directory' });
+    }
+    const entry = (n: string) => {
+      const e = inHeadFile(n) ? headFile!.entry(n) : source.entry(n);
+      return { dtype: e.dtype, shape: [...e.shape] };
+    };
+    const trunk = new Set(expectedWeightShapes(config).map(([n]) => n).filter((n) => n !== LM_HEAD));
+    for (const [n, shape] of trunkWeightShapes(config)) {
+      if (!source.has(n)) throw new UserError({ what: `weight ${n} is missing`, where: dir, expected: `[${shape.join(', ')}]`, fix: 'use a checkpoint saved for this config.json' });
+      const got = source.entry(n).shape;
+      if (got.join() !== shape.join()) throw new UserError({ what: `weight ${n} has the wrong shape`, where: dir, expected: `[${shape.join(', ')}] (from config.json)`, received: `[${got.join(', ')}]`, fix: 'the weights and config.json disagree' });
+    }
+    const extra = source.names().filter((n) => !trunk.has(n) && n !== LM_HEAD && n !== HEAD_WEIGHT && n !== HEAD_BIAS && !n.endsWith('rotary_emb.inv_freq'));
+    if (extra.length > 0) throw new UserError({ what: `unexpected weight ${extra[0]}`, where: dir, expected: 'a Llama trunk and score.weight', received: `${extra.length} extra tensor(s)`, fix: 'steer runs Llama-family models without biases' });
+    const N = entry(HEAD_WEIGHT).shape[0];
+    const attributes = slotNames(readConfigJson(dir) ?? {}, N, stored);
+    const encoder = loadRewardEncoder(dir, config.vocabSize);
+    const info = rewardInfoFor(dir, config, attributes, stored, encoder);
+    if (info.attributes.length !== N) throw new UserError({ what: 'the reward head does not match steer.json', where: dir, expected: `${HEAD_WEIGHT} [${info.attributes.length}, ${config.hiddenSize}]`, received: `[${entry(HEAD_WEIGHT).shape.join(', ')}]`, fix: 'the directory is damaged' });
+    const names = [...source.names().filter((n) => trunk.has(n)), HEAD_WEIGHT, ...(has(HEAD_BIAS) ? [HEAD_BIAS] : [])];
+    const pad = readConfigJson(dir)?.pad_token_id;
+    let largest = 0;
+    for (const ns of source.layout.values()) {
+      let bytes = 0;
+      for (const n of ns) bytes += source.entry(n).end - source.entry(n).begin;
+      largest = Math.max(largest, bytes);
+    }
+    return {
+      dir,
+      config,
+      info,
+      encoder,
+      padTokenId: typeof pad === 'number' ? pad : encoder.padId,
+      names,
+      entry,
+      readSlice: (n, start, count) => (inHeadFile(n) ? headFile!.readSlice(n, start, count) : source.readSlice(n, start, count)),
+      largestFileBytes: largest,
+      close,
+    };
+  } catch (e) {
+    close();
+    throw e;
+  }
 }
 
 /** Read steer.json's reward entry without loading the weights. */
