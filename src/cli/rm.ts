@@ -133,7 +133,7 @@ export function registerRm(program: Command): void {
 
   const ex = rm
     .command('expo')
-    .description('ExPO model extrapolation: θ = θ_weak + α (θ_strong − θ_weak) over every tensor')
+    .description('ExPO model extrapolation: θ = θ_weak + α (θ_strong − θ_weak) over every tensor, streamed shard by shard (memory: a few chunks, not the models); the output keeps the strong model\'s dtype and shard size')
     .requiredOption('--weak <dir>', 'the weak reward model (e.g. the regression model the strong one started from)')
     .requiredOption('--strong <dir>', 'the strong reward model (e.g. Scaled BT initialised from --weak)')
     .option('--alpha <x>', 'extrapolation factor (HelpSteer2-Preference: 1.52)', String(EXPO_ALPHA))
@@ -143,7 +143,14 @@ export function registerRm(program: Command): void {
     const cfg = resolveConfig(ex, z.strictObject({ weak: z.string().min(1), strong: z.string().min(1), alpha: num, out: z.string().min(1), quiet: z.boolean() }));
     prepareOutputDir(cfg.out, '--out', { create: false });
     announce('rm expo', cfg, cfg.quiet);
-    const dir = expo(cfg.weak, cfg.strong, cfg.alpha, cfg.out);
+    let shown = -1;
+    const dir = expo(cfg.weak, cfg.strong, cfg.alpha, cfg.out, {
+      onProgress: (done, total) => {
+        const pctDone = Math.floor((100 * done) / total / 10) * 10;
+        if (!cfg.quiet && pctDone > shown) process.stderr.write(`rm expo: ${pctDone}% of ${(total / 1e6).toFixed(1)}M values\n`);
+        shown = Math.max(shown, pctDone);
+      },
+    });
     process.stdout.write(`ExPO (alpha ${cfg.alpha}) written to ${dir}\n`);
   });
 
