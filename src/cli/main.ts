@@ -13,6 +13,7 @@ import { registerSft } from './sft.js';
 import { registerRl } from './rl.js';
 import { registerDpo } from './dpo.js';
 import { registerEval } from './eval.js';
+import { registerScale } from './scale.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerRl(program);
   registerDpo(program);
   registerEval(program);
+  registerScale(program);
   return program;
 }
 

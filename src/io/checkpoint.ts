@@ -107,7 +107,8 @@ function copyTokenizer(from: string, toDir: string): void {
   copyFile(from, join(toDir, 'tokenizer.bin'));
 }
 
-function readWeights(dir: string): LlamaWeights {
+/** The weights of a model directory: model.safetensors, or the shards model.safetensors.index.json names. */
+export function readWeights(dir: string): LlamaWeights {
   const single = join(dir, 'model.safetensors');
   if (existsSync(single)) return readSafetensors(single).tensors;
   const index = join(dir, 'model.safetensors.index.json');
