@@ -28,6 +28,7 @@ import { readPairsFile, readPromptsFile, readSftFile } from '../policy/data.js';
 import { CharCodec, type PolicyPrompt } from '../policy/codec.js';
 import { checkEngine, checkStage, engineSpec, scaleAssetPath, validateEngineOptions, type Engine, type Stage } from './engines.js';
 import { JOB_MANIFEST, JOB_OUTPUT_ENV, type JobManifest } from './job.js';
+import { commandLine, planGpuEngine } from './gpu-engines.js';
 
 export const RM_VARIANTS = ['regression', 'bt', 'margin-bt', 'scaled-bt'] as const;
 export const DPO_VARIANTS = ['regular', 'margin', 'scaled'] as const;
@@ -502,10 +503,8 @@ export async function exportJob(o: ExportOptions): Promise<ExportResult> {
   const engine = checkEngine(o.engine);
   const stage: Stage = checkStage(o.stage);
   const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  if (engine !== 'trl') {
-    throw new UserError({ what: `export to ${engine} is not built yet`, where: `steer export ${engine}`, fix: 'use steer export trl …' });
-  }
   if (!existsSync(o.model)) throw new UserError({ what: 'the model does not exist', where: o.model, fix: 'pass --model: a model directory (or, for rm, a steer reward model)' });
+  if (engine !== 'trl') return exportGpuJob(o, engine, stage, log);
   const plan = stage === 'rm' ? await planTrlRm(o) : stage === 'dpo' ? await planTrlDpo(o) : stage === 'sft' ? await planTrlSft(o) : await planTrlReinforce(o);
   const config = { ...plan.config, ...(o.set ?? {}) };
   validateEngineOptions(engine, plan.surface, config, o.set && Object.keys(o.set).length ? '--set / generated TRL config' : 'generated TRL config');
@@ -534,6 +533,61 @@ export async function exportJob(o: ExportOptions): Promise<ExportResult> {
   writeDirAtomic(o.out, files);
   for (const e of plan.emulations) log(`steer export: note: ${e}`);
   return { dir: resolve(o.out), manifest, rows: plan.rows, dropped: plan.dropped };
+}
+
+/** A job for an engine that needs GPUs (gpu-engines.ts): data, run.sh, README, manifest. */
+async function exportGpuJob(o: ExportOptions, engine: Exclude<Engine, 'trl'>, stage: Stage, log: (line: string) => void): Promise<ExportResult> {
+  const plan = await planGpuEngine({ ...o, engine, stage });
+  Object.assign(plan.options, o.set ?? {});
+  validateEngineOptions(engine, plan.surface, plan.options, o.set && Object.keys(o.set).length ? `--set / generated ${engine} options` : `generated ${engine} options`);
+  const spec = engineSpec(engine);
+  const manifest: JobManifest = {
+    format: 'steer-job',
+    version: 1,
+    engine,
+    engineVersion: spec.version,
+    stage,
+    variant: plan.variant,
+    entrypoint: 'bash run.sh',
+    resources: { cpus: o.cpus ?? 1, gpus: o.gpus ?? 0 },
+    requirements: plan.requirements,
+    output: plan.output,
+    emulations: plan.emulations,
+    createdAt: new Date().toISOString(),
+    steerVersion: o.steerVersion ?? '0',
+  };
+  const files: Files = new Map(plan.files);
+  const cmd = commandLine(plan);
+  files.set('run.sh', `#!/usr/bin/env bash\n# ${engine} ${spec.version}: ${plan.whatRuns}\n# Options checked by steer against ${spec.source}.\nset -euo pipefail\ncd "$(dirname "$0")"\nexport STEER_JOB_OUTPUT="\${STEER_JOB_OUTPUT:-output}"\n${cmd}\n`);
+  files.set(JOB_MANIFEST, JSON.stringify(manifest, null, 2) + '\n');
+  const readme = [
+    `# steer job: ${stage} (${plan.variant}) on ${engine} ${spec.version}`,
+    '',
+    `Made by \`steer export\` (steer ${manifest.steerVersion}). This engine needs GPUs: the job was generated and its options validated here, not run.`,
+    '',
+    '## What runs',
+    '',
+    plan.whatRuns,
+    '',
+    '```sh',
+    cmd,
+    '```',
+    '',
+    `Needs: ${plan.requirements.join(', ')}. The model path (${o.model}) must be readable on the cluster (shared storage).`,
+    '',
+    '## Differences from steer in-process',
+    '',
+    ...(plan.emulations.length ? plan.emulations.map((e) => `- ${e}`) : ['- none known']),
+    '',
+    '## Files',
+    '',
+    ...Object.entries(plan.rows).map(([f, n]) => `- \`${f}\`: ${n} rows`),
+    '',
+  ].join('\n');
+  files.set('README.md', readme);
+  writeDirAtomic(o.out, files);
+  for (const e of plan.emulations) log(`steer export: note: ${e}`);
+  return { dir: resolve(o.out), manifest, rows: plan.rows, dropped: 0 };
 }
 
 /** Write files into a fresh directory beside `dir`, then rename it into place (replacing an old job dir only). */
