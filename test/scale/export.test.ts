@@ -195,3 +195,43 @@ print(json.dumps({i.filename: [hashlib.sha256(z.read(i)).hexdigest(), i.compress
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('exports to OpenRLHF, NeMo-RL and NeMo-Aligner: engine formats, command lines validated against their pinned definitions', async () => {
+  const { dir, model, prefs } = fixture();
+  const userError = (re: RegExp) => (e: unknown) => e instanceof UserError && re.test(e.message);
+  try {
+    // OpenRLHF: margin BT is its own margin loss (exact): margin column + --model.margin_loss_enable
+    const orl = await exportJob({ engine: 'openrlhf', stage: 'rm', loss: 'margin-bt', model, pairs: [prefs], out: join(dir, 'orl'), log: () => {} });
+    assert.equal(orl.manifest.engineVersion, '0.11.2');
+    const orlRows = readRows(join(orl.dir, 'data', 'train.jsonl'));
+    assert.deepEqual(orlRows.map((r) => [r.chosen, r.margin]), [[formatExample('What is 2+2?', 'It is 4.'), 2], [formatExample('Spell cat.', 'c-a-t'), 1]]);
+    const run = readFileSync(join(orl.dir, 'run.sh'), 'utf8');
+    assert.match(run, /deepspeed --module openrlhf\.cli\.train_rm/);
+    assert.match(run, /--model\.margin_loss_enable\n/);
+    assert.match(run, /--data\.chosen_key chosen/);
+    // Scaled BT: repeated ∝ strength (2 + 1 rows), said in the README
+    const orlS = await exportJob({ engine: 'openrlhf', stage: 'rm', loss: 'scaled-bt', model, pairs: [prefs], out: join(dir, 'orl-s'), log: () => {} });
+    assert.equal(readRows(join(orlS.dir, 'data', 'train.jsonl')).length, 3);
+    assert.match(readFileSync(join(orlS.dir, 'README.md'), 'utf8'), /Scaled BT \(−m·log σ\(r_c − r_r\)\) is emulated: each pair appears m = \|strength\| times/);
+    // a wrong option: an OpenRLHF flag that does not exist in 0.11.2 (0.9's --pretrain was renamed)
+    await assert.rejects(exportJob({ engine: 'openrlhf', stage: 'rm', model, pairs: [prefs], set: { pretrain: model }, out: join(dir, 'orl-bad'), log: () => {} }), userError(/openrlhf 0\.11\.2 does not define the option pretrain .*in openrlhf\.cli\.train_rm/));
+    assert.equal(existsSync(join(dir, 'orl-bad')), false);
+    await assert.rejects(exportJob({ engine: 'openrlhf', stage: 'rm', loss: 'regression', model, ratings: [prefs], out: join(dir, 'orl-r'), log: () => {} }), userError(/regression \(SteerLM\) reward model cannot be expressed on openrlhf/));
+
+    // NeMo-Aligner: RewardModelDataset reads consecutive lines, chosen then rejected
+    const nal = await exportJob({ engine: 'nemo-aligner', stage: 'rm', loss: 'bt', model, pairs: [prefs], out: join(dir, 'nal'), log: () => {} });
+    assert.deepEqual(readRows(join(nal.dir, 'data', 'train.jsonl')).map((r) => r.text), [formatExample('What is 2+2?', 'It is 4.'), formatExample('What is 2+2?', 'It is 5.'), formatExample('Spell cat.', 'c-a-t'), formatExample('Spell cat.', 'c-a-t-s')]);
+    assert.match(readFileSync(join(nal.dir, 'run.sh'), 'utf8'), /model\.reward_model_type=binary_ranking/);
+    await assert.rejects(exportJob({ engine: 'nemo-aligner', stage: 'rm', model, pairs: [prefs], set: { 'trainer.rm.max_epoch': 2 }, out: join(dir, 'nal-bad'), log: () => {} }), userError(/nemo-aligner v0\.7\.0 does not define the option trainer\.rm\.max_epoch \(did you mean trainer\.rm\.max_epochs\?\)/));
+
+    // NeMo-RL: BinaryPreferenceDataset rows {prompt, chosen, rejected}; the custom-data keys come from its TypedDicts
+    const nrl = await exportJob({ engine: 'nemo-rl', stage: 'dpo', loss: 'regular', model, pairs: [prefs], out: join(dir, 'nrl'), log: () => {} });
+    assert.deepEqual(readRows(join(nrl.dir, 'data', 'train.jsonl'))[0], { prompt: [{ role: 'user', content: 'What is 2+2?' }], chosen: 'It is 4.', rejected: 'It is 5.' });
+    assert.match(readFileSync(join(nrl.dir, 'run.sh'), 'utf8'), /data\.train\.data_path=data\/train\.jsonl/);
+    await assert.rejects(exportJob({ engine: 'nemo-rl', stage: 'dpo', model, pairs: [prefs], set: { 'dpo.beta': 0.2 }, out: join(dir, 'nrl-bad'), log: () => {} }), userError(/nemo-rl v0\.7\.0 does not define the option dpo\.beta/));
+    const rl = await exportJob({ engine: 'nemo-rl', stage: 'reinforce', model, prompts: [prefs], rewardUrl: 'http://rm:8000/reward', out: join(dir, 'nrl-rl'), log: () => {} });
+    assert.match(readFileSync(join(rl.dir, 'run.sh'), 'utf8'), /grpo\.use_leave_one_out_baseline=true/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
