@@ -51,3 +51,9 @@ export { lengthStats as responseLengthStats, type LengthStats as ResponseLengthS
 export * from './evaluate/run.js';
 // The demo: the whole recipe on the toy world, with its report.
 export { runDemo, DEMO_PLANS, type DemoOptions, type DemoPreset, type DemoPlan, type DemoResult, type DemoSummary } from './demo/demo.js';
+// Scale-out: recipe stages as jobs for TRL / OpenRLHF / NeMo-RL / NeMo-Aligner, Ray Jobs, import.
+export { exportJob, type ExportOptions, type ExportResult } from './scale/export.js';
+export { importJobOutput, type ImportOptions, type ImportResult } from './scale/import.js';
+export { readJobDir, JOB_MANIFEST, JOB_OUTPUT_ENV, type JobManifest } from './scale/job.js';
+export { ENGINES, STAGES, engineSpec, validateEngineOptions, type Engine, type Stage, type EngineSpec } from './scale/engines.js';
+export { RayJobsClient, submitJobDir, watchJob, jobExitCode, type JobDetails, type JobStatus } from './scale/ray.js';
