@@ -56,7 +56,13 @@ export { runDemo, DEMO_PLANS, type DemoOptions, type DemoPreset, type DemoPlan, 
 export { AnnotationStore, parseAnswer, taskKey, type Answer, type Ratings, type Task, type NewTask, type StoredAnswer, type SaveResult } from './annotate/store.js';
 export { annotationTarget, DEFAULT_ASSIGNMENT, type AssignmentOptions } from './annotate/assign.js';
 export { importTasks, readTaskFiles, type ImportReport } from './annotate/import.js';
-export { exportStudio, taskRows, splitJustification, EXPORT_FILES, type ExportOptions, type ExportReport } from './annotate/export.js';
+export { exportStudio, taskRows, splitJustification, EXPORT_FILES, type ExportOptions as StudioExportOptions, type ExportReport } from './annotate/export.js';
 export { studioStats, type StudioStats } from './annotate/stats.js';
 export { studioApp, startStudio, type StudioOptions, type RunningStudio } from './annotate/server.js';
 export { ATTRIBUTE_GUIDELINES, PREFERENCE_OPTIONS, TASK_FLAGS, JUSTIFICATION_WORDS, GUIDELINE_SOURCE } from './annotate/guidelines.js';
+// Scale-out: recipe stages as jobs for TRL / OpenRLHF / NeMo-RL / NeMo-Aligner, Ray Jobs, import.
+export { exportJob, type ExportOptions, type ExportResult } from './scale/export.js';
+export { importJobOutput, type ImportOptions, type ImportResult } from './scale/import.js';
+export { readJobDir, JOB_MANIFEST, JOB_OUTPUT_ENV, type JobManifest } from './scale/job.js';
+export { ENGINES, STAGES, engineSpec, validateEngineOptions, type Engine, type Stage, type EngineSpec } from './scale/engines.js';
+export { RayJobsClient, submitJobDir, watchJob, jobExitCode, type JobDetails, type JobStatus } from './scale/ray.js';

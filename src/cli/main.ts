@@ -16,6 +16,7 @@ import { registerEval } from './eval.js';
 import { registerServe } from './serve.js';
 import { registerAnnotate } from './annotate.js';
 import { registerEvalMmluPro } from './eval-mmlupro.js';
+import { registerScale } from './scale.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerAnnotate(program);
   registerEvalMmluPro(program);
+  registerScale(program);
   return program;
 }
 
@@ -72,7 +74,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    // A command whose result is another program's exit status (steer launch) sets process.exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (caught) {
     // a file-system failure no writer mapped (full disk, a directory in the way): still exit 2
     const e = fileSystemError(caught);

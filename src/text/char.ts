@@ -200,3 +200,29 @@ export function formatPrompt(prompt: string | readonly AnyTurn[]): string {
 export function formatExample(prompt: string | readonly AnyTurn[], response: string): string {
   return formatPrompt(prompt) + response + '<eos>';
 }
+
+/**
+ * The same tokenizer as Hugging Face files (tokenizer.json + tokenizer_config.json), for engines
+ * that load tokenizers with transformers' AutoTokenizer (steer's exports to TRL & co.): a BPE model
+ * without merges over the same ids (every character its own token), the specials as added special
+ * tokens (written literally, as encode() reads them), unknown characters → <unk>, and a Fuse
+ * decoder (tokens joined without spaces). transformers' encode of formatExample(p, r) gives the ids
+ * of encode(formatExample(p, r)), checked by test/scale/tokenizer.test.ts with transformers itself.
+ */
+export function charTokenizerHfFiles(tok: CharTokenizer, modelMaxLength: number): Record<string, string> {
+  const vocab: Record<string, number> = {};
+  for (let id = 0; id < tok.vocabSize; id++) vocab[tok.decode([id])] = id;
+  const tokenizer = {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: tok.specials.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    normalizer: null,
+    pre_tokenizer: null,
+    post_processor: null,
+    decoder: { type: 'Fuse' },
+    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: [] },
+  };
+  const config = { tokenizer_class: 'PreTrainedTokenizerFast', bos_token: '<bos>', eos_token: '<eos>', pad_token: '<pad>', unk_token: '<unk>', model_max_length: modelMaxLength, clean_up_tokenization_spaces: false };
+  return { 'tokenizer.json': JSON.stringify(tokenizer) + '\n', 'tokenizer_config.json': JSON.stringify(config, null, 2) + '\n' };
+}

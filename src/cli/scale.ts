@@ -1,0 +1,11 @@
+// The scale-out commands: export, launch, jobs, import (src/scale).
+import type { Command } from 'commander';
+import { registerExport } from './export.js';
+import { registerImport } from './import.js';
+import { registerLaunch } from './launch.js';
+
+export function registerScale(program: Command): void {
+  registerExport(program);
+  registerLaunch(program);
+  registerImport(program);
+}
