@@ -84,9 +84,13 @@ test('annotate import → serve → keyboard-only annotation in Chromium → exp
     const first = taskOnPage();
 
     // task 1: response 1 rated 4 4 4 2 2, response 2 rated 1 1 3 1 1; "2" = response 1 is better (−2)
-    await keys('4442211311');
-    assert.equal(await page.locator('.field.current').getAttribute('data-field'), 'preference');
     mkdirSync(SHOTS, { recursive: true });
+    await keys('4442211');
+    assert.equal(await page.locator('.field.current').getAttribute('data-field'), 'r1.coherence');
+    assert.match((await page.locator('#guide-levels li').nth(4).textContent())!, /^Perfectly coherent and clear/);
+    await page.screenshot({ path: join(SHOTS, 'annotator-guidelines.png'), fullPage: true });
+    await keys('311');
+    assert.equal(await page.locator('.field.current').getAttribute('data-field'), 'preference');
     await page.keyboard.press('2');
     await page.keyboard.type(JUST);
     await page.screenshot({ path: join(SHOTS, 'annotator-task.png'), fullPage: true });
@@ -192,7 +196,7 @@ test('annotate import → serve → keyboard-only annotation in Chromium → exp
     assert.ok(existsSync(join(dir, 'web-export', 'helpsteer2', 'preference.jsonl')));
     // an annotator cannot open it
     assert.equal((await page.goto(`${url}/admin`))!.status(), 403);
-    for (const f of ['annotator-task.png', 'admin.png']) assert.ok(statSync(join(SHOTS, f)).size > 20_000, `${f} shows a rendered page`);
+    for (const f of ['annotator-guidelines.png', 'annotator-task.png', 'admin.png']) assert.ok(statSync(join(SHOTS, f)).size > 20_000, `${f} shows a rendered page`);
 
     // export → data prepare → rm train, as the README says
     const exp = steer(['annotate', 'export', '--db', db, '--out', '@export', '--quiet']);
