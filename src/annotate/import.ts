@@ -14,7 +14,7 @@ import { readRecords } from '../data/read.js';
 import { parseRecord, promptSchema } from '../data/schema.js';
 import { joinHelpSteer2Prompt, type Turn } from '../data/helpsteer2.js';
 import { taskKey, type AnnotationStore, type NewTask } from './store.js';
-import type { AssignmentOptions } from './assign.js';
+import { DEFAULT_ASSIGNMENT, type AssignmentOptions } from './assign.js';
 
 const LIMITS = { promptChars: 200_000, responseChars: 200_000 } as const;
 const text = (max: number) => z.string({ error: 'a string' }).max(max, { error: `at most ${max} characters` });
@@ -102,18 +102,26 @@ function checkedTask(prompt: string, response1: string, response2: string, where
 export interface ImportReport {
   files: string[];
   imported: number;
+  /** Tasks already in the studio, left as they are (only with skipExisting). */
+  skipped: number;
   taskIds: number[];
 }
 
+export interface ImportOptions extends Partial<Pick<AssignmentOptions, 'annotatorsPerTask'>> {
+  /** Leave tasks already in the studio alone instead of refusing them (`serve --tasks` on restart). */
+  skipExisting?: boolean;
+}
+
 /** Import task files into the store, all or nothing; a task already in the studio is a duplicate. */
-export async function importTasks(store: AnnotationStore, files: readonly string[], opts?: Pick<AssignmentOptions, 'annotatorsPerTask'>): Promise<ImportReport> {
+export async function importTasks(store: AnnotationStore, files: readonly string[], opts: ImportOptions = {}): Promise<ImportReport> {
   const tasks = await readTaskFiles(files);
   const keys = tasks.map((t) => taskKey(t.prompt, t.response1, t.response2));
   const existing = store.existingTaskKeys(keys);
   const dup = tasks.findIndex((_, i) => existing.has(keys[i]));
-  if (dup >= 0) {
+  if (dup >= 0 && !opts.skipExisting) {
     throw new UserError({ what: 'duplicate task: this prompt and these two responses are already in the studio', where: tasks[dup].source, fix: `remove the row, or import into another --db (no task was imported); the studio is ${store.path}` });
   }
-  const taskIds = store.addTasks(tasks, opts);
-  return { files: [...files], imported: taskIds.length, taskIds };
+  const fresh = tasks.filter((_, i) => !existing.has(keys[i]));
+  const taskIds = store.addTasks(fresh, { annotatorsPerTask: opts.annotatorsPerTask ?? DEFAULT_ASSIGNMENT.annotatorsPerTask });
+  return { files: [...files], imported: taskIds.length, skipped: tasks.length - fresh.length, taskIds };
 }

@@ -4,7 +4,6 @@ import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { announce, resolveConfig } from './command.js';
-import { UserError } from '../util/errors.js';
 import { AnnotationStore } from '../annotate/store.js';
 import { importTasks } from '../annotate/import.js';
 import { exportStudio, EXPORT_FILES } from '../annotate/export.js';
@@ -55,7 +54,7 @@ export function registerAnnotate(program: Command): void {
     const store = new AnnotationStore(cfg.db);
     try {
       const r = await importTasks(store, files, { annotatorsPerTask: cfg.annotatorsPerTask });
-      process.stdout.write(`imported ${r.imported} tasks into ${cfg.db} (task ids ${r.taskIds[0]}–${r.taskIds[r.taskIds.length - 1]})\n`);
+      process.stdout.write(r.imported > 0 ? `imported ${r.imported} tasks into ${cfg.db} (task ids ${r.taskIds[0]}–${r.taskIds[r.taskIds.length - 1]})\n` : `no task in ${files.join(', ')}\n`);
     } finally {
       store.close();
     }
@@ -93,7 +92,7 @@ export function registerAnnotate(program: Command): void {
     .command('serve')
     .description('serve the studio: annotators sign in with their token and rate, compare and justify; the admin page shows progress, agreement and exports')
     .requiredOption('--db <file>', 'the studio database (SQLite; created if missing)')
-    .option('--tasks <file>', 'import this task file first (repeatable; skipped when every task in it is already imported)', collect, [])
+    .option('--tasks <file>', 'import this task file first (repeatable; its tasks already in the studio are left as they are)', collect, [])
     .option('--port <n>', 'TCP port (0 = any free port)', '8080')
     .option('--host <addr>', 'address to listen on (0.0.0.0 to let other machines in; put TLS in front then)', '127.0.0.1')
     .option('--lease-minutes <n>', 'a task handed out is held this long for its annotator, then offered to someone else', String(DEFAULT_ASSIGNMENT.leaseMs / 60_000))
@@ -120,13 +119,8 @@ export function registerAnnotate(program: Command): void {
     const store = new AnnotationStore(cfg.db, { synchronous: cfg.synchronous });
     const assignment = { annotatorsPerTask: cfg.annotatorsPerTask, extraAnnotators: cfg.extraAnnotators, extraWhenSpreadAbove: cfg.extraWhenSpread, leaseMs: Math.round(cfg.leaseMinutes * 60_000) };
     if (cfg.tasks.length > 0) {
-      try {
-        const r = await importTasks(store, cfg.tasks, assignment);
-        process.stderr.write(`imported ${r.imported} tasks from ${cfg.tasks.join(', ')}\n`);
-      } catch (e) {
-        if (!(e instanceof UserError && /already in the studio/.test(e.detail.what))) throw e;
-        process.stderr.write(`--tasks: already imported (${e.detail.where}); serving the studio as it is\n`);
-      }
+      const r = await importTasks(store, cfg.tasks, { annotatorsPerTask: assignment.annotatorsPerTask, skipExisting: true });
+      process.stderr.write(`--tasks: imported ${r.imported} new tasks (${r.skipped} already in the studio) from ${cfg.tasks.join(', ')}\n`);
     }
     if (store.annotators().length === 0) process.stderr.write('no annotators yet: create them with `steer annotate tokens --db ' + cfg.db + ' --add NAME --admin NAME`\n');
     const exportDir = cfg.exportDir ?? join(dirname(resolve(cfg.db)), `${cfg.db.replace(/^.*\//, '').replace(/\.[^.]*$/, '')}-export`);

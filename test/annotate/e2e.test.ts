@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSteer } from '../helpers/cli.js';
@@ -39,11 +39,19 @@ test('annotate import → serve → keyboard-only annotation in Chromium → exp
     const imported = steer(['annotate', 'import', '--db', db, '@toy/helpsteer2/train.jsonl', '--quiet']);
     const nTasks = Number(/imported (\d+) tasks/.exec(imported)![1]);
     assert.ok(nTasks >= 10, imported);
+    // a bad task file: exit 2, the line named, no stack trace, nothing imported
+    writeFileSync(join(dir, 'bad.jsonl'), '{"prompt": "q", "response_1": "a", "response_2": "b"}\n{"prompt": "q2", "response_1": "a"}\n');
+    const bad = runSteer(['annotate', 'import', '--db', db, join(dir, 'bad.jsonl'), '--quiet']);
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /bad\.jsonl:2 field response_2: task row: missing field "response_2"/);
+    assert.doesNotMatch(bad.stderr, /\n\s+at /);
     const tokenOut = steer(['annotate', 'tokens', '--db', db, '--add', 'alice', '--add', 'bob', '--add', 'carol', '--add', 'dave', '--add', 'erin', '--admin', 'boss']);
     const token = Object.fromEntries(tokenOut.trim().split('\n').filter((l) => !l.startsWith('#')).map((l) => [l.split('\t')[0], l.split('\t')[2]]));
     assert.deepEqual(Object.keys(token), ['alice', 'bob', 'carol', 'dave', 'erin', 'boss']);
 
-    server = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/bin.ts'), 'annotate', 'serve', '--db', db, '--port', '0', '--quiet', '--export-dir', join(dir, 'web-export')], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/bin.ts'), 'annotate', 'serve', '--db', db, '--tasks', join(dir, 'toy/helpsteer2/train.jsonl'), '--port', '0', '--quiet', '--export-dir', join(dir, 'web-export')], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let serverErr = '';
+    server.stderr!.on('data', (d) => (serverErr += d));
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       server!.stdout!.on('data', (d) => {
@@ -54,6 +62,8 @@ test('annotate import → serve → keyboard-only annotation in Chromium → exp
       server!.once('exit', (code) => reject(new Error(`steer annotate serve exited ${code}`)));
     });
 
+    for (let i = 0; i < 100 && !serverErr.includes('--tasks:'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(serverErr, new RegExp(`--tasks: imported 0 new tasks \\(${nTasks} already in the studio\\)`));
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -74,9 +84,13 @@ test('annotate import → serve → keyboard-only annotation in Chromium → exp
     const first = taskOnPage();
 
     // task 1: response 1 rated 4 4 4 2 2, response 2 rated 1 1 3 1 1; "2" = response 1 is better (−2)
-    await keys('4442211311');
-    assert.equal(await page.locator('.field.current').getAttribute('data-field'), 'preference');
     mkdirSync(SHOTS, { recursive: true });
+    await keys('4442211');
+    assert.equal(await page.locator('.field.current').getAttribute('data-field'), 'r1.coherence');
+    assert.match((await page.locator('#guide-levels li').nth(4).textContent())!, /^Perfectly coherent and clear/);
+    await page.screenshot({ path: join(SHOTS, 'annotator-guidelines.png'), fullPage: true });
+    await keys('311');
+    assert.equal(await page.locator('.field.current').getAttribute('data-field'), 'preference');
     await page.keyboard.press('2');
     await page.keyboard.type(JUST);
     await page.screenshot({ path: join(SHOTS, 'annotator-task.png'), fullPage: true });
@@ -182,7 +196,7 @@ test('annotate import → serve → keyboard-only annotation in Chromium → exp
     assert.ok(existsSync(join(dir, 'web-export', 'helpsteer2', 'preference.jsonl')));
     // an annotator cannot open it
     assert.equal((await page.goto(`${url}/admin`))!.status(), 403);
-    for (const f of ['annotator-task.png', 'admin.png']) assert.ok(statSync(join(SHOTS, f)).size > 20_000, `${f} shows a rendered page`);
+    for (const f of ['annotator-guidelines.png', 'annotator-task.png', 'admin.png']) assert.ok(statSync(join(SHOTS, f)).size > 20_000, `${f} shows a rendered page`);
 
     // export → data prepare → rm train, as the README says
     const exp = steer(['annotate', 'export', '--db', db, '--out', '@export', '--quiet']);

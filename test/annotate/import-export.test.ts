@@ -65,9 +65,14 @@ test('import: a bad row, an unpaired response, identical responses or a duplicat
       await assert.rejects(importTasks(store, [join(dir, 'bad.jsonl')]), (e) => isUserError(e) && re.test(e.message), String(re));
       assert.equal(store.allTasks().length, 1, `nothing imported for ${re}`);
     }
+    // restarting `serve --tasks` with a file whose tasks are partly imported: only the new ones are added
+    writeFileSync(join(dir, 'more.jsonl'), jsonl([{ prompt: 'p1', response_1: 'b', response_2: 'a' }, { prompt: 'p9', response_1: 'c', response_2: 'd' }]));
+    const again = await importTasks(store, [join(dir, 'more.jsonl')], { skipExisting: true });
+    assert.deepEqual([again.imported, again.skipped], [1, 1]);
+    assert.deepEqual(store.allTasks().map((x) => x.prompt), ['p1', 'p9']);
     writeFileSync(join(dir, 'broken.jsonl'), '{"prompt": "q", "response_1": "a", "response_2": "b"}\n{not json\n');
     await assert.rejects(importTasks(store, [join(dir, 'broken.jsonl')]), (e) => isUserError(e) && /broken\.jsonl:2/.test(e.message));
-    assert.equal(store.allTasks().length, 1);
+    assert.equal(store.allTasks().length, 2);
   } finally {
     store.close();
     done();
