@@ -144,7 +144,9 @@ function lengthTokenizer(cfg: { tokenizer?: string }, policy: AnswerPolicy | nul
 }
 
 function truncationNote(policy: AnswerPolicy | null, quiet: boolean): void {
-  if (policy && policy.truncatedPrompts > 0 && !quiet) process.stderr.write(`note: ${policy.truncatedPrompts} prompts were longer than the model's context and kept their last tokens\n`);
+  if (!policy || quiet) return;
+  if (policy instanceof LocalAnswerPolicy && policy.clampedMaxTokens !== null) process.stderr.write(`note: the answer length asked for does not fit the model's context; answers were capped at ${policy.clampedMaxTokens} tokens (half the context)\n`);
+  if (policy.truncatedPrompts > 0) process.stderr.write(`note: ${policy.truncatedPrompts} prompts were longer than the model's context and kept their last tokens\n`);
 }
 
 function progressFor(label: string, quiet: boolean) {
@@ -571,13 +573,15 @@ export function registerEval(program: Command): void {
       table(['benchmark', 'score', 'mean length (chars)'], [
         ['MT-Bench (1–10)', summary.mtbench.toFixed(2), summary.mean_length_chars.mtbench.toFixed(0)],
         ['AlpacaEval 2 LC %', `${summary.alpacaeval2_lc.toFixed(2)} (win rate ${summary.alpacaeval2_win_rate.toFixed(2)})`, summary.mean_length_chars.alpaca.toFixed(0)],
-        [`Arena-Hard % vs ${baseline}`, `${summary.arena_hard.toFixed(2)} (${summary.arena_hard_ci[0].toFixed(2)}, +${summary.arena_hard_ci[1].toFixed(2)})`, summary.mean_length_chars.arena.toFixed(0)],
+        [`Arena-Hard % vs ${baseline}`, `${summary.arena_hard.toFixed(2)} (95% CI ${signed(summary.arena_hard_ci[0])}, ${signed(summary.arena_hard_ci[1])})`, summary.mean_length_chars.arena.toFixed(0)],
       ]),
     ].join('\n');
     writeJsonAtomic(join(cfg.out, 'summary.json'), summary);
     process.stdout.write('\n' + text + '\n');
   });
 }
+
+const signed = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(2);
 
 function mostCommonOpponent(pairs: readonly PairJudgmentRow[]): string {
   const count = new Map<string, number>();
