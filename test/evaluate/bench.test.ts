@@ -81,6 +81,9 @@ test('MT-Bench: an endpoint answers with FastChat temperatures and two turns; st
   assert.equal(r.status, 0, r.stderr);
   assert.equal(fake.requests - before, 6, '3 questions × 2 turns judged');
   const out = JSON.parse(r.stdout).models.stories260K;
+  // question 82's two judgments carry no rating (the scripted judge): −1, left out of the averages
+  assert.deepEqual([out.nRows, out.nValid], [6, 4]);
+  assert.equal(jsonl(join(dir, 'gpt-4_single.jsonl')).filter((j) => j.score === -1).length, 2);
   const answerPath = join(dir, 'model_answer/stories260K.jsonl');
   const rows = jsonl(answerPath);
   assert.equal(rows.length, 3);
