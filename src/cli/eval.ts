@@ -21,6 +21,7 @@ import { lengthStats, type LengthStats } from '../data/stats.js';
 import { table, alpacaTable, arenaV01Table, arenaV2StyleTable, arenaV2Table, judgeStatsLine, lengthTable, mtBenchPairwiseTable, mtBenchTable, rewardBenchTable } from '../evaluate/report.js';
 import { loadTokenizer, type TextTokenizer } from '../text/tokenizer.js';
 import { basename, resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { loadPolicy } from '../policy/model.js';
 import { EndpointAnswerPolicy, LocalAnswerPolicy, answerProbes, generateAlpacaOutputs, generateArenaAnswers, generateMtBenchAnswers, type AnswerPolicy, type ProbeAnswer } from '../evaluate/answers.js';
 import { readTextPrompts } from '../policy/generate.js';
@@ -144,7 +145,9 @@ function lengthTokenizer(cfg: { tokenizer?: string }, policy: AnswerPolicy | nul
 }
 
 function truncationNote(policy: AnswerPolicy | null, quiet: boolean): void {
-  if (policy && policy.truncatedPrompts > 0 && !quiet) process.stderr.write(`note: ${policy.truncatedPrompts} prompts were longer than the model's context and kept their last tokens\n`);
+  if (!policy || quiet) return;
+  if (policy instanceof LocalAnswerPolicy && policy.clampedMaxTokens !== null) process.stderr.write(`note: the answer length asked for does not fit the model's context; answers were capped at ${policy.clampedMaxTokens} tokens (half the context)\n`);
+  if (policy.truncatedPrompts > 0) process.stderr.write(`note: ${policy.truncatedPrompts} prompts were longer than the model's context and kept their last tokens\n`);
 }
 
 function progressFor(label: string, quiet: boolean) {
@@ -522,25 +525,30 @@ export function registerEval(program: Command): void {
     .requiredOption('--data <dir>', 'benchmark data: mt-bench/{question,judge_prompts,reference_answer-gpt-4}.jsonl, alpaca-eval/gpt4_1106_preview.model_outputs.json, arena-hard/question-v0.1.jsonl (the layout of steer\'s shared data folder)')
     .requiredOption('--gamed <file>', "AlpacaEval's df_gamed.csv")
     .requiredOption('--instruction-difficulty <file>', "AlpacaEval's instruction_difficulty.csv")
-    .requiredOption('--arena-baseline-answers <file>', "the Arena-Hard baseline's model_answer file (official: gpt-4-0314's); make one with `steer eval arena --model … --answers-only`")
+    .option('--arena-baseline-answers <file>', "the Arena-Hard baseline's model_answer file (official: gpt-4-0314's); make one with `steer eval arena --model … --answers-only`")
+    .option('--arena-baseline-model <dir>', 'or a steer model directory whose answers are the Arena-Hard baseline (generated first, into OUT/arena-baseline)')
     .option('--tokenizer <path>', 'tokenizer for a --model without one beside it');
   addPolicyOptions(all, 'answers to all three benchmarks', null);
   addJudgeOptions(all);
   addCommonOptions(all, { out: 'runs/eval-all' });
   all.action(async () => {
-    const cfg = resolveConfig(all, z.strictObject({ ...commonSchema, ...judgeSchema, ...policySchema, out: z.string().min(1), data: z.string().min(1), gamed: z.string().min(1), instructionDifficulty: z.string().min(1), arenaBaselineAnswers: z.string().min(1), tokenizer: z.string().min(1).optional() }));
+    const cfg = resolveConfig(all, z.strictObject({ ...commonSchema, ...judgeSchema, ...policySchema, out: z.string().min(1), data: z.string().min(1), gamed: z.string().min(1), instructionDifficulty: z.string().min(1), arenaBaselineAnswers: z.string().min(1).optional(), arenaBaselineModel: z.string().min(1).optional(), tokenizer: z.string().min(1).optional() }));
     announce('eval all', cfg, cfg.quiet);
+    if (!cfg.arenaBaselineAnswers === !cfg.arenaBaselineModel) throw new UserError({ what: cfg.arenaBaselineAnswers ? 'pass --arena-baseline-answers or --arena-baseline-model, not both' : 'Arena-Hard needs a baseline', where: '--arena-baseline-answers / --arena-baseline-model', fix: "pass the baseline's model_answer file (official: gpt-4-0314's), or a model directory to answer as the baseline" });
     if (cfg.answersOnly) throw new UserError({ what: '--answers-only is for one benchmark', where: '--answers-only', fix: 'run steer eval mtbench|alpaca|arena --answers-only' });
     if (!cfg.model && !cfg.policyUrl) throw new UserError({ what: 'nothing to evaluate', where: '--model / --policy-url', fix: 'pass the policy: --model DIR or --policy-url URL --policy-model NAME' });
     const d = (rel: string) => join(cfg.data, rel);
     const flag = (k: string) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-    const pass: string[] = [];
-    for (const k of ['model', 'tokenizer', 'policyUrl', 'policyModel', 'policyApiKey', 'modelId', 'limit', 'maxNewTokens', 'batchSize', 'probes', 'judgeUrl', 'judgeModel', 'judgeApiKey', 'concurrency', 'maxRetries', 'timeoutMs', 'seed', 'threads'] as const) {
-      const v = cfg[k];
-      // seed only when given: each benchmark has its own default (Arena-Hard's bootstrap: 42, as the official script)
-      if (v !== undefined && (k !== 'seed' || all.getOptionValueSource('seed') !== 'default')) pass.push(flag(k), String(v));
-    }
-    if (cfg.quiet) pass.push('--quiet');
+    const policyKeys = ['model', 'tokenizer', 'policyUrl', 'policyModel', 'policyApiKey', 'modelId', 'probes'] as const;
+    const sharedKeys = ['limit', 'maxNewTokens', 'batchSize', 'judgeUrl', 'judgeModel', 'judgeApiKey', 'concurrency', 'maxRetries', 'timeoutMs', 'seed', 'threads'] as const;
+    const flags = (keys: readonly (keyof typeof cfg)[]) =>
+      keys.flatMap((k) => {
+        const v = cfg[k];
+        // seed only when given: each benchmark has its own default (Arena-Hard's bootstrap: 42, as the official script)
+        return v !== undefined && (k !== 'seed' || all.getOptionValueSource('seed') !== 'default') ? [flag(k), String(v)] : [];
+      });
+    const shared = [...flags(sharedKeys), ...(cfg.quiet ? ['--quiet'] : [])];
+    const pass = [...flags(policyKeys), ...shared];
     // each benchmark is its own command on a fresh parser (no option state carried between them)
     const run = async (name: string, args: string[]) => {
       const p = new Command();
@@ -548,10 +556,18 @@ export function registerEval(program: Command): void {
       await p.parseAsync(['eval', name, ...args, ...pass], { from: 'user' });
       return readJson(join(cfg.out, name, 'results.json')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     };
-    const baseline = readArenaAnswers(cfg.arenaBaselineAnswers).model;
+    let baselineAnswers = cfg.arenaBaselineAnswers;
+    if (cfg.arenaBaselineModel) {
+      const p = new Command();
+      registerEval(p);
+      const out = join(cfg.out, 'arena-baseline');
+      await p.parseAsync(['eval', 'arena', '--model', cfg.arenaBaselineModel, '--questions', d('arena-hard/question-v0.1.jsonl'), '--answers-only', '--out', out, ...shared], { from: 'user' });
+      baselineAnswers = join(out, 'model_answer', readdirSync(join(out, 'model_answer')).find((f) => f.endsWith('.jsonl'))!);
+    }
+    const baseline = readArenaAnswers(baselineAnswers!).model;
     const mt = await run('mtbench', ['--questions', d('mt-bench/question.jsonl'), '--judge-prompts', d('mt-bench/judge_prompts.jsonl'), '--reference', d('mt-bench/reference_answer-gpt-4.jsonl'), '--out', join(cfg.out, 'mtbench')]);
     const al = await run('alpaca', ['--reference-outputs', d('alpaca-eval/gpt4_1106_preview.model_outputs.json'), '--gamed', cfg.gamed, '--instruction-difficulty', cfg.instructionDifficulty, '--out', join(cfg.out, 'alpaca')]);
-    const ar = await run('arena', ['--questions', d('arena-hard/question-v0.1.jsonl'), '--answers', cfg.arenaBaselineAnswers, '--baseline', baseline, '--out', join(cfg.out, 'arena')]);
+    const ar = await run('arena', ['--questions', d('arena-hard/question-v0.1.jsonl'), '--answers', baselineAnswers!, '--baseline', baseline, '--out', join(cfg.out, 'arena')]);
     const id = Object.keys(al.lengths ?? {})[0] ?? al.model;
     const a = ar.models[id];
     const summary = {
@@ -571,13 +587,15 @@ export function registerEval(program: Command): void {
       table(['benchmark', 'score', 'mean length (chars)'], [
         ['MT-Bench (1–10)', summary.mtbench.toFixed(2), summary.mean_length_chars.mtbench.toFixed(0)],
         ['AlpacaEval 2 LC %', `${summary.alpacaeval2_lc.toFixed(2)} (win rate ${summary.alpacaeval2_win_rate.toFixed(2)})`, summary.mean_length_chars.alpaca.toFixed(0)],
-        [`Arena-Hard % vs ${baseline}`, `${summary.arena_hard.toFixed(2)} (${summary.arena_hard_ci[0].toFixed(2)}, +${summary.arena_hard_ci[1].toFixed(2)})`, summary.mean_length_chars.arena.toFixed(0)],
+        [`Arena-Hard % vs ${baseline}`, `${summary.arena_hard.toFixed(2)} (95% CI ${signed(summary.arena_hard_ci[0])}, ${signed(summary.arena_hard_ci[1])})`, summary.mean_length_chars.arena.toFixed(0)],
       ]),
     ].join('\n');
     writeJsonAtomic(join(cfg.out, 'summary.json'), summary);
     process.stdout.write('\n' + text + '\n');
   });
 }
+
+const signed = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(2);
 
 function mostCommonOpponent(pairs: readonly PairJudgmentRow[]): string {
   const count = new Map<string, number>();

@@ -1,7 +1,8 @@
 // A scripted judge (and policy) for the benchmark end-to-end tests, served by startFakeJudge: it
 // recognises each official judge prompt and answers in that judge's format, deterministically
 // from a hash of what it was shown, so verdicts vary across questions but a rerun gets the same.
-//   MT-Bench single grading  "Rating: [[k]]", k ∈ 1..10 (1 in 8 replies "[k]" only, the backup pattern)
+//   MT-Bench single grading  "Rating: [[k]]", k ∈ 1..10 (1 in 8 replies "[k]" only, the backup
+//                            pattern); MT-Bench question 82 gets no rating at all (FastChat: −1)
 //   Arena-Hard               a verdict among A>>B … B>>A; 1 in 6 first replies give none (the
 //                            official code asks again), then "[[A=B]]"
 //   AlpacaEval (m / M)       one token with top-5 log-probs of m and M (the weaker one listed twice,
@@ -24,6 +25,7 @@ export function benchReply(messages: { role: string; content: string }[]): FakeR
   }
   if ((system + user).includes('"[[rating]]"')) {
     const k = 1 + (key % 10);
+    if (user.includes('Draft a professional email')) return { text: 'I cannot rate this answer.' }; // unparseable: score −1, dropped (show_result)
     return { text: key % 8 === 0 ? `The answer is fair. Rating: [${k}]` : `The answer is fair.\n\nRating: [[${k}]]` };
   }
   if (system.includes('evaluates and selects the best large language model')) {

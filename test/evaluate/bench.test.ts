@@ -16,6 +16,7 @@ import { conformance } from './conformance.js';
 import { startFakeJudge } from './fake-judge.js';
 import { benchReply } from './bench-judge.js';
 import { runSteer } from '../helpers/cli.js';
+import { initToyPolicy, savePolicy } from '../../src/policy/model.js';
 
 function steer(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -81,6 +82,9 @@ test('MT-Bench: an endpoint answers with FastChat temperatures and two turns; st
   assert.equal(r.status, 0, r.stderr);
   assert.equal(fake.requests - before, 6, '3 questions × 2 turns judged');
   const out = JSON.parse(r.stdout).models.stories260K;
+  // question 82's two judgments carry no rating (the scripted judge): −1, left out of the averages
+  assert.deepEqual([out.nRows, out.nValid], [6, 4]);
+  assert.equal(jsonl(join(dir, 'gpt-4_single.jsonl')).filter((j) => j.score === -1).length, 2);
   const answerPath = join(dir, 'model_answer/stories260K.jsonl');
   const rows = jsonl(answerPath);
   assert.equal(rows.length, 3);
@@ -185,9 +189,9 @@ test('eval all: one command from an endpoint policy to the three numbers, equal 
   writeFileSync(join(dir, 'df_gamed.csv'), 'model,index,preference,std_delta_len,instruction_difficulty,not_gamed_baseline\n' + g.index.map((idx: number, i: number) => `${g.model[i]},${idx},${g.preference[i]},${g.std_delta_len[i]},${g.instruction_difficulty[i]},False`).join('\n') + '\n');
   writeFileSync(join(dir, 'instruction_difficulty.csv'), ',instruction_difficulty\n' + c.instruction_difficulty.map((v: number, i: number) => `${i},${v}`).join('\n') + '\n');
   writeFileSync(join(dir, 'probes.txt'), 'How many r in strawberry?\nSpell cat.\n');
-  const base = await steer(['eval', 'arena', '--policy-url', fake.url, '--policy-model', 'gpt-4-0314', '--questions', join(data, 'arena-hard/question-v0.1.jsonl'), '--limit', '5', '--answers-only', '--out', join(dir, 'base'), '--quiet']);
-  assert.equal(base.status, 0, base.stderr);
-  const r = await steer(['eval', 'all', '--policy-url', fake.url, '--policy-model', 'my-policy', '--data', data, '--gamed', join(dir, 'df_gamed.csv'), '--instruction-difficulty', join(dir, 'instruction_difficulty.csv'), '--arena-baseline-answers', join(dir, 'base/model_answer/gpt-4-0314.jsonl'), '--limit', '5', '--probes', join(dir, 'probes.txt'), '--judge-url', fake.url, '--judge-model', 'judge', '--out', join(dir, 'all'), '--quiet']);
+  // the Arena-Hard baseline: a small (untrained) steer policy that answers in the same run
+  savePolicy(join(dir, 'toy-base'), initToyPolicy(3));
+  const r = await steer(['eval', 'all', '--policy-url', fake.url, '--policy-model', 'my-policy', '--data', data, '--gamed', join(dir, 'df_gamed.csv'), '--instruction-difficulty', join(dir, 'instruction_difficulty.csv'), '--arena-baseline-model', join(dir, 'toy-base'), '--max-new-tokens', '12', '--limit', '5', '--probes', join(dir, 'probes.txt'), '--judge-url', fake.url, '--judge-model', 'judge', '--out', join(dir, 'all'), '--quiet']);
   assert.equal(r.status, 0, r.stderr);
   const summary = JSON.parse(readFileSync(join(dir, 'all/summary.json'), 'utf8'));
   const res = (b: string) => JSON.parse(readFileSync(join(dir, 'all', b, 'results.json'), 'utf8'));
@@ -195,9 +199,10 @@ test('eval all: one command from an endpoint policy to the three numbers, equal 
   assert.equal(summary.mtbench, res('mtbench').models['my-policy'].average);
   assert.equal(summary.alpacaeval2_lc, res('alpaca').length_controlled_winrate);
   assert.equal(summary.arena_hard, res('arena').models['my-policy'].score);
-  assert.equal(res('arena').baseline, 'gpt-4-0314');
+  assert.equal(res('arena').baseline, 'toy-base');
+  assert.equal(jsonl(join(dir, 'all/arena-baseline/model_answer/toy-base.jsonl')).length, 5);
   assert.deepEqual(summary.probes.map((p: { prompt: string }) => p.prompt), ['How many r in strawberry?', 'Spell cat.']);
-  assert.match(r.stdout, /MT-Bench \(1–10\)[\s\S]*AlpacaEval 2 LC %[\s\S]*Arena-Hard % vs gpt-4-0314/);
+  assert.match(r.stdout, /MT-Bench \(1–10\)[\s\S]*AlpacaEval 2 LC %[\s\S]*Arena-Hard % vs toy-base/);
   // the probe request: greedy, single turn
   assert.ok(fake.bodies.some((b) => b.messages.length === 1 && b.messages[0].content === 'Spell cat.' && b.temperature === 0));
 });
