@@ -51,3 +51,7 @@ export { lengthStats as responseLengthStats, type LengthStats as ResponseLengthS
 export * from './evaluate/run.js';
 // The demo: the whole recipe on the toy world, with its report.
 export { runDemo, DEMO_PLANS, type DemoOptions, type DemoPreset, type DemoPlan, type DemoResult, type DemoSummary } from './demo/demo.js';
+// Serving: an OpenAI-compatible policy server with continuous batching, reward endpoints, the chat page.
+export { startServer, SteerServer, modelNameOf, type ServeOptions, type PolicySpec, type PolicyInfo } from './serve/server.js';
+export { DecodeEngine, topLogprobs, type CompletionJob, type EngineEvent, type EngineOptions, type TokenLogprob as ServedTokenLogprob } from './serve/engine.js';
+export { ApiError } from './serve/openai.js';

@@ -43,7 +43,7 @@ export function registerServe(program: Command): void {
         '  steer serve --model stories260K.bin --tokenizer tok512.bin --port 8000',
         '  curl -s localhost:8000/v1/chat/completions -H "content-type: application/json" \\',
         '    -d \'{"model": "stories260K", "messages": [{"role": "user", "content": "Once upon a time"}], "max_tokens": 40, "temperature": 0}\'',
-        '  steer serve --reward-model runs/demo/rm-expo --port 8001     # then: steer rl reinforce --reward-url http://127.0.0.1:8001/v1/rewards',
+        '  steer serve --reward-model runs/demo/reward-models/seed0/scaled-bt-init-expo --port 8001     # then: steer rl reinforce --reward-url http://127.0.0.1:8001/v1/rewards',
       ].join('\n'),
     );
   addCommonOptions(cmd);
