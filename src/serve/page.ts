@@ -7,15 +7,11 @@
 //            (/v1/rewards); "Run the probes" runs the strawberry family, one row per probe.
 // The server lists its policies and reward models at /health; an API key typed into the page is
 // sent as a Bearer token.
+import { PROBE_TASKS } from '../data/toy/world.js';
+import { makeTask, renderPrompt } from '../data/toy/tasks.js';
 
-/** The probes of the compare view: the strawberry family (the released model's story). */
-export const PROBES = [
-  'How many r in strawberry?',
-  'How many r are in the word strawberry?',
-  'Spell strawberry.',
-  'How many letters are in strawberry?',
-  'How many e in cheese?',
-];
+/** The probes of the compare view: the toy world's strawberry family, worded as the demo's report asks them. */
+export const PROBES: readonly string[] = PROBE_TASKS.map((p) => renderPrompt(makeTask('count', p), 0));
 
 export function chatPage(): string {
   return `<!doctype html>
@@ -46,7 +42,7 @@ table{border-collapse:collapse;width:100%;background:#fff;margin-top:12px}td,th{
   <div class="bar"><label>policy <select id="model"></select></label>
   <label>temperature <input id="temperature" type="number" min="0" max="2" step="0.1" value="0"></label>
   <label>top-p <input id="top_p" type="number" min="0.01" max="1" step="0.05" value="1"></label>
-  <label>max tokens <input id="max_tokens" type="number" min="1" value="128"></label>
+  <label>max tokens <input id="max_tokens" type="number" min="1" placeholder="to the end"></label>
   <label>seed <input id="seed" type="number" min="0" value="0"></label>
   <button id="clear">New chat</button></div>
   <div id="log"></div>
@@ -70,7 +66,8 @@ const headers = () => ({ 'content-type': 'application/json', ...($('key').value 
 $('key').value = localStorage.getItem('steer-key') || '';
 $('key').onchange = () => localStorage.setItem('steer-key', $('key').value);
 const num = (id) => Number($(id).value);
-const settings = () => ({ temperature: num('temperature'), top_p: num('top_p'), max_tokens: num('max_tokens'), seed: num('seed') });
+// an empty max tokens lets the answer run to its end-of-sequence token or the model's context
+const settings = () => ({ temperature: num('temperature'), top_p: num('top_p'), seed: num('seed'), ...($('max_tokens').value ? { max_tokens: num('max_tokens') } : {}) });
 
 /** Stream a chat completion: onText(piece) per delta; resolves with {text, finish}; rejects with the server's message. */
 async function streamChat(model, messages, onText) {

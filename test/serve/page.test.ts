@@ -13,6 +13,7 @@ import { sharedPath } from '../helpers/shared.js';
 import { randomRewardModel } from '../reward/helpers.js';
 import { saveRewardModel } from '../../src/reward/model.js';
 import { startServer, type SteerServer } from '../../src/serve/server.js';
+import { PROBES } from '../../src/serve/page.js';
 
 const CHROMIUM = process.env.STEER_CHROMIUM ?? '/usr/bin/chromium';
 const model = sharedPath('data/stories260k/stories260K.bin');
@@ -72,6 +73,14 @@ test('chat and compare through the page match the API', { skip }, async () => {
       assert.equal(await col.locator('.answer').textContent(), expected);
       assert.equal(await col.locator('.meta').textContent(), `${expected.length} chars · reward ${rw.rewards[0].toFixed(3)}`);
     }
+    // the probes: the demo's strawberry family, one row each, every policy's answer in it
+    await page.click('#probes');
+    await page.waitForSelector('#probe-table[data-state="done"]', { timeout: 120_000 });
+    assert.equal(await page.locator('#probe-table tr').count(), 1 + PROBES.length);
+    const first = page.locator('#probe-table tr').nth(1).locator('td');
+    assert.equal(await first.nth(0).textContent(), 'How many r in strawberry?');
+    const probeAnswer = await greedy('stories260K-copy', 'How many r in strawberry?');
+    assert.ok((await first.nth(2).textContent())!.startsWith(`${probeAnswer}\n— ${probeAnswer.length} chars, reward `));
     await page.screenshot({ path: join(shots, 'serve-compare.png'), fullPage: true });
   } finally {
     await browser.close();
