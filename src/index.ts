@@ -20,6 +20,10 @@ export * from './text/llama2c.js';
 export * from './text/hf.js';
 export * from './text/chat-template.js';
 export * from './policy/generate.js';
+// Serving: an OpenAI-compatible policy server with continuous batching, reward endpoints, the chat page.
+export { startServer, SteerServer, modelNameOf, type ServeOptions, type PolicySpec, type PolicyInfo } from './serve/server.js';
+export { DecodeEngine, topLogprobs, type CompletionJob, type EngineEvent, type EngineOptions, type TokenLogprob as ServedTokenLogprob } from './serve/engine.js';
+export { ApiError } from './serve/openai.js';
 // Policy optimisation: SFT, REINFORCE (RLOO), the DPO family; the toy world's policies and sampling.
 export * from './policy/model.js';
 export * from './policy/sft.js';

@@ -9,7 +9,7 @@ import { UserError } from '../util/errors.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-/** `NAME=DIR` or `DIR` (named by its last path part). */
+/** `NAME=PATH` or `PATH` (named by its last path part). */
 function rewardModelArg(v: string): { name: string; dir: string } {
   const eq = v.indexOf('=');
   return eq > 0 ? { name: v.slice(0, eq), dir: v.slice(eq + 1) } : { name: modelNameOf(v), dir: v };
@@ -19,9 +19,9 @@ export function registerServe(program: Command): void {
   const cmd = program
     .command('serve')
     .description('serve a policy over OpenAI\'s API (chat and text completions, streaming, continuous batching) and reward models over HTTP (/v1/rewards, OpenRLHF /get_reward)')
-    .option('--model <path>', 'the policy: a model directory or a llama2.c .bin file')
-    .option('--tokenizer <path>', 'the policy\'s tokenizer when not in the model directory (e.g. tok512.bin beside a llama2.c file)')
-    .option('--model-name <name>', 'the policy\'s name in the API (default: the model path\'s last part, without .bin)')
+    .option('--model <[name=]path>', 'a policy: a model directory or a llama2.c .bin file (repeatable: each in its own engine; the chat page compares them)', collect, [])
+    .option('--tokenizer <path>', 'the policies\' tokenizer when not in the model directory (e.g. tok512.bin beside a llama2.c file)')
+    .option('--model-name <name>', 'the policy\'s name in the API when one --model is given (default: the model path\'s last part, without .bin; or name=path)')
     .option('--reward-model <[name=]dir>', 'a steer reward model directory (repeatable; the first answers /get_reward)', collect, [])
     .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
     .option('--port <n>', 'port (0 = any free port)', '8000')
@@ -43,7 +43,7 @@ export function registerServe(program: Command): void {
         '  steer serve --model stories260K.bin --tokenizer tok512.bin --port 8000',
         '  curl -s localhost:8000/v1/chat/completions -H "content-type: application/json" \\',
         '    -d \'{"model": "stories260K", "messages": [{"role": "user", "content": "Once upon a time"}], "max_tokens": 40, "temperature": 0}\'',
-        '  steer serve --reward-model runs/demo/rm-expo --port 8001     # then: steer rl reinforce --reward-url http://127.0.0.1:8001/v1/rewards',
+        '  steer serve --reward-model runs/demo/reward-models/seed0/scaled-bt-init-expo --port 8001     # then: steer rl reinforce --reward-url http://127.0.0.1:8001/v1/rewards',
       ].join('\n'),
     );
   addCommonOptions(cmd);
@@ -52,7 +52,7 @@ export function registerServe(program: Command): void {
       cmd,
       z.strictObject({
         ...commonSchema,
-        model: z.string().min(1).optional(),
+        model: z.array(z.string().min(1)),
         tokenizer: z.string().min(1).optional(),
         modelName: z.string().min(1).optional(),
         rewardModel: z.array(z.string().min(1)),
@@ -67,9 +67,14 @@ export function registerServe(program: Command): void {
         warmup: z.boolean(),
       }),
     );
-    if (cfg.model === undefined && cfg.rewardModel.length === 0) {
+    if (cfg.model.length === 0 && cfg.rewardModel.length === 0) {
       throw new UserError({ what: 'nothing to serve', where: 'steer serve', expected: '--model PATH (a policy) and/or --reward-model DIR', fix: 'e.g. steer serve --model stories260K.bin --tokenizer tok512.bin' });
     }
+    if (cfg.modelName !== undefined && cfg.model.length !== 1) throw new UserError({ what: '--model-name names one policy', where: '--model-name', received: `${cfg.model.length} --model options`, fix: 'name each policy in --model NAME=PATH instead' });
+    const policies = cfg.model.map((m) => {
+      const { name, dir } = rewardModelArg(m);
+      return { model: dir, tokenizer: cfg.tokenizer, name: cfg.modelName ?? name };
+    });
     const rewardModels = cfg.rewardModel.map(rewardModelArg);
     const names = rewardModels.map((r) => r.name);
     if (new Set(names).size !== names.length) throw new UserError({ what: 'two reward models have the same name', where: '--reward-model', received: names.join(', '), fix: 'name them: --reward-model helpful=DIR1 --reward-model safe=DIR2' });
@@ -77,9 +82,7 @@ export function registerServe(program: Command): void {
     announce('serve', { ...cfg, apiKey: apiKey === undefined ? 'none' : '(set)' }, cfg.quiet);
     const t0 = performance.now();
     const server = await startServer({
-      model: cfg.model,
-      tokenizer: cfg.tokenizer,
-      modelName: cfg.modelName,
+      policies,
       rewardModels,
       host: cfg.host,
       port: cfg.port,
@@ -90,7 +93,7 @@ export function registerServe(program: Command): void {
       requestTimeoutMs: cfg.requestTimeout * 1000,
       warmup: cfg.warmup,
     });
-    const served = [server.policyName ? `policy ${server.policyName} (context ${server.policyInfo?.context}, batch ≤ ${server.policyInfo?.maxBatch})` : null, rewardModels.length > 0 ? `reward models ${names.join(', ')}` : null].filter(Boolean).join('; ');
+    const served = [server.policyName ? `${server.policyNames().length > 1 ? 'policies' : 'policy'} ${server.policyNames().join(', ')} (context ${server.policyInfo()?.context}, batch ≤ ${server.policyInfo()?.maxBatch})` : null, rewardModels.length > 0 ? `reward models ${names.join(', ')}` : null].filter(Boolean).join('; ');
     process.stderr.write(`steer serve: ${served} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${server.url} (OpenAI base URL ${server.url}/v1)\n`);
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {

@@ -1,5 +1,6 @@
 // `steer serve`'s HTTP server (node:http): OpenAI's policy endpoints over the decode engine in a
 // worker thread, the reward endpoints over the reward models' worker, health and metrics.
+//   GET  /                       the chat page (page.ts): chat with a policy, compare policies side by side
 //   GET  /health                 {"status": "ok" | "draining", …}
 //   GET  /metrics                Prometheus text (metrics.ts)
 //   GET  /v1/models[/{id}]       the policy (and reward models) by name
@@ -15,11 +16,21 @@ import { basename } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { ModelWorker } from './client.js';
+import { UserError } from '../util/errors.js';
 import { ServerMetrics } from './metrics.js';
+import { chatPage } from './page.js';
 import { ApiError, ChatRequest, CompletionRequest, chatJob, chatLogprobs, completionJob, completionLogprobs, invalidRequest } from './openai.js';
 import type { CompletionJob, EngineEvent, TokenLogprob } from './engine.js';
 import { RewardRoutes, type RewardModelInfo } from './rewards.js';
 import type { EngineOptions } from './engine.js';
+
+export interface PolicySpec {
+  /** a model directory or a llama2.c file */
+  model: string;
+  tokenizer?: string;
+  /** its name in the API (default: the model path's last part) */
+  name?: string;
+}
 
 export interface ServeOptions {
   /** policy: a model directory or a llama2.c file */
@@ -27,6 +38,8 @@ export interface ServeOptions {
   tokenizer?: string;
   /** the policy's name in the API (default: the model path's last part) */
   modelName?: string;
+  /** more policies, each in its own engine (the chat page compares them side by side) */
+  policies?: PolicySpec[];
   /** reward models: name → directory */
   rewardModels?: { name: string; dir: string }[];
   host?: string;
@@ -63,9 +76,8 @@ export function modelNameOf(path: string): string {
 export class SteerServer {
   readonly metrics = new ServerMetrics();
   private readonly http: Server;
-  private policy: ModelWorker<PolicyInfo> | null = null;
-  policyInfo: PolicyInfo | null = null;
-  readonly policyName: string | null;
+  private readonly policies = new Map<string, { worker: ModelWorker<PolicyInfo>; info: PolicyInfo | null }>();
+  private readonly policySpecs: (PolicySpec & { name: string })[];
   private rewards: RewardRoutes | null = null;
   private draining = false;
   private inFlight = 0;
@@ -73,7 +85,10 @@ export class SteerServer {
   private readonly created = Math.floor(now());
 
   private constructor(private readonly o: ServeOptions) {
-    this.policyName = o.model ? (o.modelName ?? modelNameOf(o.model)) : null;
+    const specs = [...(o.model ? [{ model: o.model, tokenizer: o.tokenizer, name: o.modelName }] : []), ...(o.policies ?? [])];
+    this.policySpecs = specs.map((p) => ({ ...p, name: p.name ?? modelNameOf(p.model) }));
+    const names = this.policySpecs.map((p) => p.name);
+    if (new Set(names).size !== names.length) throw new UserError({ what: 'two policies have the same name', where: '--model', received: names.join(', '), fix: 'name them: --model sft=DIR1 --model rl=DIR2' });
     this.http = createServer((req, res) => void this.handle(req, res));
     this.http.keepAliveTimeout = 5_000;
   }
@@ -82,9 +97,10 @@ export class SteerServer {
   static async start(o: ServeOptions): Promise<SteerServer> {
     const s = new SteerServer(o);
     const workers: Promise<unknown>[] = [];
-    if (o.model) {
-      s.policy = new ModelWorker<PolicyInfo>({ kind: 'policy', model: o.model, tokenizer: o.tokenizer, engine: { threads: o.threads, ...o.engine }, warmup: o.warmup ?? true });
-      workers.push(s.policy.ready.then((i) => (s.policyInfo = i)));
+    for (const p of s.policySpecs) {
+      const entry = { worker: new ModelWorker<PolicyInfo>({ kind: 'policy', model: p.model, tokenizer: p.tokenizer, engine: { threads: o.threads, ...o.engine }, warmup: o.warmup ?? true }), info: null as PolicyInfo | null };
+      s.policies.set(p.name, entry);
+      workers.push(entry.worker.ready.then((i) => (entry.info = i)));
     }
     if (o.rewardModels && o.rewardModels.length > 0) {
       const w = new ModelWorker<Record<string, RewardModelInfo>>({ kind: 'reward', models: o.rewardModels, rows: o.rewardRows ?? 64, threads: o.threads });
@@ -94,7 +110,7 @@ export class SteerServer {
     try {
       await Promise.all(workers);
     } catch (e) {
-      await s.policy?.close(1000);
+      for (const p of s.policies.values()) await p.worker.close(1000);
       await s.rewardWorker?.close(1000);
       throw e;
     }
@@ -119,7 +135,7 @@ export class SteerServer {
     if (this.inFlight > 0) await Promise.race([new Promise<void>((r) => (this.idle = r)), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     this.http.closeAllConnections();
     await closed;
-    await this.policy?.close();
+    for (const p of this.policies.values()) await p.worker.close();
     await this.rewardWorker?.close();
   }
 
@@ -139,6 +155,7 @@ export class SteerServer {
     });
     try {
       if (req.method === 'GET' && path === '/health') return this.health(res);
+      if (req.method === 'GET' && (path === '/' || path === '/chat')) return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(chatPage());
       if (req.method === 'GET' && path === '/metrics') return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(this.metrics.render());
       if (this.draining) throw new ApiError(503, 'The server is shutting down; retry on another replica.', null, 'shutting_down');
       this.authorize(req);
@@ -149,8 +166,8 @@ export class SteerServer {
         return this.json(res, 200, this.modelObject(id));
       }
       const posts: Record<string, (body: unknown) => Promise<void>> = {
-        '/v1/chat/completions': (b) => this.chat(b, req, res),
-        '/v1/completions': (b) => this.completions(b, req, res),
+        '/v1/chat/completions': (b) => this.chat(b, res),
+        '/v1/completions': (b) => this.completions(b, res),
         '/v1/rewards': async (b) => this.json(res, 200, await this.rewardRoutes().native(b)),
         '/get_reward': async (b) => this.json(res, 200, await this.rewardRoutes().openrlhf(b)),
       };
@@ -184,8 +201,8 @@ export class SteerServer {
   }
 
   private health(res: ServerResponse): void {
-    const ok = !this.draining && (this.policy === null || this.policy.failure === null);
-    this.json(res, ok ? 200 : 503, { status: this.draining ? 'draining' : ok ? 'ok' : 'failed', model: this.policyName, reward_models: this.rewards?.names() ?? [], queued: this.metrics.queued, running: this.metrics.running });
+    const ok = !this.draining && [...this.policies.values()].every((p) => p.worker.failure === null);
+    this.json(res, ok ? 200 : 503, { status: this.draining ? 'draining' : ok ? 'ok' : 'failed', models: this.policyNames(), reward_models: this.rewards?.names() ?? [], queued: this.metrics.queued, running: this.metrics.running });
   }
 
   private authorize(req: IncomingMessage): void {
@@ -197,7 +214,22 @@ export class SteerServer {
   }
 
   private modelIds(): string[] {
-    return [...(this.policyName ? [this.policyName] : []), ...(this.rewards?.names() ?? [])];
+    return [...this.policyNames(), ...(this.rewards?.names() ?? [])];
+  }
+
+  /** the policies' API names, in the order given */
+  policyNames(): string[] {
+    return [...this.policies.keys()];
+  }
+
+  /** the first policy's name (null without one) */
+  get policyName(): string | null {
+    return this.policyNames()[0] ?? null;
+  }
+
+  /** context and batch of a policy (the first by default) */
+  policyInfo(name = this.policyName): PolicyInfo | null {
+    return name === null ? null : (this.policies.get(name)?.info ?? null);
   }
 
   private modelObject(id: string) {
@@ -234,20 +266,22 @@ export class SteerServer {
     }
   }
 
-  private checkModel(model: string): void {
-    if (this.policy === null) throw new ApiError(404, 'This server has no policy model; start it with --model DIR.', 'model', 'model_not_found');
-    if (model !== this.policyName) throw new ApiError(404, `The model \`${model}\` does not exist. This server serves \`${this.policyName}\`.`, 'model', 'model_not_found');
-    if (this.policy.failure !== null) throw new ApiError(503, 'The model worker stopped; see the server log.', null, 'unavailable');
+  private checkModel(model: string): ModelWorker<PolicyInfo> {
+    if (this.policies.size === 0) throw new ApiError(404, 'This server has no policy model; start it with --model DIR.', 'model', 'model_not_found');
+    const p = this.policies.get(model);
+    if (!p) throw new ApiError(404, `The model \`${model}\` does not exist. This server serves ${this.policyNames().map((n) => `\`${n}\``).join(', ')}.`, 'model', 'model_not_found');
+    if (p.worker.failure !== null) throw new ApiError(503, 'The model worker stopped; see the server log.', null, 'unavailable');
+    return p.worker;
   }
 
-  private async chat(body: unknown, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async chat(body: unknown, res: ServerResponse): Promise<void> {
     const r = ChatRequest.parse(body);
-    this.checkModel(r.model);
+    const policy = this.checkModel(r.model);
     const id = `chatcmpl-${randomUUID()}`;
     const job = chatJob(id, r);
     const base = { id, created: Math.floor(now()), model: r.model, system_fingerprint: 'steer' };
     const wantLogprobs = job.topLogprobs !== null;
-    await this.runJobs([job], req, res, r.stream === true, {
+    await this.runJobs(policy, [job], res, r.stream === true, {
       chunk: (index, text, lps, finish) => ({
         ...base,
         object: 'chat.completion.chunk',
@@ -264,9 +298,9 @@ export class SteerServer {
     });
   }
 
-  private async completions(body: unknown, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async completions(body: unknown, res: ServerResponse): Promise<void> {
     const r = CompletionRequest.parse(body);
-    this.checkModel(r.model);
+    const policy = this.checkModel(r.model);
     const id = `cmpl-${randomUUID()}`;
     const prompts = typeof r.prompt === 'string' ? [r.prompt] : r.prompt;
     const jobs = prompts.map((p, k) => completionJob(`${id}-${k}`, r, p));
@@ -279,7 +313,7 @@ export class SteerServer {
       offsets.set(index, at + lps.reduce((a, t) => a + t.token.length, 0));
       return out;
     };
-    await this.runJobs(jobs, req, res, r.stream === true, {
+    await this.runJobs(policy, jobs, res, r.stream === true, {
       chunk: (index, text, lps, finish) => (text === null ? null : { ...base, object: 'text_completion', choices: [{ index, text: finish !== null ? '' : text, logprobs: legacy(index, lps), finish_reason: finish }] }),
       usageChunk: (usage) => ({ ...base, object: 'text_completion', choices: [], usage }),
       whole: (choices, usage) => ({ ...base, object: 'text_completion', choices: choices.map((c, index) => ({ index, text: c.text, logprobs: r.logprobs == null ? null : completionLogprobs(c.logprobs, 0), finish_reason: c.finish })), usage }),
@@ -292,8 +326,8 @@ export class SteerServer {
    * tokens come (choice index = job k · n + choice). A client that goes away cancels its jobs.
    */
   private runJobs(
+    policy: ModelWorker<PolicyInfo>,
     jobs: CompletionJob[],
-    req: IncomingMessage,
     res: ServerResponse,
     stream: boolean,
     shape: {
@@ -304,7 +338,6 @@ export class SteerServer {
       includeUsage: boolean;
     },
   ): Promise<void> {
-    const policy = this.policy!;
     const n = jobs[0].n;
     const total = jobs.length * n;
     const choices = Array.from({ length: total }, () => ({ text: '', logprobs: [] as TokenLogprob[], finish: '' }));

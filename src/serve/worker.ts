@@ -7,6 +7,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isUserError } from '../util/errors.js';
 import { loadPolicy } from '../policy/model.js';
 import { RewardScorer } from '../reward/score.js';
+import { loadRewardModel } from '../reward/model.js';
+import { powerOfTwoBucket } from '../nn/generate.js';
 import { DecodeEngine, type CompletionJob, type EngineOptions } from './engine.js';
 import type { Prompt } from '../reward/encode.js';
 
@@ -43,7 +45,16 @@ async function servePolicy(s: Extract<WorkerSpec, { kind: 'policy' }>): Promise<
 }
 
 async function serveRewards(s: Extract<WorkerSpec, { kind: 'reward' }>): Promise<void> {
-  const scorers = new Map(s.models.map((m) => [m.name, RewardScorer.load(m.dir, { rows: s.rows, threads: s.threads })]));
+  const models = new Map(s.models.map((m) => [m.name, loadRewardModel(m.dir)]));
+  // one scorer per (model, rows): a run pads to its row count, so a lone item runs 1 row, not s.rows
+  const scorers = new Map<string, RewardScorer>();
+  const scorerFor = (name: string, n: number) => {
+    const rows = powerOfTwoBucket(n, 1, s.rows);
+    const key = `${name}|${rows}`;
+    let sc = scorers.get(key);
+    if (!sc) scorers.set(key, (sc = new RewardScorer(models.get(name)!, { rows, threads: s.threads })));
+    return sc;
+  };
   const pending: ScoreRequest[] = [];
   let busy = false;
   let closing = false;
@@ -55,8 +66,8 @@ async function serveRewards(s: Extract<WorkerSpec, { kind: 'reward' }>): Promise
       const model = pending[0].model;
       const batch = pending.filter((p) => p.model === model);
       for (const b of batch) pending.splice(pending.indexOf(b), 1);
-      const scorer = scorers.get(model)!;
       const rows = batch.flatMap((b) => b.rows);
+      const scorer = scorerFor(model, rows.length);
       try {
         const encoded = rows.map((r) => scorer.encode(r.prompt, r.response));
         const slots = await scorer.scoreIds(encoded);
@@ -84,7 +95,7 @@ async function serveRewards(s: Extract<WorkerSpec, { kind: 'reward' }>): Promise
       if (!busy) port.postMessage({ type: 'closed' });
     }
   });
-  const info = Object.fromEntries([...scorers].map(([name, sc]) => [name, { attributes: sc.model.info.attributes, rewardWeights: sc.model.info.rewardWeights, maxLength: sc.model.info.maxLength }]));
+  const info = Object.fromEntries([...models].map(([name, m]) => [name, { attributes: m.info.attributes, rewardWeights: m.info.rewardWeights, maxLength: m.info.maxLength }]));
   port.postMessage({ type: 'ready', info });
 }
 
