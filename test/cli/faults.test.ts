@@ -33,7 +33,8 @@ function setup(): { root: string; pairs: string; args: (out: string, extra?: str
 
 function weights(out: string): Map<string, Float32Array> {
   const m = new Map<string, Float32Array>();
-  for (const f of ['model.safetensors', 'reward_head.safetensors']) for (const [k, t] of readSafetensors(join(out, 'model', f)).tensors) m.set(`${f}/${k}`, t.data);
+  // a reward model is one LlamaForSequenceClassification file: the body and score.weight
+  for (const [k, t] of readSafetensors(join(out, 'model', 'model.safetensors')).tensors) m.set(k, t.data);
   return m;
 }
 
