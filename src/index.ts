@@ -4,6 +4,7 @@ export * from './util/config.js';
 export * from './util/metrics.js';
 export * from './util/progress.js';
 export * from './io/atomic.js';
+export * from './io/output.js';
 // Llama-family models: configs, weights, checkpoints, tokenizers, the graph model, generation.
 export * from './nn/config.js';
 export * from './nn/weights.js';
@@ -43,6 +44,7 @@ export * from './train/schedule.js';
 export * from './train/clip.js';
 export * from './train/loop.js';
 export * from './train/checkpoint.js';
+export * from './train/run.js';
 // Evaluation: RewardBench, MT-Bench, AlpacaEval 2 (length-controlled), Arena-Hard, judges, response length.
 export * from './evaluate/rewardbench.js';
 export * from './evaluate/mtbench.js';

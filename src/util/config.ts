@@ -11,9 +11,9 @@ export function parseConfig<S extends z.ZodType>(schema: S, input: unknown, sour
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
-    let path = issue.path.length ? issue.path.join('.') : '(root)';
+    const path = issue.path.length ? issue.path.join('.') : '(root)';
     // a top-level key is a command-line option too: name its flag, as the user typed it
-    if (issue.path.length === 1 && typeof issue.path[0] === 'string' && source.includes('command line')) path = `--${issue.path[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} (${path})`;
+    const flag = issue.path.length === 1 && typeof issue.path[0] === 'string' && source.includes('command line') ? ` (option --${issue.path[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)})` : '';
     const received = issue.path.reduce<unknown>(
       (v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined),
       input,
@@ -21,7 +21,7 @@ export function parseConfig<S extends z.ZodType>(schema: S, input: unknown, sour
     if (issue.code === 'unrecognized_keys') {
       return `${path}: unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
     }
-    return `${path}: ${issue.message} (received ${describeValue(received)})`;
+    return `${path}: ${issue.message} (received ${describeValue(received)})${flag}`;
   });
   throw new UserError({
     what: `invalid configuration\n  ${lines.join('\n  ')}`,

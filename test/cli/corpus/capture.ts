@@ -7,8 +7,11 @@ export async function runCaptured(argv: string[]): Promise<{ code: number; stdou
   const err: string[] = [];
   const ow = process.stdout.write;
   const ew = process.stderr.write;
-  process.stdout.write = ((s: string | Uint8Array) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => (err.push(String(s)), true)) as typeof process.stderr.write;
+  // steer writes strings; the test runner's own events (binary frames on stdout) pass through
+  const capture = (sink: string[], stream: NodeJS.WriteStream, orig: typeof process.stdout.write) =>
+    ((s: string | Uint8Array, ...rest: unknown[]) => (typeof s === 'string' ? (sink.push(s), true) : (orig as (...a: unknown[]) => boolean).call(stream, s, ...rest))) as typeof process.stdout.write;
+  process.stdout.write = capture(out, process.stdout, ow);
+  process.stderr.write = capture(err, process.stderr, ew);
   try {
     const code = await main(argv);
     return { code, stdout: out.join(''), stderr: err.join('') };
