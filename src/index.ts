@@ -50,6 +50,12 @@ export * from './evaluate/rewardbench.js';
 export * from './evaluate/mtbench.js';
 export * from './evaluate/alpacaeval.js';
 export * from './evaluate/arenahard.js';
+// MMLU-Pro (official prompt, extraction, seeded fallback) and multiple choice by likelihood.
+export { extractAnswer as extractMmluProAnswer, extractAgain as extractMmluProAgain, extractFinal as extractMmluProFinal, formatExample as formatMmluProExample, mmluProPrompt, scoreOutputs as scoreMmluProOutputs, tallyPredictions, FallbackChooser, parseQuestion as parseMultipleChoiceQuestion, readMultipleChoice, readQuestionRecords, exemplarsByCategory, CHOICE_LETTERS, MMLU_PRO_SEED, MMLU_PRO_MAX_TOKENS, type MultipleChoiceQuestion, type MultipleChoiceScore, type ScoredItem, type FallbackMode } from './evaluate/mmlupro.js';
+export { runMmluPro, readOutputLines as readMmluProOutputs, writeMmluProResults, mmluProTable, type MmluProRunOptions, type MmluProRun } from './evaluate/mmlupro-run.js';
+export { responseLogLikelihoods, scoreByLikelihood } from './evaluate/choice-likelihood.js';
+export { toyKnowledgeRows, type ToyKnowledgeRow } from './data/toy/knowledge.js';
+export { readZipMembers } from './io/zip.js';
 export { type ChatMessage as JudgeMessage } from './evaluate/judge.js';
 export { JudgeClient, parseCompletion, type JudgeRequest, type JudgeResponse, type JudgeClientOptions, type JudgeStats, type TokenLogprob } from './evaluate/judge.js';
 export * from './util/stats.js';

@@ -46,7 +46,7 @@ export function registerEvalMmluPro(program: Command): void {
         'OUT/official/all_result.json holds the rows as the official scripts save them: `python compute_accuracy.py OUT/official` recounts.\n\n' +
         'Examples:\n' +
         '  steer eval mmlu-pro --questions test-00000-of-00001.parquet --validation validation-00000-of-00001.parquet --policy-url http://127.0.0.1:8000/v1 --policy-model my-model\n' +
-        '  steer eval mmlu-pro --questions my-knowledge.jsonl --model runs/sft/final --max-new-tokens 256\n' +
+        '  steer eval mmlu-pro --questions my-knowledge.jsonl --model runs/sft/model --max-new-tokens 256\n' +
         '  steer eval mmlu-pro --outputs model_outputs_Meta-Llama-3_1-70B-Instruct_5shots.zip --fallback reseed',
     );
   addCommonOptions(cmd, { out: 'runs/eval-mmlu-pro' });
@@ -100,7 +100,7 @@ export function registerEvalMmluPro(program: Command): void {
     }
 
     if (!cfg.questions) throw new UserError({ what: 'nothing to evaluate: pass --questions (with --model or --policy-url), or --outputs', where: '--questions', fix: 'steer eval mmlu-pro --questions test.parquet --model DIR' });
-    if (Boolean(cfg.model) === Boolean(cfg.policyUrl)) throw new UserError({ what: cfg.model ? 'pass --model or --policy-url, not both' : 'no policy to answer: pass --model DIR or --policy-url URL', where: '--model / --policy-url', fix: 'steer eval mmlu-pro --questions FILE --model runs/sft/final' });
+    if (Boolean(cfg.model) === Boolean(cfg.policyUrl)) throw new UserError({ what: cfg.model ? 'pass --model or --policy-url, not both' : 'no policy to answer: pass --model DIR or --policy-url URL', where: '--model / --policy-url', fix: 'steer eval mmlu-pro --questions FILE --model runs/sft/model' });
     const questions = select(await readMultipleChoice(cfg.questions), cfg.questions);
     const exemplars = cfg.validation && cfg.shots > 0 ? exemplarsByCategory(await readMultipleChoice(cfg.validation, { exemplar: true }), cfg.shots) : null;
     if (exemplars) {

@@ -3,7 +3,8 @@
 //   (helpfulness regression, Scaled BT initialised from it, ExPO; --full: every Table-1 variant over
 //   3 seeds) → DPO (for comparison) → REINFORCE with the reward model of best held-out accuracy
 //   (k = 4, RLOO, β = 0.1, lr 1e-4) → evaluation (true accuracy from the world's
-//   ground truth, RM reward, length, the strawberry probe) → report.html.
+//   ground truth, RM reward, length, the strawberry probe) → knowledge check (held-out facts as
+//   multiple choice, scored like MMLU-Pro: did alignment keep what SFT taught?) → report.html.
 // Every stage writes into one run directory; running the demo again continues after the last
 // finished stage (and a stage's trainer resumes from its last checkpoint).
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -23,6 +24,9 @@ import { trainReinforce } from '../policy/reinforce.js';
 import { rewardModelSource } from '../policy/reward.js';
 import { toyAccuracy } from '../policy/sample.js';
 import { ratePolicySamples } from '../policy/rate.js';
+import { toyKnowledgeRows } from '../data/toy/knowledge.js';
+import { readMultipleChoice } from '../evaluate/mmlupro.js';
+import { scoreByLikelihood } from '../evaluate/choice-likelihood.js';
 import { runPipeline, type Stage, type StageRecord } from './stages.js';
 import { renderDemoReport, type DemoReportData, type ProbeRow } from './report.js';
 
@@ -153,9 +157,26 @@ export interface DemoSummary {
   rewardModels: { id: string; name: string; accuracies: number[] }[];
   /** Id of the reward model REINFORCE optimised (and every policy is scored with). */
   rlRewardModel: string;
-  policies: Record<string, { trueAccuracy: number; sampledAccuracy: number; rewardScore: number; meanLengthChars: number; ended: number }>;
+  policies: Record<string, { trueAccuracy: number; sampledAccuracy: number; rewardScore: number; meanLengthChars: number; ended: number; knowledgeAccuracy?: number }>;
   stageSeconds: Record<string, number>;
 }
+
+/** A policy's knowledge check: accuracy overall and per task kind (MMLU-Pro's tally). */
+export interface KnowledgeResult {
+  accuracy: number;
+  correct: number;
+  total: number;
+  categories: Record<string, { corr: number; wrong: number; acc: number }>;
+}
+
+export interface KnowledgeStage {
+  questions: number;
+  chance: number;
+  policies: Record<string, KnowledgeResult>;
+}
+
+/** Held-out prompts asked as multiple choice in the knowledge check (at most; the quick world has 100). */
+const KNOWLEDGE_QUESTIONS = 120;
 
 /** Sampled answers shown per probe in the report, beside the greedy one. */
 const PROBE_SAMPLES = 3;
@@ -408,9 +429,7 @@ function stages(): Stage<Ctx>[] {
       title: 'evaluation: true accuracy (ground truth), RM reward and length for SFT, DPO, REINFORCE; the strawberry probe',
       run: async (ctx, results) => {
         const scorer = RewardScorer.load(chosenRewardModel(ctx, results['reward-models'] as RewardModelResult[]).dir, { threads: ctx.o.threads });
-        const dirs: Record<string, string> = { 'SFT base': (results.sft as { modelDir: string }).modelDir };
-        for (const [loss, d] of Object.entries(results.dpo as Record<string, { modelDir: string }>)) dirs[loss === 'regular' ? 'DPO' : `DPO (${loss})`] = d.modelDir;
-        dirs.REINFORCE = (results.reinforce as { modelDir: string }).modelDir;
+        const dirs = policyDirs(results);
         const evals: Record<string, PolicyEval> = {};
         for (const [name, dir] of Object.entries(dirs)) {
           evals[name] = await evaluatePolicy(ctx, loadPolicy(dir), scorer);
@@ -421,7 +440,39 @@ function stages(): Stage<Ctx>[] {
         return evals;
       },
     },
+    {
+      name: 'knowledge',
+      title: 'knowledge check: held-out facts as multiple choice (the likelihood of each option), scored like MMLU-Pro, for SFT, DPO, REINFORCE',
+      run: async (ctx, results) => {
+        const w = world(ctx);
+        const dir = join(ctx.runDir, 'knowledge');
+        const prompts = w.evalPrompts.filter((p) => !p.probe).slice(0, KNOWLEDGE_QUESTIONS).map((p) => p.prompt);
+        // written in the generic multiple-choice format and read back as `steer eval mmlu-pro` reads it
+        const questionsPath = join(dir, 'questions.jsonl');
+        writeFileAtomic(questionsPath, toyKnowledgeRows(prompts, ctx.o.seed).map((r) => JSON.stringify(r) + '\n').join(''));
+        const questions = await readMultipleChoice(questionsPath);
+        const out: Record<string, KnowledgeResult> = {};
+        for (const [name, modelDir] of Object.entries(policyDirs(results))) {
+          const s = await scoreByLikelihood(loadPolicy(modelDir), questions, { threads: ctx.o.threads });
+          out[name] = { accuracy: s.accuracy, correct: s.correct, total: s.total, categories: s.categories };
+          ctx.log(`  ${name}: knowledge ${(100 * s.accuracy).toFixed(1)} % (${s.correct} / ${s.total})`);
+        }
+        // expected accuracy of a uniform guess: the mean of 1 / options
+        const chance = questions.reduce((a, q) => a + 1 / q.options.length, 0) / questions.length;
+        const result: KnowledgeStage = { questions: questions.length, chance, policies: out };
+        writeJsonAtomic(join(dir, 'results.json'), result);
+        return result;
+      },
+    },
   ];
+}
+
+/** The policies evaluated, by report name: the SFT base, each DPO loss, REINFORCE. */
+function policyDirs(results: Record<string, unknown>): Record<string, string> {
+  const dirs: Record<string, string> = { 'SFT base': (results.sft as { modelDir: string }).modelDir };
+  for (const [loss, d] of Object.entries(results.dpo as Record<string, { modelDir: string }>)) dirs[loss === 'regular' ? 'DPO' : `DPO (${loss})`] = d.modelDir;
+  dirs.REINFORCE = (results.reinforce as { modelDir: string }).modelDir;
+  return dirs;
 }
 
 function readCurve(path: string, stage: string): Record<string, number>[] {
@@ -455,6 +506,8 @@ async function writeReport(ctx: Ctx, finished: Record<string, StageRecord>): Pro
   const rms = r('reward-models') as RewardModelResult[];
   const chosen = chosenRewardModel(ctx, rms);
   const evals = r('evaluate') as Record<string, PolicyEval>;
+  const knowledgeStage = finished.knowledge?.result as KnowledgeStage | undefined;
+  const knowledge = knowledgeStage?.policies ?? {};
   const rl = readCurve(join(ctx.runDir, 'reinforce', 'metrics.jsonl'), 'reinforce');
   const dpo = readCurve(join(ctx.runDir, 'dpo-regular', 'metrics.jsonl'), 'dpo');
   const w = world(ctx);
@@ -482,6 +535,8 @@ async function writeReport(ctx: Ctx, finished: Record<string, StageRecord>): Pro
     reinforce: rl.map((m) => ({ step: m.step, reward: m.reward_mean, kl: m.kl, lengthChars: m.response_chars })),
     dpo: dpo.map((m) => ({ step: m.step, loss: m.loss })),
     probes,
+    knowledgeChance: knowledgeStage?.chance,
+    knowledge: Object.entries(knowledge).map(([policy, k]) => ({ policy, accuracy: k.accuracy, correct: k.correct, total: k.total, categories: Object.fromEntries(Object.entries(k.categories).map(([c, v]) => [c, v.acc])) })),
     stageSeconds,
   };
   const reportPath = join(ctx.runDir, 'report.html');
@@ -491,7 +546,7 @@ async function writeReport(ctx: Ctx, finished: Record<string, StageRecord>): Pro
     preset: ctx.o.preset,
     rewardModels: rms.map((m) => ({ id: m.id, name: m.name, accuracies: m.accuracies })),
     rlRewardModel: chosen.id,
-    policies: Object.fromEntries(Object.entries(evals).map(([k, e]) => [k, { trueAccuracy: e.accuracy, sampledAccuracy: e.sampledAccuracy, rewardScore: e.rewardScore, meanLengthChars: e.lengthChars, ended: e.ended }])),
+    policies: Object.fromEntries(Object.entries(evals).map(([k, e]) => [k, { trueAccuracy: e.accuracy, sampledAccuracy: e.sampledAccuracy, rewardScore: e.rewardScore, meanLengthChars: e.lengthChars, ended: e.ended, ...(knowledge[k] ? { knowledgeAccuracy: knowledge[k].accuracy } : {}) }])),
     stageSeconds,
   };
   const summaryPath = join(ctx.runDir, 'summary.json');

@@ -40,7 +40,20 @@ export interface DemoReportData {
   reinforce: { step: number; reward: number; kl: number; lengthChars: number; trueAccuracy?: number }[];
   dpo?: { step: number; loss: number }[];
   probes: ProbeRow[];
+  /** The knowledge check per policy (absent in runs from before it existed): accuracy, and per task kind. */
+  knowledge?: KnowledgeRow[];
+  /** the knowledge check's accuracy by uniform guessing */
+  knowledgeChance?: number;
   stageSeconds: Record<string, number>;
+}
+
+export interface KnowledgeRow {
+  policy: string;
+  accuracy: number;
+  correct: number;
+  total: number;
+  /** accuracy per category (task kind) */
+  categories: Record<string, number>;
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -108,6 +121,23 @@ export async function renderDemoReport(d: DemoReportData): Promise<string> {
       return `<tr><td><code>${esc(p.prompt)}</code></td><td><code>${esc(p.answer)}</code></td><td><ul>${samples}</ul></td></tr>`;
     })
     .join('\n');
+  const kCats = [...new Set((d.knowledge ?? []).flatMap((k) => Object.keys(k.categories)))];
+  const knowledgeSection = d.knowledge?.length
+    ? `<h2 id="knowledge">Knowledge check: did alignment keep what SFT taught?</h2>
+<p>Held-out toy-world questions as multiple choice — the right answer among wrong ones the world's own error model makes —
+answered by the option each policy finds most likely as its whole response, and scored with MMLU-Pro's scoring code
+(accuracy overall and per task kind). A uniform guess scores ${d.knowledgeChance === undefined ? '1 / options' : `${pct(d.knowledgeChance)} %`}.</p>
+<table id="knowledge-table"><tr><th>policy</th><th>accuracy %</th><th>correct</th>${kCats.map((c) => `<th>${esc(c)} %</th>`).join('')}</tr>
+${d.knowledge
+  .map(
+    (k) =>
+      `<tr><td>${esc(k.policy)}</td><td class="num" data-metric="knowledge.${slug(k.policy)}">${pct(k.accuracy)}</td><td class="num">${k.correct} / ${k.total}</td>` +
+      kCats.map((c) => `<td class="num">${k.categories[c] === undefined ? '' : pct(k.categories[c])}</td>`).join('') +
+      '</tr>',
+  )
+  .join('\n')}
+</table>`
+    : '';
   const worldRows = Object.entries(d.world)
     .map(([k, v]) => `<tr><td>${esc(k)}</td><td class="num">${esc(typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : String(v))}</td></tr>`)
     .join('');
@@ -138,6 +168,7 @@ ${rmRows}
 ${policyRows}
 </table>
 <div class="plots">${accSvg}${rewardSvg}${klSvg}${lenSvg}${dpoSvg}</div>
+${knowledgeSection}
 <h2 id="probes">The strawberry probe and friends</h2>
 <table id="probe-table"><tr><th>prompt</th><th>answer</th><th>answers (greedy; sampled at t = 1)</th></tr>
 ${probeRows}

@@ -17,17 +17,17 @@ test('steer demo --quick runs every stage, resumes, and writes a report whose nu
     const out = join(dir, 'run');
     const first = runSteer(['demo', '--quick', '--out', out], { timeoutMs: 14 * 60_000 });
     assert.equal(first.status, 0, first.stderr.slice(-3000));
-    for (const stage of ['world', 'sft', 'rate', 'reward-models', 'dpo', 'reinforce', 'evaluate']) assert.match(first.stderr, new RegExp(`${stage}: finished in`));
+    for (const stage of ['world', 'sft', 'rate', 'reward-models', 'dpo', 'reinforce', 'evaluate', 'knowledge']) assert.match(first.stderr, new RegExp(`${stage}: finished in`));
     assert.match(first.stdout, /Report: .*report\.html/);
 
     // Re-running continues after the last finished stage: here, all of them.
     const again = runSteer(['demo', '--quick', '--out', out, '--quiet']);
     assert.equal(again.status, 0, again.stderr);
     const stages = JSON.parse(readFileSync(join(out, 'stages.json'), 'utf8')) as { finished: Record<string, unknown> };
-    assert.deepEqual(Object.keys(stages.finished), ['world', 'sft', 'rate', 'reward-models', 'dpo', 'reinforce', 'evaluate']);
+    assert.deepEqual(Object.keys(stages.finished), ['world', 'sft', 'rate', 'reward-models', 'dpo', 'reinforce', 'evaluate', 'knowledge']);
 
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
-      policies: Record<string, { trueAccuracy: number; sampledAccuracy: number; rewardScore: number }>;
+      policies: Record<string, { trueAccuracy: number; sampledAccuracy: number; rewardScore: number; knowledgeAccuracy: number }>;
       rewardModels: { id: string; accuracies: number[] }[];
       rlRewardModel: string;
     };
@@ -45,6 +45,22 @@ test('steer demo --quick runs every stage, resumes, and writes a report whose nu
     const evaluation = JSON.parse(readFileSync(join(out, 'evaluation.json'), 'utf8')) as Record<string, { accuracy: number; rewardScore: number }>;
     assert.deepEqual(Object.keys(summary.policies), ['SFT base', 'DPO', 'REINFORCE']);
     for (const [k, p] of Object.entries(summary.policies)) assert.equal(p.trueAccuracy, evaluation[k].accuracy);
+    // the knowledge check: the quick world's 100 held-out (non-probe) prompts as questions in the generic
+    // multiple-choice format; each policy's accuracy is its correct count over them, and the per-kind
+    // counts add up to it
+    const questions = readFileSync(join(out, 'knowledge', 'questions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { options: string[]; answer: string; category: string });
+    assert.equal(questions.length, 100);
+    const knowledge = JSON.parse(readFileSync(join(out, 'knowledge', 'results.json'), 'utf8')) as { questions: number; chance: number; policies: Record<string, { accuracy: number; correct: number; total: number; categories: Record<string, { corr: number; wrong: number }> }> };
+    assert.equal(knowledge.questions, 100);
+    assert.equal(knowledge.chance, questions.reduce((a, q) => a + 1 / q.options.length, 0) / questions.length);
+    assert.deepEqual(Object.keys(knowledge.policies), ['SFT base', 'DPO', 'REINFORCE']);
+    for (const [k, p] of Object.entries(knowledge.policies)) {
+      assert.equal(p.total, 100);
+      assert.equal(p.accuracy, p.correct / 100);
+      assert.equal(Object.values(p.categories).reduce((a, c) => a + c.corr, 0), p.correct);
+      for (const [cat, c] of Object.entries(p.categories)) assert.equal(c.corr + c.wrong, questions.filter((q) => q.category === cat).length);
+      assert.equal(summary.policies[k].knowledgeAccuracy, p.accuracy);
+    }
     const metrics = readFileSync(join(out, 'reinforce', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
     const rl = metrics.filter((m) => !('eval' in m));
     assert.equal(rl.length, 15, 'the quick preset runs 15 REINFORCE steps');
@@ -61,13 +77,14 @@ test('steer demo --quick runs every stage, resumes, and writes a report whose nu
       const shot = join(dir, 'report.png');
       await page.screenshot({ path: shot, fullPage: true });
       assert.ok(statSync(shot).size > 20_000, 'the screenshot shows a rendered page');
-      for (const id of ['#rm-table', '#policy-table', '#probe-table']) assert.ok(await page.locator(id).isVisible(), `${id} is visible`);
+      for (const id of ['#rm-table', '#policy-table', '#knowledge-table', '#probe-table']) assert.ok(await page.locator(id).isVisible(), `${id} is visible`);
       assert.ok((await page.locator('svg').count()) >= 4, 'plots are drawn');
       const metric = async (key: string) => (await page.locator(`[data-metric="${key}"]`).textContent())?.trim();
       assert.equal(await metric('accuracy.reinforce'), pct(summary.policies.REINFORCE.trueAccuracy));
       assert.equal(await metric('accuracy.sft-base'), pct(summary.policies['SFT base'].trueAccuracy));
       assert.equal(await metric('sampled-accuracy.reinforce'), pct(summary.policies.REINFORCE.sampledAccuracy));
       assert.equal(await metric('reward.reinforce'), summary.policies.REINFORCE.rewardScore.toFixed(3));
+      for (const [k, slug] of [['SFT base', 'sft-base'], ['DPO', 'dpo'], ['REINFORCE', 'reinforce']]) assert.equal(await metric(`knowledge.${slug}`), pct(knowledge.policies[k].accuracy));
       const expo = summary.rewardModels.find((m) => m.id === 'scaled-bt-init-expo')!;
       assert.equal(await metric('rm.scaled-bt-init-regression-expo'), pct(expo.accuracies[0]));
       // The KL curve's last point is the last REINFORCE step's KL from metrics.jsonl.

@@ -34,11 +34,20 @@ test('the report is self-contained HTML carrying the given numbers, escaped, wit
         ],
       },
     ],
+    knowledge: [
+      { policy: 'SFT base', accuracy: 0.6, correct: 72, total: 120, categories: { count: 0.5, spell: 0.75 } },
+      { policy: 'REINFORCE', accuracy: 0.575, correct: 69, total: 120, categories: { count: 0.45 } },
+    ],
+    knowledgeChance: 0.2916,
     stageSeconds: { sft: 12.34 },
   });
   assert.match(html, /^<!doctype html>/);
   assert.match(html, /data-metric="rm.scaled-bt-from-regression">90\.0 ± 10\.0</);
   assert.match(html, /data-metric="accuracy.reinforce">81\.5</);
+  // the knowledge check: accuracy per policy, per task kind (blank where a policy has none), chance
+  assert.match(html, /data-metric="knowledge.sft-base">60\.0</);
+  assert.match(html, /data-metric="knowledge.reinforce">57\.5<\/td><td class="num">69 \/ 120<\/td><td class="num">45\.0<\/td><td class="num"><\/td>/);
+  assert.match(html, /A uniform guess scores 29\.2 %/);
   assert.match(html, /data-metric="accuracy.sft-base">42\.0</);
   assert.match(html, /data-metric="sampled-accuracy.reinforce">71\.3</);
   assert.match(html, /sampled, t = 1, 12 per prompt/);
