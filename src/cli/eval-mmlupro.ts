@@ -10,7 +10,7 @@ import { UserError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
 import { loadPolicy } from '../policy/model.js';
 import { JudgeClient } from '../evaluate/judge.js';
-import { EndpointAnswerPolicy, LocalAnswerPolicy, type AnswerPolicy } from '../evaluate/answer-policy.js';
+import { EndpointAnswerPolicy, LocalAnswerPolicy, type AnswerPolicy } from '../evaluate/answers.js';
 import { exemplarsByCategory, MMLU_PRO_MAX_TOKENS, parseQuestions, readMultipleChoice, readQuestionRecords, scoreOutputs, type MultipleChoiceQuestion } from '../evaluate/mmlupro.js';
 import { mmluProTable, runMmluPro, writeMmluProResults } from '../evaluate/mmlupro-run.js';
 

@@ -12,7 +12,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic, writeJsonAtomic, writeLinesAtomic } from '../io/atomic.js';
-import type { AnswerPolicy } from './answer-policy.js';
+import type { AnswerPolicy } from './answers.js';
 import { cleanResponse, cutAtNextQuestion, mmluProPrompt, scoreOutputs, type FallbackMode, type MultipleChoiceQuestion, type MultipleChoiceScore } from './mmlupro.js';
 
 export interface OutputLine {
