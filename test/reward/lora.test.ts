@@ -20,6 +20,7 @@ import { Rng } from '../../src/util/rng.js';
 import { venvPython } from '../helpers/python.js';
 import { assertClose } from '../helpers/close.js';
 import { runPy } from '../io/pyrun.js';
+import { runSteer } from '../helpers/cli.js';
 import { tinyConfig, toySplit } from './helpers.js';
 
 test('Scaled BT with LoRA: learns, trains only adapter + head, keeps the base, loads in transformers and peft', async (t) => {
@@ -62,6 +63,22 @@ test('Scaled BT with LoRA: learns, trains only adapter + head, keeps the base, l
     const minusBias = Array.from(ours, (s) => s - rm.head.bias[0]); // transformers' head has no bias
     assertClose(hf.merged, minusBias, { atol: 1e-4, rtol: 0, what: 'transformers, merged' });
     assertClose(hf.peft, minusBias, { atol: 1e-4, rtol: 0, what: 'peft, base + adapter' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('LoRA flags: dropout other than 0 and unknown targets fail with exit 2 before any work', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'steer-rm-lora-cli-'));
+  try {
+    const base = ['rm', 'train', '--loss', 'bt', '--pairs', join(dir, 'none.jsonl'), '--out', join(dir, 'run'), '--lora-rank', '4'];
+    const a = runSteer([...base, '--lora-dropout', '0.1']);
+    assert.equal(a.status, 2, a.stderr);
+    assert.match(a.stderr, /--lora-dropout: LoRA dropout is not implemented yet[\s\S]*fix:/);
+    const b = runSteer([...base, '--lora-targets', 'q_proj,qkv']);
+    assert.equal(b.status, 2, b.stderr);
+    assert.match(b.stderr, /--lora-targets: unknown LoRA target qkv[\s\S]*expected: some of q_proj/);
+    assert.deepEqual(readdirSync(dir), [], 'nothing written');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
