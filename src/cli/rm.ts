@@ -9,6 +9,7 @@ import { checkOutputFile, prepareOutputDir } from '../io/output.js';
 import { REWARD_LOSSES, type RewardLossKind } from '../reward/losses.js';
 import { trainRewardModel } from '../reward/train.js';
 import { EXPO_ALPHA, expo } from '../reward/expo.js';
+import { addLoraOptions, loraFlagsSchema, loraFromFlags } from './lora.js';
 import { RewardScorer } from '../reward/score.js';
 import { evaluatePairs, summarizePairScores, type PairScoreRow } from '../reward/evaluate.js';
 import { readPairFile } from '../reward/data.js';
@@ -72,6 +73,7 @@ export function registerRm(program: Command): void {
     .option('--deterministic', 'bit-reproducible gradients (default: on for vocabularies up to 4096)')
     .option('--no-resume', 'start over even if OUT holds a checkpoint')
     .option('--no-spinning', 'idle engine threads sleep instead of spinning (faster when other processes share the cores)');
+  addLoraOptions(train);
   addCommonOptions(train, { out: 'rm' });
   train.action(async () => {
     const cfg = resolveConfig(
@@ -111,12 +113,14 @@ export function registerRm(program: Command): void {
         deterministic: z.boolean().optional(),
         resume: z.boolean(),
         spinning: z.boolean(),
+        ...loraFlagsSchema,
       }),
     );
     announce('rm train', cfg, cfg.quiet);
-    const { pairs, ratings, valPairs, valRatings, attributes, hiddenSize, layers, heads, kvHeads, intermediateSize, ...rest } = cfg;
+    const { pairs, ratings, valPairs, valRatings, attributes, hiddenSize, layers, heads, kvHeads, intermediateSize, loraRank, loraAlpha, loraDropout, loraTargets, ...rest } = cfg;
     const r = await trainRewardModel({
       ...rest,
+      lora: loraFromFlags({ loraRank, loraAlpha, loraDropout, loraTargets }),
       trainPairs: pairs,
       trainRatings: ratings,
       valPairs,

@@ -9,6 +9,7 @@
 // old directory or the new one, never a half-written one.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { totalmem } from 'node:os';
 import { UserError } from '../util/errors.js';
 import type { LlamaConfig } from '../nn/config.js';
 import { checkLlamaWeights, expectedWeightShapes, type HostTensor, type LlamaWeights } from '../nn/weights.js';
@@ -52,6 +53,8 @@ export interface LoadModelOptions {
   extraWeights?: (name: string) => boolean;
   /** the trunk only: an untied lm_head.weight is neither required nor kept (sequence classification) */
   withoutLmHead?: boolean;
+  /** refuse, before reading any tensor, weights whose float32 copy exceeds this (default: the machine's total memory) */
+  memoryLimitBytes?: number;
 }
 
 export interface SaveModelOptions {
@@ -170,6 +173,14 @@ export function loadModel(path: string, opts: LoadModelOptions = {}): LoadedMode
   const config = readHfLlamaConfig(join(path, 'config.json'));
   // headers of every shard are validated before any tensor is read
   const source = openModelWeights(path);
+  let f32Bytes = 0;
+  for (const n of source.names()) f32Bytes += 4 * source.entry(n).shape.reduce((a, b) => a * b, 1);
+  const limit = opts.memoryLimitBytes ?? totalmem();
+  if (f32Bytes > limit) {
+    source.close();
+    const gb = (b: number) => (b >= 1e9 ? `${(b / 1e9).toFixed(1)} GB` : `${(b / 1e6).toFixed(2)} MB`);
+    throw new UserError({ what: `the weights need ${gb(f32Bytes)} as float32, more than this machine's ${gb(limit)} of memory`, where: path, expected: `at most ${gb(limit)} of weights (float32, the engine's compute dtype)`, received: `${gb(f32Bytes)} (${source.names().length} tensors)`, fix: 'use a smaller model or a machine with more memory; tensor-by-tensor commands (steer rm expo) work on any size, and `steer export` runs training on a distributed engine' });
+  }
   let all: { tensors: LlamaWeights; dtypes: Map<string, SafeDType> };
   try {
     all = source.readAll();

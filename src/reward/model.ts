@@ -24,6 +24,7 @@ import { Graph, type Tensor } from '../graph/index.js';
 import type { LlamaConfig } from '../nn/config.js';
 import { lastTokenHidden, llamaHidden, rewardHead } from '../nn/llama.js';
 import { expectedWeightShapes, LM_HEAD, type LlamaWeights } from '../nn/weights.js';
+import { loraScale, loraWeightShapes, type LoraConfig, type LoraGraph } from '../nn/lora.js';
 import { loadModel, saveModelDir } from '../io/checkpoint.js';
 import { readHfLlamaConfig } from '../io/hfconfig.js';
 import { SafetensorsFile, readSafetensors, type SafeDType } from '../io/safetensors.js';
@@ -100,23 +101,39 @@ export interface RewardForward {
   scores: Tensor;
 }
 
-/** The scoring graph for R rows of T tokens with every parameter a graph input (fed from host arrays). */
-export function buildRewardForward(g: Graph, c: LlamaConfig, N: number, R: number, T: number): RewardForward {
+/**
+ * The scoring graph for R rows of T tokens with every parameter a graph input (fed from host
+ * arrays). With `lora`, the trunk is frozen inside the graph (initializers: never fed, never an
+ * output) and the parameters are the adapter's A/B (src/nn/lora.ts) and the head.
+ */
+export function buildRewardForward(g: Graph, c: LlamaConfig, N: number, R: number, T: number, lora?: { config: LoraConfig; base: LlamaWeights }): RewardForward {
   const ids = g.input('ids', [R, T], 'int64');
   const positions = g.input('positions', [R, T], 'int64');
   const mask = g.input('mask', [R, T]);
   const last = g.input('last', [R], 'int64');
   const p = new Map<string, Tensor>();
   const params: Tensor[] = [];
-  for (const [name, shape] of trunkWeightShapes(c)) {
-    const t = g.input(name, shape);
-    p.set(name, t);
-    params.push(t);
+  let adapter: LoraGraph | undefined;
+  if (lora) {
+    for (const [name, shape] of trunkWeightShapes(c)) p.set(name, g.initializer(name, lora.base.get(name)!.data, shape));
+    const ap = new Map<string, Tensor>();
+    for (const [name, shape] of loraWeightShapes(c, lora.config)) {
+      const t = g.input(name, shape);
+      ap.set(name, t);
+      params.push(t);
+    }
+    adapter = { scale: loraScale(lora.config), params: ap };
+  } else {
+    for (const [name, shape] of trunkWeightShapes(c)) {
+      const t = g.input(name, shape);
+      p.set(name, t);
+      params.push(t);
+    }
   }
   const w = g.input(HEAD_WEIGHT, [N, c.hiddenSize]);
   const b = g.input(HEAD_BIAS, [N]);
   params.push(w, b);
-  const hidden = llamaHidden(c, p, { ids, positions, attentionMask: mask }); // [R, T, D]
+  const hidden = llamaHidden(c, p, { ids, positions, attentionMask: mask }, adapter); // [R, T, D]
   const scores = rewardHead(lastTokenHidden(hidden, last), w, b); // [R, N]
   return { ids, positions, mask, last, params, scores };
 }

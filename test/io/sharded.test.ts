@@ -127,3 +127,11 @@ test('parity with safetensors/torch: torch-written F32/F16/BF16 and a transforme
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a checkpoint larger than memory allows is refused before any tensor is read', () => {
+  const src = loadModel(tinyDir);
+  let values = 0;
+  for (const t of src.weights.values()) values += t.data.length;
+  assert.throws(() => loadModel(tinyDir, { memoryLimitBytes: 4 * values - 1 }), (e: unknown) => isUserError(e) && /the weights need [0-9.]+ MB as float32, more than this machine.s [0-9.]+ MB of memory[\s\S]*fix: use a smaller model/.test(e.message));
+  assert.equal(loadModel(tinyDir, { memoryLimitBytes: 4 * values }).weights.size, src.weights.size, 'exactly the float32 size is allowed');
+});
