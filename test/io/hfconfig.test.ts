@@ -101,3 +101,14 @@ test('config errors name the file, the field, what was received, and the fix', (
   }
   assert.throws(() => readHfLlamaConfig('/nonexistent/config.json'), (e: unknown) => isUserError(e) && /cannot read the model config/.test(e.message) && /\/nonexistent\/config\.json/.test(e.message));
 });
+
+test('transformers 5 rope_parameters are read as rope_theta and rope_scaling', () => {
+  const base = { vocab_size: 10, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2 };
+  const plain = parseHfLlamaConfig({ ...base, rope_parameters: { rope_theta: 500000, rope_type: 'default' } }, 'config.json');
+  assert.equal(plain.ropeTheta, 500000); // not the 10000 default
+  assert.equal(plain.ropeScaling, null);
+  const l3 = parseHfLlamaConfig({ ...base, rope_parameters: { rope_theta: 500000, rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 } }, 'config.json');
+  assert.deepEqual(l3.ropeScaling, { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 });
+  // explicit older fields win
+  assert.equal(parseHfLlamaConfig({ ...base, rope_theta: 10000, rope_parameters: { rope_theta: 500000, rope_type: 'default' } }, 'c').ropeTheta, 10000);
+});
