@@ -8,6 +8,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { REWARD_LOSSES, type RewardLossKind } from '../reward/losses.js';
 import { trainRewardModel } from '../reward/train.js';
 import { EXPO_ALPHA, expo } from '../reward/expo.js';
+import { addLoraOptions, loraFlagsSchema, loraFromFlags } from './lora.js';
 import { RewardScorer } from '../reward/score.js';
 import { evaluatePairs, summarizePairScores, type PairScoreRow } from '../reward/evaluate.js';
 import { readPairFile } from '../reward/data.js';
@@ -69,6 +70,7 @@ export function registerRm(program: Command): void {
     .option('--deterministic', 'bit-reproducible gradients (default: on for vocabularies up to 4096)')
     .option('--no-resume', 'start over even if OUT holds a checkpoint')
     .option('--no-spinning', 'idle engine threads sleep instead of spinning (faster when other processes share the cores)');
+  addLoraOptions(train);
   addCommonOptions(train, { out: 'rm' });
   train.action(async () => {
     const cfg = resolveConfig(
@@ -108,12 +110,14 @@ export function registerRm(program: Command): void {
         deterministic: z.boolean().optional(),
         resume: z.boolean(),
         spinning: z.boolean(),
+        ...loraFlagsSchema,
       }),
     );
     announce('rm train', cfg, cfg.quiet);
-    const { pairs, ratings, valPairs, valRatings, attributes, hiddenSize, layers, heads, kvHeads, intermediateSize, ...rest } = cfg;
+    const { pairs, ratings, valPairs, valRatings, attributes, hiddenSize, layers, heads, kvHeads, intermediateSize, loraRank, loraAlpha, loraDropout, loraTargets, ...rest } = cfg;
     const r = await trainRewardModel({
       ...rest,
+      lora: loraFromFlags({ loraRank, loraAlpha, loraDropout, loraTargets }),
       trainPairs: pairs,
       trainRatings: ratings,
       valPairs,
@@ -130,7 +134,7 @@ export function registerRm(program: Command): void {
 
   const ex = rm
     .command('expo')
-    .description('ExPO model extrapolation: θ = θ_weak + α (θ_strong − θ_weak) over every tensor')
+    .description('ExPO model extrapolation: θ = θ_weak + α (θ_strong − θ_weak) over every tensor, streamed shard by shard (memory: a few chunks, not the models); the output keeps the strong model\'s dtype and shard size')
     .requiredOption('--weak <dir>', 'the weak reward model (e.g. the regression model the strong one started from)')
     .requiredOption('--strong <dir>', 'the strong reward model (e.g. Scaled BT initialised from --weak)')
     .option('--alpha <x>', 'extrapolation factor (HelpSteer2-Preference: 1.52)', String(EXPO_ALPHA))
@@ -139,7 +143,14 @@ export function registerRm(program: Command): void {
   ex.action(() => {
     const cfg = resolveConfig(ex, z.strictObject({ weak: z.string().min(1), strong: z.string().min(1), alpha: num, out: z.string().min(1), quiet: z.boolean() }));
     announce('rm expo', cfg, cfg.quiet);
-    const dir = expo(cfg.weak, cfg.strong, cfg.alpha, cfg.out);
+    let shown = -1;
+    const dir = expo(cfg.weak, cfg.strong, cfg.alpha, cfg.out, {
+      onProgress: (done, total) => {
+        const pctDone = Math.floor((100 * done) / total / 10) * 10;
+        if (!cfg.quiet && pctDone > shown) process.stderr.write(`rm expo: ${pctDone}% of ${(total / 1e6).toFixed(1)}M values\n`);
+        shown = Math.max(shown, pctDone);
+      },
+    });
     process.stdout.write(`ExPO (alpha ${cfg.alpha}) written to ${dir}\n`);
   });
 

@@ -1,7 +1,8 @@
 // Model directories: steer saves and loads the Hugging Face layout, so a steer checkpoint is an HF
 // checkpoint and vice versa:
 //   config.json            HF LlamaConfig (src/io/hfconfig.ts)
-//   model.safetensors      HF weight names (or model.safetensors.index.json + shards, read only)
+//   model.safetensors      HF weight names, or model.safetensors.index.json + shards (src/io/sharded.ts),
+//                          F32 / F16 / BF16 on disk, float32 in memory
 //   tokenizer files        tokenizer.json + tokenizer_config.json (HF) or tokenizer.bin (llama2.c)
 //   steer.json             metadata: format, version, where it came from, anything the caller adds
 // A directory is written completely beside the target, then renamed into place: a reader sees the
@@ -10,10 +11,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writ
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import type { LlamaConfig } from '../nn/config.js';
-import { checkLlamaWeights, type LlamaWeights } from '../nn/weights.js';
+import { checkLlamaWeights, expectedWeightShapes, type HostTensor, type LlamaWeights } from '../nn/weights.js';
 import { readHfLlamaConfig, toHfLlamaConfig } from './hfconfig.js';
 import { looksLikeLlama2c, readLlama2c } from './llama2c.js';
-import { readSafetensors, serializeSafetensors, type SafeDType } from './safetensors.js';
+import type { SafeDType } from './safetensors.js';
+import { dominantDtype, openModelWeights, writeModelWeights } from './sharded.js';
 
 export const STEER_META = 'steer.json';
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.bin', 'tokenizer.model', 'generation_config.json'];
@@ -37,6 +39,19 @@ export interface LoadedModel {
   kind: 'hf-dir' | 'llama2c';
   /** the tokenizer found beside the model (a directory holding tokenizer.json/.bin), or null */
   tokenizerPath: string | null;
+  /** each weight's on-disk dtype (F32 for llama2.c) */
+  dtypes: Map<string, SafeDType>;
+  /** the dtype most bytes were stored in: pass it as SaveModelOptions.dtype to write back as loaded */
+  dtype: SafeDType;
+  /** tensors beyond the Llama weights that LoadModelOptions.extraWeights set aside (e.g. score.weight) */
+  extras: Map<string, HostTensor>;
+}
+
+export interface LoadModelOptions {
+  /** names to set aside into LoadedModel.extras instead of rejecting them as unexpected */
+  extraWeights?: (name: string) => boolean;
+  /** the trunk only: an untied lm_head.weight is neither required nor kept (sequence classification) */
+  withoutLmHead?: boolean;
 }
 
 export interface SaveModelOptions {
@@ -44,8 +59,16 @@ export interface SaveModelOptions {
   weights: LlamaWeights;
   /** copy the tokenizer from here: a model directory, a tokenizer.json, or a llama2.c tokenizer .bin (saved as tokenizer.bin) */
   tokenizerFrom?: string | null;
-  /** on-disk dtype of the weights (default F32) */
-  dtype?: SafeDType;
+  /** on-disk dtype of the weights: one, or per tensor name (default F32; LoadedModel.dtype writes back as loaded) */
+  dtype?: SafeDType | ((name: string) => SafeDType);
+  /** shard the weights above this many bytes per file (default 5 GB, transformers' default) */
+  maxShardBytes?: number;
+  /** tensors written with the Llama weights, after them (e.g. a sequence-classification score.weight) */
+  extraWeights?: Map<string, HostTensor>;
+  /** the trunk only: lm_head.weight is not written (sequence classification) */
+  withoutLmHead?: boolean;
+  /** fields merged over the generated config.json (e.g. architectures, id2label, pad_token_id) */
+  hfConfig?: Record<string, unknown>;
   /** merged into steer.json */
   meta?: Record<string, unknown>;
   /** further files written into the directory (e.g. a trainer's state), name → contents */
@@ -54,15 +77,34 @@ export interface SaveModelOptions {
 
 /** Save a model directory atomically (see the file header). Returns the directory. */
 export function saveModelDir(dir: string, opts: SaveModelOptions): string {
+  const weights = checkLlamaWeights(opts.config, new Map(opts.weights), `saveModelDir(${dir})`, { withoutLmHead: opts.withoutLmHead });
+  const all = new Map(weights);
+  for (const [n, t] of opts.extraWeights ?? []) {
+    if (all.has(n)) throw new UserError({ what: `extra weight ${n} clashes with a Llama weight`, where: 'saveModelDir(extraWeights)', fix: 'give it another name' });
+    all.set(n, t);
+  }
+  const order = [...expectedWeightShapes(opts.config).map(([n]) => n).filter((n) => all.has(n)), ...(opts.extraWeights?.keys() ?? [])];
+  return saveModelDirWith(dir, opts, (tmp) => {
+    writeModelWeights(tmp, order.map((n) => ({ name: n, shape: all.get(n)!.shape })), (n) => all.get(n)!.data, { dtype: opts.dtype ?? 'F32', maxShardBytes: opts.maxShardBytes });
+  });
+}
+
+/**
+ * Save a model directory atomically with the weights written by `writeWeights(tmpDir)` (e.g.
+ * streamed tensor by tensor, src/io/sharded.ts writeModelWeights); everything else as saveModelDir.
+ */
+export function saveModelDirWith(dir: string, opts: Omit<SaveModelOptions, 'weights' | 'extraWeights' | 'dtype' | 'maxShardBytes'>, writeWeights: (tmpDir: string) => void): string {
   const target = resolve(dir);
-  const weights = checkLlamaWeights(opts.config, new Map(opts.weights), `saveModelDir(${dir})`);
+  if (existsSync(target) && !statSync(target).isDirectory()) {
+    throw new UserError({ what: 'the output path exists and is not a directory', where: target, fix: 'choose another --out or remove the file' });
+  }
   mkdirSync(dirname(target), { recursive: true });
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
   try {
     mkdirSync(tmp);
-    writeFileSync(join(tmp, 'config.json'), JSON.stringify(toHfLlamaConfig(opts.config), null, 2) + '\n');
+    writeFileSync(join(tmp, 'config.json'), JSON.stringify({ ...toHfLlamaConfig(opts.config), ...opts.hfConfig }, null, 2) + '\n');
     const meta: SteerMeta = { format: 'steer-model', version: 1, createdAt: new Date().toISOString(), ...opts.meta };
-    writeFileSync(join(tmp, 'model.safetensors'), serializeSafetensors(weights, { dtype: opts.dtype ?? 'F32', metadata: { format: 'pt' } }));
+    writeWeights(tmp);
     if (opts.tokenizerFrom) copyTokenizer(opts.tokenizerFrom, tmp);
     for (const [name, data] of Object.entries(opts.extraFiles ?? {})) {
       if (name.includes('/') || name.includes('..')) throw new UserError({ what: `extra file name ${JSON.stringify(name)} is not a plain file name`, where: 'saveModelDir(extraFiles)', fix: 'use names without slashes' });
@@ -70,9 +112,6 @@ export function saveModelDir(dir: string, opts: SaveModelOptions): string {
     }
     writeFileSync(join(tmp, STEER_META), JSON.stringify(meta, null, 2) + '\n');
     if (existsSync(target)) {
-      if (!statSync(target).isDirectory()) {
-        throw new UserError({ what: 'the output path exists and is not a directory', where: target, fix: 'choose another --out or remove the file' });
-      }
       const old = `${tmp}.old`;
       renameSync(target, old);
       renameSync(tmp, target);
@@ -107,41 +146,38 @@ function copyTokenizer(from: string, toDir: string): void {
   copyFile(from, join(toDir, 'tokenizer.bin'));
 }
 
-/** The weights of a model directory: model.safetensors, or the shards model.safetensors.index.json names. */
-export function readWeights(dir: string): LlamaWeights {
-  const single = join(dir, 'model.safetensors');
-  if (existsSync(single)) return readSafetensors(single).tensors;
-  const index = join(dir, 'model.safetensors.index.json');
-  if (existsSync(index)) {
-    let map: Record<string, string>;
-    try {
-      map = (JSON.parse(readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map;
-      if (map === null || typeof map !== 'object') throw new Error('no weight_map');
-    } catch (e) {
-      throw new UserError({ what: `the safetensors index is unreadable (${(e as Error).message})`, where: index, expected: '{"weight_map": {tensor name: shard file}}', fix: 're-download the model' });
-    }
-    const out: LlamaWeights = new Map();
-    for (const shard of new Set(Object.values(map))) {
-      for (const [n, t] of readSafetensors(join(dir, shard)).tensors) out.set(n, t);
-    }
-    return out;
-  }
-  const hint = existsSync(join(dir, 'pytorch_model.bin')) ? ' (found pytorch_model.bin: convert it to safetensors first, e.g. with transformers save_pretrained(safe_serialization=True))' : '';
-  throw new UserError({ what: `no model.safetensors in the model directory${hint}`, where: dir, expected: 'model.safetensors or model.safetensors.index.json beside config.json', fix: 'point --model at a Hugging Face / steer model directory or a llama2.c .bin file' });
-}
-
 /** Load a model directory (config.json + safetensors) or a llama2.c checkpoint file. */
-export function loadModel(path: string): LoadedModel {
+export function loadModel(path: string, opts: LoadModelOptions = {}): LoadedModel {
   if (!existsSync(path)) {
     throw new UserError({ what: 'the model path does not exist', where: path, fix: 'pass a model directory (config.json + model.safetensors) or a llama2.c .bin file' });
   }
   if (!statSync(path).isDirectory()) {
     if (!looksLikeLlama2c(path)) readLlama2c(path); // throws the precise header error
     const { config, weights } = readLlama2c(path);
-    return { config, weights, meta: null, path, kind: 'llama2c', tokenizerPath: null };
+    const dtypes = new Map([...weights.keys()].map((n) => [n, 'F32' as SafeDType]));
+    return { config, weights, meta: null, path, kind: 'llama2c', tokenizerPath: null, dtypes, dtype: 'F32', extras: new Map() };
   }
   const config = readHfLlamaConfig(join(path, 'config.json'));
-  const weights = checkLlamaWeights(config, readWeights(path), path);
+  // headers of every shard are validated before any tensor is read
+  const source = openModelWeights(path);
+  let all: { tensors: LlamaWeights; dtypes: Map<string, SafeDType> };
+  try {
+    all = source.readAll();
+  } finally {
+    source.close();
+  }
+  const extras = new Map<string, HostTensor>();
+  if (opts.extraWeights) {
+    for (const [n, t] of all.tensors) {
+      if (opts.extraWeights(n)) {
+        extras.set(n, t);
+        all.tensors.delete(n);
+      }
+    }
+  }
+  const weights = checkLlamaWeights(config, all.tensors, path, { withoutLmHead: opts.withoutLmHead });
+  const dtypes = new Map([...weights.keys()].map((n) => [n, all.dtypes.get(n)!]));
+  const dtype = dominantDtype([...weights].map(([n, t]) => ({ dtype: dtypes.get(n)!, shape: t.shape })));
   let meta: SteerMeta | null = null;
   if (existsSync(join(path, STEER_META))) {
     try {
@@ -151,7 +187,7 @@ export function loadModel(path: string): LoadedModel {
     }
   }
   const tokenizerPath = existsSync(join(path, 'tokenizer.json')) || existsSync(join(path, 'tokenizer.bin')) ? path : null;
-  return { config, weights, meta, path, kind: 'hf-dir', tokenizerPath };
+  return { config, weights, meta, path, kind: 'hf-dir', tokenizerPath, dtypes, dtype, extras };
 }
 
 export interface ConvertOptions {
@@ -161,7 +197,10 @@ export interface ConvertOptions {
   tokenizer?: string | null;
   /** the model directory to write */
   out: string;
-  dtype?: SafeDType;
+  /** on-disk dtype; 'source' keeps each tensor's dtype as loaded (default F32) */
+  dtype?: SafeDType | 'source';
+  /** shard above this many bytes per file (default 5 GB) */
+  maxShardBytes?: number;
 }
 
 /** Convert a llama2.c checkpoint (or re-save a model directory) as a steer / HF model directory. */
@@ -174,7 +213,8 @@ export function convertModel(o: ConvertOptions): { dir: string; config: LlamaCon
     config: m.config,
     weights: m.weights,
     tokenizerFrom: o.tokenizer ?? m.tokenizerPath,
-    dtype: o.dtype,
+    dtype: o.dtype === 'source' ? (n) => m.dtypes.get(n) ?? m.dtype : o.dtype,
+    maxShardBytes: o.maxShardBytes,
     meta: { source: resolve(o.from), sourceFormat: m.kind === 'llama2c' ? 'llama2.c' : 'hf' },
   });
   let parameters = 0;

@@ -2,6 +2,8 @@
 // transformers' LlamaConfig (configuration_llama.py): head_dim defaults to hidden_size /
 // num_attention_heads, num_key_value_heads to num_attention_heads, rope_scaling of rope_type
 // "llama3" carries factor, low_freq_factor, high_freq_factor, original_max_position_embeddings.
+// transformers ≥ 5 writes both as one `rope_parameters` object ({rope_type, rope_theta, factor, …});
+// it is read the same way (and wins over the older top-level fields).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError, describeValue } from '../util/errors.js';
@@ -18,6 +20,7 @@ const ropeScalingSchema = z
     low_freq_factor: z.number().positive().optional(),
     high_freq_factor: z.number().positive().optional(),
     original_max_position_embeddings: positiveInt.optional(),
+    rope_theta: z.number().positive().optional(),
   })
   .nullish();
 
@@ -35,6 +38,7 @@ const hfLlamaSchema = z.looseObject({
   rms_norm_eps: z.number().positive().default(1e-6),
   rope_theta: z.number().positive().default(10000),
   rope_scaling: ropeScalingSchema,
+  rope_parameters: ropeScalingSchema,
   max_position_embeddings: positiveInt.default(2048),
   tie_word_embeddings: z.boolean().default(false),
   bos_token_id: tokenIds,
@@ -44,22 +48,9 @@ const hfLlamaSchema = z.looseObject({
   mlp_bias: z.boolean().default(false),
 });
 
-/**
- * transformers ≥ 5 writes RoPE as rope_parameters {rope_theta, rope_type, …scaling fields} instead
- * of rope_theta + rope_scaling: read it as the older pair (explicit older fields win).
- */
-function fromRopeParameters(json: unknown): unknown {
-  if (json === null || typeof json !== 'object') return json;
-  const j = json as Record<string, unknown>;
-  const p = j.rope_parameters as Record<string, unknown> | null | undefined;
-  if (p === null || typeof p !== 'object') return json;
-  const { rope_theta, ...scaling } = p;
-  return { ...j, rope_theta: j.rope_theta ?? rope_theta, rope_scaling: j.rope_scaling ?? (scaling.rope_type === 'default' ? null : scaling) };
-}
-
 /** Parse a config.json object. `where` names the file for error messages. */
 export function parseHfLlamaConfig(json: unknown, where: string): LlamaConfig {
-  const r = hfLlamaSchema.safeParse(fromRopeParameters(json));
+  const r = hfLlamaSchema.safeParse(json);
   if (!r.success) {
     const lines = r.error.issues.map((i) => {
       const path = i.path.join('.') || '(root)';
@@ -88,16 +79,18 @@ export function parseHfLlamaConfig(json: unknown, where: string): LlamaConfig {
   if (h.mlp_bias) unsupported('mlp_bias', 'false', true, 'steer implements bias-free MLPs only');
 
   let ropeScaling: LlamaConfig['ropeScaling'] = null;
-  if (h.rope_scaling) {
-    const kind = h.rope_scaling.rope_type ?? h.rope_scaling.type;
+  const rope = h.rope_parameters ?? h.rope_scaling;
+  const ropeField = h.rope_parameters ? 'rope_parameters' : 'rope_scaling';
+  if (rope) {
+    const kind = rope.rope_type ?? rope.type;
     if (kind === 'default') ropeScaling = null;
     else if (kind === 'llama3') {
-      const s = h.rope_scaling;
+      const s = rope;
       if (s.factor === undefined || s.low_freq_factor === undefined || s.high_freq_factor === undefined || s.original_max_position_embeddings === undefined) {
-        unsupported('rope_scaling', 'llama3 scaling with factor, low_freq_factor, high_freq_factor, original_max_position_embeddings', s, 'add the missing fields (see the model card)');
+        unsupported(ropeField, 'llama3 scaling with factor, low_freq_factor, high_freq_factor, original_max_position_embeddings', s, 'add the missing fields (see the model card)');
       }
       if (s.high_freq_factor! <= s.low_freq_factor!) {
-        unsupported('rope_scaling.high_freq_factor', `greater than low_freq_factor (${s.low_freq_factor})`, s.high_freq_factor, 'fix rope_scaling');
+        unsupported(`${ropeField}.high_freq_factor`, `greater than low_freq_factor (${s.low_freq_factor})`, s.high_freq_factor, 'fix rope_scaling');
       }
       ropeScaling = {
         type: 'llama3',
@@ -107,7 +100,7 @@ export function parseHfLlamaConfig(json: unknown, where: string): LlamaConfig {
         originalMaxPositionEmbeddings: s.original_max_position_embeddings!,
       };
     } else {
-      unsupported('rope_scaling.rope_type', '"llama3" (or no rope_scaling)', kind, 'steer implements the llama3 RoPE scaling only');
+      unsupported(`${ropeField}.rope_type`, '"llama3" or "default" (or none)', kind, 'steer implements the llama3 RoPE scaling only');
     }
   }
   const ids = (v: number | number[] | null | undefined): number[] => (v === null || v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -121,7 +114,7 @@ export function parseHfLlamaConfig(json: unknown, where: string): LlamaConfig {
     numKvHeads: h.num_key_value_heads ?? h.num_attention_heads,
     headDim: h.head_dim ?? Math.floor(h.hidden_size / h.num_attention_heads),
     rmsNormEps: h.rms_norm_eps,
-    ropeTheta: h.rope_theta,
+    ropeTheta: h.rope_parameters?.rope_theta ?? h.rope_theta,
     ropeScaling,
     maxPositionEmbeddings: h.max_position_embeddings,
     tieWordEmbeddings: h.tie_word_embeddings,

@@ -12,6 +12,7 @@ import { type Graph, type Tensor, softmaxCrossEntropy } from '../graph/index.js'
 import { UserError } from '../util/errors.js';
 import type { LlamaConfig } from './config.js';
 import { ropeTables } from './rope.js';
+import { loraDelta, type LoraGraph } from './lora.js';
 import { EMBED, FINAL_NORM, LM_HEAD, expectedWeightShapes, layerNames, type LlamaWeights } from './weights.js';
 
 /** Graph tensors of the weights under HF names, layouts as in LlamaWeights ([out, in] for projections). */
@@ -134,7 +135,7 @@ function checkShape(what: string, t: Tensor, shape: readonly (number | null)[], 
  * One decoder layer's attention + MLP on x [B, T, D]. `attend(q, k, v)` receives q
  * [B, KV, G, T, hd] (already scaled by 1/√hd and rotated), k and v [B, KV, T, hd] (k rotated)
  * and returns the attention output [B, KV, G, T, hd]; the full-sequence model and the KV-cache
- * decode step differ only there.
+ * decode step differ only there. With `lora`, each adapted projection adds s · (x Aᵀ) Bᵀ (src/nn/lora.ts).
  */
 export function decoderLayer(
   c: LlamaConfig,
@@ -143,24 +144,30 @@ export function decoderLayer(
   x: Tensor,
   rope: Rope,
   attend: (q: Tensor, k: Tensor, v: Tensor) => Tensor,
+  lora?: LoraGraph,
 ): Tensor {
   const n = layerNames(layer);
+  const proj = (x: Tensor, name: string): Tensor => {
+    const y = linear(x, param(p, name));
+    const d = loraDelta(lora, name.slice(0, -'.weight'.length), x);
+    return d ? y.add(d) : y;
+  };
   const [B, T] = x.shape;
   const KV = c.numKvHeads;
   const G = c.numHeads / KV;
   const hd = c.headDim;
   const h = rmsNorm(x, param(p, n.attnNorm), c.rmsNormEps); // [B, T, D]
   // q heads are grouped by the kv head they read: head index = kv · G + g (HF repeat_kv order)
-  const q = permute(linear(h, param(p, n.q)).reshape([B, T, KV, G, hd]), [0, 2, 3, 1, 4]); // [B, KV, G, T, hd]
-  const k = permute(linear(h, param(p, n.k)).reshape([B, T, KV, hd]), [0, 2, 1, 3]); // [B, KV, T, hd]
-  const v = permute(linear(h, param(p, n.v)).reshape([B, T, KV, hd]), [0, 2, 1, 3]); // [B, KV, T, hd]
+  const q = permute(proj(h, n.q).reshape([B, T, KV, G, hd]), [0, 2, 3, 1, 4]); // [B, KV, G, T, hd]
+  const k = permute(proj(h, n.k).reshape([B, T, KV, hd]), [0, 2, 1, 3]); // [B, KV, T, hd]
+  const v = permute(proj(h, n.v).reshape([B, T, KV, hd]), [0, 2, 1, 3]); // [B, KV, T, hd]
   const qr = applyRope(q, { ...rope, cos: rope.cos.unsqueeze(1), sin: rope.sin.unsqueeze(1) }).mul(1 / Math.sqrt(hd));
   const kr = applyRope(k, rope);
   const att = attend(qr, kr, v); // [B, KV, G, T, hd]
   const merged = permute(att, [0, 3, 1, 2, 4]).reshape([B, T, c.numHeads * hd]); // [B, T, H·hd]
-  const x2 = x.add(linear(merged, param(p, n.o)));
+  const x2 = x.add(proj(merged, n.o));
   const h2 = rmsNorm(x2, param(p, n.mlpNorm), c.rmsNormEps);
-  const mlp = linear(linear(h2, param(p, n.gate)).silu().mul(linear(h2, param(p, n.up))), param(p, n.down));
+  const mlp = proj(proj(h2, n.gate).silu().mul(proj(h2, n.up)), n.down);
   return x2.add(mlp); // [B, T, D]
 }
 
@@ -175,8 +182,8 @@ export interface SequenceBatch {
   ropeTableLength?: number;
 }
 
-/** Final-norm hidden states [B, T, D] of a padded batch (causal attention, padding masked). */
-export function llamaHidden(c: LlamaConfig, p: LlamaParams, batch: SequenceBatch): Tensor {
+/** Final-norm hidden states [B, T, D] of a padded batch (causal attention, padding masked); `lora` adapts projections. */
+export function llamaHidden(c: LlamaConfig, p: LlamaParams, batch: SequenceBatch, lora?: LoraGraph): Tensor {
   const { ids, positions, attentionMask } = batch;
   const g = ids.graph;
   checkShape('ids', ids, [null, null], 'int64');
@@ -194,7 +201,7 @@ export function llamaHidden(c: LlamaConfig, p: LlamaParams, batch: SequenceBatch
     return scores.softmax(-1).matmul(v.unsqueeze(2)); // [B, KV, G, T, hd]
   };
   let x = param(p, EMBED).gather(ids); // [B, T, D]
-  for (let l = 0; l < c.numLayers; l++) x = decoderLayer(c, p, l, x, rope, attend);
+  for (let l = 0; l < c.numLayers; l++) x = decoderLayer(c, p, l, x, rope, attend, lora);
   return rmsNorm(x, param(p, FINAL_NORM), c.rmsNormEps);
 }
 

@@ -60,9 +60,11 @@ export function expectedWeightShapes(c: LlamaConfig): [string, number[]][] {
 /**
  * Check that `weights` holds exactly what `c` needs (a tied model may carry a redundant
  * lm_head.weight, as some HF exports do; it is dropped). `where` names the source file.
+ * withoutLmHead: the trunk only (a sequence-classification model has no LM head; one present is dropped).
  */
-export function checkLlamaWeights(c: LlamaConfig, weights: LlamaWeights, where: string): LlamaWeights {
-  const expected = expectedWeightShapes(c);
+export function checkLlamaWeights(c: LlamaConfig, weights: LlamaWeights, where: string, opts: { withoutLmHead?: boolean } = {}): LlamaWeights {
+  const expected = expectedWeightShapes(c).filter(([n]) => !(opts.withoutLmHead && n === LM_HEAD));
+  if (opts.withoutLmHead) weights.delete(LM_HEAD);
   for (const [name, shape] of expected) {
     const t = weights.get(name);
     if (t === undefined) {

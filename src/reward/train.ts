@@ -22,6 +22,8 @@ import { checkLlamaConfig } from '../nn/config.js';
 import { initLlamaWeights } from '../nn/init.js';
 import { padBatch } from '../nn/llama.js';
 import { LM_HEAD, type LlamaWeights } from '../nn/weights.js';
+import { LORA_TARGETS, initLora, loraWeightShapes, mergeLora, type LoraConfig } from '../nn/lora.js';
+import { savePeftAdapter } from '../io/peft.js';
 import { loadModel } from '../io/checkpoint.js';
 import { HELPSTEER2_ATTRIBUTES } from '../data/helpsteer2.js';
 import { TrainState, compileAccumulation, compileTrainStep, type Accumulation, type TrainStep } from '../train/optim.js';
@@ -48,6 +50,15 @@ export const scratchModelSchema = z.strictObject({
   intermediateSize: posInt.default(176),
 });
 export type ScratchModel = z.output<typeof scratchModelSchema>;
+
+/** LoRA options (src/nn/lora.ts); shared with the policy trainers' CLI flags. */
+export const loraOptionsSchema = z.strictObject({
+  rank: posInt,
+  alpha: z.number().positive(),
+  /** lora_dropout: only 0 is implemented (the engine has no random ops yet) */
+  dropout: z.literal(0).default(0),
+  targets: z.array(z.enum(LORA_TARGETS)).min(1).default(['q_proj', 'k_proj', 'v_proj', 'o_proj']),
+});
 
 export const rewardTrainSchema = z.strictObject({
   loss: z.enum(REWARD_LOSSES as [RewardLossKind, ...RewardLossKind[]]),
@@ -93,6 +104,8 @@ export const rewardTrainSchema = z.strictObject({
   resume: z.boolean().default(true),
   /** Sequence-length bucket width (tokens): one compiled graph per bucket. */
   bucketWidth: posInt.default(32),
+  /** Train a LoRA adapter (and the head) on a frozen trunk instead of every weight. */
+  lora: loraOptionsSchema.optional(),
 });
 export type RewardTrainConfig = z.output<typeof rewardTrainSchema>;
 
@@ -360,11 +373,20 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
 
   // Compiled steps, one per sequence-length bucket.
   const trunk = trunkWeightShapes(c);
+  const lora: LoraConfig | null = cfg.lora ?? null;
+  /** The trunk + head a scorer is fed: with LoRA, the frozen trunk merged with the live adapter. */
+  const scoringParams = (p: Record<string, Float32Array>): Record<string, Float32Array> => {
+    if (!lora) return p;
+    const merged = mergeLora(c, start.weights, lora, new Map(loraWeightShapes(c, lora).map(([n, shape]) => [n, { shape, data: p[n] }])));
+    const out: Record<string, Float32Array> = { [HEAD_WEIGHT]: p[HEAD_WEIGHT], [HEAD_BIAS]: p[HEAD_BIAS] };
+    for (const [n] of trunk) out[n] = merged.get(n)!.data;
+    return out;
+  };
   const steppers = new Map<number, Promise<TrainStep | Accumulation>>();
   const stepperFor = (T: number) => {
     let p = steppers.get(T);
     if (!p) {
-      p = compileRewardTrainStep(c, { loss: cfg.loss, slots: N, rewardWeights: weights, batchSize: B, T, gradAccum: cfg.gradAccum, maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay, threads: cfg.threads, deterministic, spinning: cfg.spinning });
+      p = compileRewardTrainStep(c, { loss: cfg.loss, slots: N, rewardWeights: weights, batchSize: B, T, gradAccum: cfg.gradAccum, maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay, threads: cfg.threads, deterministic, spinning: cfg.spinning, lora: lora ? { config: lora, base: start.weights } : undefined });
       steppers.set(T, p);
     }
     return p;
@@ -393,7 +415,7 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
   let lastMse: number | null = null;
   const evaluate = async ({ state }: { state: TrainState }) => {
     const out: Record<string, number> = {};
-    const params = state.params as Record<string, Float32Array>;
+    const params = scoringParams(state.params as Record<string, Float32Array>);
     if (tokenised.valPairs.length) {
       const vpT = tokenised.valPairs;
       const s = await scorer.score(params, [...vpT.map((p) => p.chosen), ...vpT.map((p) => p.rejected)]);
@@ -421,7 +443,8 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
   let stepSeconds = 0;
   const initialParams = (): Record<string, Float32Array> => {
     const p: Record<string, Float32Array> = {};
-    for (const [n] of trunk) p[n] = start.weights.get(n)!.data.slice();
+    if (lora) for (const [n, t] of initLora(c, lora, Rng.derive(cfg.seed, 'rm/lora'))) p[n] = t.data;
+    else for (const [n] of trunk) p[n] = start.weights.get(n)!.data.slice();
     p[HEAD_WEIGHT] = head!.weight;
     p[HEAD_BIAS] = head!.bias;
     return p;
@@ -506,14 +529,22 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
   );
 
   // The final model: trained trunk and head, the untouched LM head of an untied model.
-  const p = result.state.params as Record<string, Float32Array>;
+  const trained = result.state.params as Record<string, Float32Array>;
+  const p = scoringParams(trained);
   const finalWeights: LlamaWeights = new Map();
   for (const [n, shape] of trunk) finalWeights.set(n, { shape, data: p[n] });
   const lm = start.weights.get(LM_HEAD);
   if (lm && !c.tieWordEmbeddings) finalWeights.set(LM_HEAD, lm);
   const info: RewardModelInfo = { format: 'steer-reward-model', version: 1, attributes, rewardWeights: weights, textFormat: start.encoder.format, maxLength, loss: cfg.loss, initFrom: start.initFrom };
   const rm: RewardModel = { config: c, weights: finalWeights, head: { weight: p[HEAD_WEIGHT], bias: p[HEAD_BIAS] }, info, encoder: start.encoder };
-  const modelDir = saveRewardModel(join(cfg.out, 'model'), rm, { source: cfg.out, steps: result.steps });
+  // With LoRA: model/ holds the merged sequence classifier; adapter/ the PEFT adapter with the head (modules_to_save).
+  const modelDir = saveRewardModel(join(cfg.out, 'model'), rm, { source: cfg.out, steps: result.steps, ...(lora ? { lora: { ...lora, adapter: join(cfg.out, 'adapter') } } : {}) });
+  if (lora) {
+    const adapter = new Map(loraWeightShapes(c, lora).map(([n, shape]) => [n, { shape, data: trained[n] }]));
+    const head = new Map([[HEAD_WEIGHT, { shape: [N, c.hiddenSize], data: trained[HEAD_WEIGHT] }]]);
+    if (trained[HEAD_BIAS].some((b) => b !== 0)) head.set(HEAD_BIAS, { shape: [N], data: trained[HEAD_BIAS] });
+    savePeftAdapter(join(cfg.out, 'adapter'), { lora, weights: adapter, modules: head, taskType: 'SEQ_CLS', baseModel: start.initFrom });
+  }
   return {
     modelDir,
     runDir: cfg.out,
@@ -549,6 +580,8 @@ export interface RewardStepSpec {
   threads?: number;
   deterministic?: boolean;
   spinning?: boolean;
+  /** train a LoRA adapter on this frozen trunk (the trunk becomes graph initializers) */
+  lora?: { config: LoraConfig; base: LlamaWeights };
 }
 
 /**
@@ -563,7 +596,7 @@ export async function compileRewardTrainStep(c: LlamaConfig, s: RewardStepSpec):
   const N = s.slots;
   const R = isPairs ? 2 * B : B;
   const g = new Graph();
-  const f = buildRewardForward(g, c, N, R, s.T);
+  const f = buildRewardForward(g, c, N, R, s.T, s.lora);
   const batchInputs = [f.ids, f.positions, f.mask, f.last];
   let loss;
   const extra: Record<string, ReturnType<Graph['input']>> = {};

@@ -75,6 +75,19 @@ test('Llama 3.1 rope_scaling and an eos list; toHfLlamaConfig round-trips', () =
   assert.equal(parseHfLlamaConfig({ ...smollm2, rope_scaling: { rope_type: 'default' } }, 'x').ropeScaling, null);
 });
 
+test('transformers 5 rope_parameters (rope_theta and the scaling in one object) read like the older fields', () => {
+  // what transformers 5.23 writes for a Llama 3.1 config (LlamaConfig(...).to_json_string())
+  const { rope_theta: _t, rope_scaling: _s, ...rest } = smollm2 as Record<string, unknown>;
+  const v5 = { ...rest, rope_parameters: { rope_type: 'llama3', rope_theta: 500000.0, factor: 8.0, low_freq_factor: 1.0, high_freq_factor: 4.0, original_max_position_embeddings: 8192 } };
+  const c = parseHfLlamaConfig(v5, 'config.json');
+  assert.equal(c.ropeTheta, 500000);
+  assert.deepEqual(c.ropeScaling, { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 });
+  const plain = parseHfLlamaConfig({ ...rest, rope_parameters: { rope_type: 'default', rope_theta: 100000.0 } }, 'config.json');
+  assert.equal(plain.ropeTheta, 100000);
+  assert.equal(plain.ropeScaling, null);
+  assert.throws(() => parseHfLlamaConfig({ ...rest, rope_parameters: { rope_type: 'yarn', rope_theta: 1e4, factor: 4 } }, 'c.json'), (e: unknown) => isUserError(e) && /rope_parameters\.rope_type[\s\S]*"yarn"/.test(e.message));
+});
+
 test('config errors name the file, the field, what was received, and the fix', () => {
   const expectErr = (json: unknown, re: RegExp) =>
     assert.throws(() => parseHfLlamaConfig(json, 'model/config.json'), (e: unknown) => isUserError(e) && re.test(e.message) && /model\/config\.json/.test(e.message) && /fix:/.test(e.message), re.source);
@@ -100,15 +113,4 @@ test('config errors name the file, the field, what was received, and the fix', (
     rmSync(dir, { recursive: true, force: true });
   }
   assert.throws(() => readHfLlamaConfig('/nonexistent/config.json'), (e: unknown) => isUserError(e) && /cannot read the model config/.test(e.message) && /\/nonexistent\/config\.json/.test(e.message));
-});
-
-test('transformers 5 rope_parameters are read as rope_theta and rope_scaling', () => {
-  const base = { vocab_size: 10, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2 };
-  const plain = parseHfLlamaConfig({ ...base, rope_parameters: { rope_theta: 500000, rope_type: 'default' } }, 'config.json');
-  assert.equal(plain.ropeTheta, 500000); // not the 10000 default
-  assert.equal(plain.ropeScaling, null);
-  const l3 = parseHfLlamaConfig({ ...base, rope_parameters: { rope_theta: 500000, rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 } }, 'config.json');
-  assert.deepEqual(l3.ropeScaling, { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 });
-  // explicit older fields win
-  assert.equal(parseHfLlamaConfig({ ...base, rope_theta: 10000, rope_parameters: { rope_theta: 500000, rope_type: 'default' } }, 'c').ropeTheta, 10000);
 });

@@ -31,7 +31,7 @@ test('rm train → expo → eval → score on toy pair files', async () => {
 
     const ex = runSteer(['rm', 'expo', '--weak', join(dir, 'reg', 'model'), '--strong', join(dir, 'sbt', 'model'), '--out', join(dir, 'expo'), '--quiet']);
     assert.equal(ex.status, 0, ex.stderr);
-    assert.ok(existsSync(join(dir, 'expo', 'reward_head.safetensors')));
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'expo', 'config.json'), 'utf8')).architectures, ['LlamaForSequenceClassification']);
 
     const ev = runSteer(['rm', 'eval', '--model', join(dir, 'expo'), join(dir, 'val.jsonl'), '--json']);
     assert.equal(ev.status, 0, ev.stderr);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXPO_ALPHA, expo, expoModel, extrapolate } from '../../src/reward/expo.js';
@@ -8,6 +8,7 @@ import { loadRewardModel, saveRewardModel } from '../../src/reward/model.js';
 import { isUserError } from '../../src/util/errors.js';
 import { assertClose } from '../helpers/close.js';
 import { randomRewardModel, tinyConfig as config } from './helpers.js';
+import { floatToBfloat16 } from '../../src/io/safetensors.js';
 
 test('extrapolate: hand-worked values, α = 0 is the weak model and α = 1 the strong one bit for bit', () => {
   const weak = Float32Array.of(1, -2, 0.5, 1e30);
@@ -53,4 +54,36 @@ test('expo refuses models of different shapes or heads, naming both', () => {
   assert.throws(() => expoModel(a, randomRewardModel(2, ['helpfulness', 'correctness'], config({ hiddenSize: 32, headDim: 16 })), 1.5, { weak: 'A', strong: 'B' }), (e) => isUserError(e) && /A vs B: the two models have different architectures[\s\S]*fix: pass two reward models trained from the same starting model/.test(e.message));
   assert.throws(() => expoModel(a, randomRewardModel(2, ['reward']), 1.5, { weak: 'A', strong: 'B' }), (e) => isUserError(e) && /different slots[\s\S]*fix: initialise the strong model from the weak one/.test(e.message));
   assert.throws(() => expoModel(a, a, NaN), (e) => isUserError(e) && /--alpha: alpha must be a finite number/.test(e.message));
+});
+
+test('streaming expo over sharded bf16 models in small chunks = the in-memory formula rounded to bf16; shards and dtype kept', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'steer-expo-stream-'));
+  try {
+    const w = randomRewardModel(3);
+    const s = randomRewardModel(4);
+    // the strong model has a bias, the weak one none on disk (zeros): the union is extrapolated
+    w.head.bias.fill(0);
+    const weak = saveRewardModel(join(dir, 'weak'), w, {}, { dtype: 'BF16', maxShardBytes: 6_000 });
+    const strong = saveRewardModel(join(dir, 'strong'), s, {}, { dtype: 'BF16', maxShardBytes: 6_000 });
+    const progress: number[] = [];
+    const out = expo(weak, strong, EXPO_ALPHA, join(dir, 'out'), { chunkElements: 100, onProgress: (done, total) => progress.push(done / total) });
+    const shards = readdirSync(out).filter((f) => /^model-\d{5}-of-\d{5}\.safetensors$/.test(f));
+    assert.ok(shards.length > 1, 'sharded like the strong model');
+    assert.equal(progress[progress.length - 1], 1);
+    const got = loadRewardModel(out);
+    const ref = expoModel(loadRewardModel(weak), loadRewardModel(strong), EXPO_ALPHA);
+    const bf16 = (x: Float32Array) => Float32Array.from(x, (v) => new Float32Array(new Uint32Array([(floatToBfloat16(v) << 16) >>> 0]).buffer)[0]);
+    for (const [name, t] of ref.weights) assert.deepEqual(got.weights.get(name)!.data, bf16(t.data), name);
+    assert.deepEqual(got.head.weight, bf16(ref.head.weight));
+    assert.deepEqual(got.head.bias, bf16(ref.head.bias));
+    assert.deepEqual(got.info.expo, { weak, strong, alpha: EXPO_ALPHA });
+    assert.deepEqual(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).architectures, ['LlamaForSequenceClassification']);
+    // a shard missing from the weak model's index: refused before anything is written
+    unlinkSync(join(weak, readdirSync(weak).filter((f) => f.startsWith('model-'))[1]));
+    assert.throws(() => expo(weak, strong, EXPO_ALPHA, join(dir, 'never')), (e) => isUserError(e) && /shard named in the index is missing/.test(e.message));
+    assert.equal(existsSync(join(dir, 'never')), false);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), [], 'no temporary directory left');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -117,7 +117,7 @@ test('option and data errors say what, where and the fix', async () => {
     const opts: RewardTrainOptions = { loss: 'bt', out: join(root, 'f'), trainPairs: train.slice(0, 16), steps: 1, batchSize: 8, scratch: TINY, quiet: true };
     await trainRewardModel(opts);
     await assert.rejects(trainRewardModel({ ...opts, steps: 2, lr: 0.01 }), (e) => isUserError(e) && /f: the run directory holds a checkpoint of a run with other options \(lr\)[\s\S]*fix: use a new --out directory/.test(e.message));
-    assert.throws(() => loadRewardModel(root), (e) => isUserError(e) && /not a reward model: no reward_head\.safetensors[\s\S]*fix: to start a reward model from a language model, use it as --init/.test(e.message));
+    assert.throws(() => loadRewardModel(root), (e) => isUserError(e) && /not a reward model: config\.json does not name a \*ForSequenceClassification architecture[\s\S]*fix: to start a reward model from a language model, use it as --init/.test(e.message));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
