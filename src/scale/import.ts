@@ -1,9 +1,10 @@
 // `steer import JOB_DIR --from OUTPUT`: what an engine wrote, back as a steer model directory, so
 // `steer rm eval | expo | score`, `steer generate` and `steer eval …` work on it.
 //   reward model: a Hugging Face *ForSequenceClassification checkpoint (single file or sharded,
-//     F32/F16/BF16): the trunk under its HF names, score.weight [N, D] → steer's head; score.bias
-//     when present, else the bias the export recorded (HF's Llama head has none); the slots, merge
-//     weights, text format and max length the export recorded; steer's tokenizer from the job dir.
+//     F32/F16/BF16, read by reward/model.ts readRewardWeights): score.weight [N, D] is the head;
+//     score.bias when present, else the bias the export recorded (HF's Llama head has none); the
+//     slots, merge weights, text format and max length the export recorded; steer's tokenizer from
+//     the job dir.
 //   policy: a *ForCausalLM checkpoint with steer's tokenizer from the job dir.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
