@@ -78,3 +78,4 @@ export { importJobOutput, type ImportOptions, type ImportResult } from './scale/
 export { readJobDir, JOB_MANIFEST, JOB_OUTPUT_ENV, type JobManifest } from './scale/job.js';
 export { ENGINES, STAGES, engineSpec, validateEngineOptions, type Engine, type Stage, type EngineSpec } from './scale/engines.js';
 export { RayJobsClient, submitJobDir, watchJob, jobExitCode, type JobDetails, type JobStatus } from './scale/ray.js';
+export { readRecipe, runRecipe, checkRecipe, exampleRecipe, recipeSchema, type Recipe, type RecipeStage } from './scale/recipe.js';

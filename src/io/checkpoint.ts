@@ -149,16 +149,6 @@ function copyTokenizer(from: string, toDir: string): void {
   copyFile(from, join(toDir, 'tokenizer.bin'));
 }
 
-/** Every tensor of a model directory (model.safetensors or the shards its index names), as stored. */
-export function readWeights(dir: string): LlamaWeights {
-  const source = openModelWeights(dir); // validates every shard header first
-  try {
-    return source.readAll().tensors;
-  } finally {
-    source.close();
-  }
-}
-
 /** Load a model directory (config.json + safetensors) or a llama2.c checkpoint file. */
 export function loadModel(path: string, opts: LoadModelOptions = {}): LoadedModel {
   if (!existsSync(path)) {

@@ -48,22 +48,9 @@ const hfLlamaSchema = z.looseObject({
   mlp_bias: z.boolean().default(false),
 });
 
-/**
- * transformers ≥ 5 writes RoPE as rope_parameters {rope_theta, rope_type, …scaling fields} instead
- * of rope_theta + rope_scaling: read it as the older pair (explicit older fields win).
- */
-function fromRopeParameters(json: unknown): unknown {
-  if (json === null || typeof json !== 'object') return json;
-  const j = json as Record<string, unknown>;
-  const p = j.rope_parameters as Record<string, unknown> | null | undefined;
-  if (p === null || typeof p !== 'object') return json;
-  const { rope_theta, ...scaling } = p;
-  return { ...j, rope_theta: j.rope_theta ?? rope_theta, rope_scaling: j.rope_scaling ?? (scaling.rope_type === 'default' ? null : scaling) };
-}
-
 /** Parse a config.json object. `where` names the file for error messages. */
 export function parseHfLlamaConfig(json: unknown, where: string): LlamaConfig {
-  const r = hfLlamaSchema.safeParse(fromRopeParameters(json));
+  const r = hfLlamaSchema.safeParse(json);
   if (!r.success) {
     const lines = r.error.issues.map((i) => {
       const path = i.path.join('.') || '(root)';

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { runSteer } from '../helpers/cli.js';
+import { venvPythonPath } from '../helpers/python.js';
 import { CharTokenizer, formatExample } from '../../src/text/char.js';
 import { exportJob } from '../../src/scale/export.js';
 import { closestOption, engineSpec, validateEngineOptions } from '../../src/scale/engines.js';
@@ -183,7 +184,7 @@ test('the job package is a zip Python\'s zipfile (what Ray unpacks with) reads b
     const py = `import zipfile, hashlib, json, sys
 z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None
 print(json.dumps({i.filename: [hashlib.sha256(z.read(i)).hexdigest(), i.compress_type, (i.external_attr >> 16) & 0o777] for i in z.infolist()}))`;
-    const r = spawnSync('/usr/bin/python3', ['-c', py, join(dir, 'pkg.zip')], { encoding: 'utf8' });
+    const r = spawnSync(venvPythonPath() ?? 'python3', ['-c', py, join(dir, 'pkg.zip')], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const got = JSON.parse(r.stdout) as Record<string, [string, number, number]>;
     assert.deepEqual(Object.keys(got).sort(), ['blob.bin', 'data/ünïcode.jsonl', 'empty', 'run.py']);

@@ -27,12 +27,15 @@ import { formatExample, formatPrompt } from '../../src/text/char.js';
 const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r) + '\n').join('');
 
 /** `steer …` from source without blocking this process (the reward server must keep serving). */
-function steer(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function steer(args: string[], onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/bin.ts'), ...args], { cwd: repoRoot });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      onStdout?.(stdout, p);
+    });
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     p.on('close', (status) => resolve({ status, stdout, stderr }));
   });
@@ -64,6 +67,26 @@ test('Ray + TRL: export → launch → import for Scaled BT and RLOO, failed job
       assert.match(r.stderr, /job steer-test-fail FAILED/);
       const list = await steer(['jobs', 'list', '--ray', ray.address]);
       assert.match(list.stdout, /steer-test-fail\s+FAILED/);
+    });
+
+    await t.test('Ctrl-C on steer launch stops the job on the cluster (exit 130, status STOPPED)', async () => {
+      const job = await exportJob({ engine: 'trl', stage: 'rm', model: base, pairs: [join(dir, 'val.jsonl')], out: join(dir, 'job-stop'), log: () => {} });
+      const m = JSON.parse(readFileSync(join(job.dir, 'steer-job.json'), 'utf8'));
+      m.entrypoint = `python -c "import time; print('sleeping', flush=True); time.sleep(300)"`;
+      writeFileSync(join(job.dir, 'steer-job.json'), JSON.stringify(m));
+      let sent = false;
+      const r = await steer(['launch', job.dir, '--ray', ray.address, '--submission-id', 'steer-test-stop'], (out, child) => {
+        if (!sent && out.includes('sleeping')) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      });
+      assert.equal(r.status, 130, r.stderr);
+      assert.match(r.stderr, /stopping job steer-test-stop/);
+      const logs = await steer(['jobs', 'logs', 'steer-test-stop', '--ray', ray.address]);
+      assert.match(logs.stdout, /sleeping/);
+      const list = await steer(['jobs', 'list', '--ray', ray.address]);
+      assert.match(list.stdout, /steer-test-stop\s+STOPPED/);
     });
 
     // same data, model, optimiser and schedule, in-process and on TRL through Ray — concurrently
