@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { UserError, describeValue } from '../util/errors.js';
-import { directoryEntries, zipEntries } from './zip.js';
+import { directoryEntries, zipEntries } from '../io/zip.js';
 
 export const JOB_STATUSES = ['PENDING', 'RUNNING', 'STOPPED', 'SUCCEEDED', 'FAILED'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];

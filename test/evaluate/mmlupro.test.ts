@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MT19937 } from '../../src/evaluate/mt19937.js';
 import { cleanResponse, cutAtNextQuestion, exemplarsByCategory, extractAnswer, FallbackChooser, LEVEL2_PATTERN, matchLevel2, formatExample, mmluProPrompt, parseQuestion, readMultipleChoice, scoreOutputs, type MultipleChoiceQuestion } from '../../src/evaluate/mmlupro.js';
-import { crc32, readZipMembers } from '../../src/io/zip.js';
+import { crc32 } from 'node:zlib';
+import { readZipMembers } from '../../src/io/zip.js';
 import { UserError } from '../../src/util/errors.js';
 
 test('extraction: the three official levels', () => {
@@ -156,9 +157,7 @@ function storedZip(name: string, data: Buffer, crc = crc32(data)): Buffer {
   return Buffer.concat([local, n, data, central, n, end]);
 }
 
-test('zip: CRC-32 check value, stored members, damage reported', () => {
-  // the CRC-32 check value of "123456789" (IEEE 802.3)
-  assert.equal(crc32(Buffer.from('123456789')), 0xcbf43926);
+test('zip: stored members, damage reported', () => {
   const dir = mkdtempSync(join(tmpdir(), 'steer-zip-'));
   try {
     const rows = JSON.stringify([{ question: 'q', options: ['a', 'b'], answer: 'B' }]);

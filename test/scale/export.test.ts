@@ -14,7 +14,7 @@ import { venvPythonPath } from '../helpers/python.js';
 import { CharTokenizer, formatExample } from '../../src/text/char.js';
 import { exportJob } from '../../src/scale/export.js';
 import { closestOption, engineSpec, validateEngineOptions } from '../../src/scale/engines.js';
-import { directoryEntries, zipEntries } from '../../src/scale/zip.js';
+import { directoryEntries, zipEntries } from '../../src/io/zip.js';
 import { readJobDir } from '../../src/scale/job.js';
 import { importJobOutput } from '../../src/scale/import.js';
 import { RayJobsClient } from '../../src/scale/ray.js';
