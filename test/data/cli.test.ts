@@ -48,5 +48,5 @@ test('steer data stats and prepare on the toy world; a bad flag and a bad file e
 
   const flag = runSteer(['data', 'toy', '--out', join(tmp, 'x'), '--size', '3']);
   assert.equal(flag.status, 2);
-  assert.match(flag.stderr, /--size \(size\): .*>=10 \(received "3"\)/);
+  assert.match(flag.stderr, /size: .*>=10 \(received "3"\) \(option --size\)/);
 });

@@ -80,7 +80,7 @@ test('steer eval usage errors: one clear message, exit 2', async () => {
   assert.equal(r3.status, 2);
   assert.match(r3.stderr, /--style-control: v2 style control is none \| length \| markdown \| both/);
   assert.equal(r4.status, 2);
-  assert.match(r4.stderr, /--questions: judging MT-Bench answers needs --questions/);
+  assert.match(r4.stderr, /--questions: judging MT-Bench needs --questions/);
   for (const x of [r, r3, r4]) assert.doesNotMatch(x.stderr, /at .*\.js:\d+/, 'no stack trace');
 });
 
