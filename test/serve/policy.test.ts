@@ -158,7 +158,8 @@ test('errors arrive as the client\'s typed exceptions with OpenAI\'s error objec
 test('continuous batching: a short request that joins later finishes first; /health answers while decoding; a disconnect cancels', { skip }, async () => {
   const t0 = performance.now();
   const long = client.chat.completions.create({ model: 'stories260K', messages: [{ role: 'user', content: PROMPT }], temperature: 0, max_tokens: 400 }).then(() => performance.now() - t0);
-  await new Promise((r) => setTimeout(r, 100));
+  // wait (bounded) until the long request is admitted and decoding: under load that takes a while
+  for (let i = 0; i < 2000 && server.metrics.running === 0; i++) await new Promise((r) => setTimeout(r, 5));
   const health = await fetch(`${server.url}/health`);
   const h = (await health.json()) as { status: string; running: number };
   assert.equal(h.status, 'ok');
