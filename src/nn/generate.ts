@@ -6,7 +6,9 @@
 //   softmax([q·Kᵀ_cache, q·kᵀ_new] + bias) · [V_cache; v_new]
 // with bias MASKED on padding, on cache columns not yet written, and on future new tokens.
 // Sampling (host, per row, seeded): temperature, top-k, top-p (run.c's sample_topp), greedy
-// (temperature 0 or top-k 1; greedy runs argmax inside the graph). The log-probabilities returned
+// (temperature 0 or top-k 1; greedy runs argmax inside the graph); the graph kind `probs` also
+// returns softmax(logits), so plain sampling needs no host exponentials (sampleFromProbs, what
+// `steer serve` runs). The log-probabilities returned
 // are those of the model itself, log softmax(logits)[token], unaffected by temperature/top-k/top-p:
 // exactly what a full forward pass of the training graph gives for the same tokens.
 import { Graph, type Tensor, concat, where } from '../graph/index.js';
