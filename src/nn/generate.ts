@@ -6,7 +6,9 @@
 //   softmax([q·Kᵀ_cache, q·kᵀ_new] + bias) · [V_cache; v_new]
 // with bias MASKED on padding, on cache columns not yet written, and on future new tokens.
 // Sampling (host, per row, seeded): temperature, top-k, top-p (run.c's sample_topp), greedy
-// (temperature 0 or top-k 1; greedy runs argmax inside the graph). The log-probabilities returned
+// (temperature 0 or top-k 1; greedy runs argmax inside the graph); the graph kind `probs` also
+// returns softmax(logits), so plain sampling needs no host exponentials (sampleFromProbs, what
+// `steer serve` runs). The log-probabilities returned
 // are those of the model itself, log softmax(logits)[token], unaffected by temperature/top-k/top-p:
 // exactly what a full forward pass of the training graph gives for the same tokens.
 import { Graph, type Tensor, concat, where } from '../graph/index.js';
@@ -132,6 +134,9 @@ function prepareWeights(c: LlamaConfig, w: LlamaWeights): Record<string, Float32
   return feeds;
 }
 
+/** greedy: [B] argmax token + its logprob; logits: [B, V]; probs: [B, V] logits and softmax(logits) */
+export type StepKind = 'greedy' | 'logits' | 'probs';
+
 interface StepGraph {
   exe: Executable;
 }
@@ -156,7 +161,7 @@ export class LlamaGenerator {
   }
 
   /** The compiled graph of one run (cached by kind and shape); SlotBatch drives it directly. */
-  step(kind: 'greedy' | 'logits', B: number, S: number, M: number): Promise<StepGraph> {
+  step(kind: StepKind, B: number, S: number, M: number): Promise<StepGraph> {
     const key = `${kind}|${B}|${S}|${M}`;
     let p = this.steps.get(key);
     if (!p) {
@@ -170,7 +175,7 @@ export class LlamaGenerator {
    * The graph of one run: S new tokens per row. S > 1 is the prefill (empty cache: attention among
    * the new tokens only); S = 1 is a decode step attending to M cache columns and itself.
    */
-  private async buildStep(kind: 'greedy' | 'logits', B: number, S: number, M: number): Promise<StepGraph> {
+  private async buildStep(kind: StepKind, B: number, S: number, M: number): Promise<StepGraph> {
     const c = this.config;
     const g = new Graph();
     const D = c.hiddenSize;
@@ -237,6 +242,9 @@ export class LlamaGenerator {
     const logits = last.matmul(input('head', [D, c.vocabSize])); // [B, V]
     if (kind === 'logits') {
       outputs.logits = logits;
+    } else if (kind === 'probs') {
+      outputs.logits = logits;
+      outputs.probs = logits.softmax(-1); // [B, V] float32: the host samples without 32,000 exps a row
     } else {
       // first argmax: max over where(logit = max, V − i, 0) is V − (lowest maximal index)
       const V = c.vocabSize;
@@ -549,13 +557,26 @@ export class SlotBatch {
    * Returns the logits [size, V] of the token after each. Each row's length grows by one.
    */
   async step(tokens: readonly number[]): Promise<Float32Array> {
+    return (await this.decode(tokens, 'logits')).logits;
+  }
+
+  /**
+   * step() that also returns softmax(logits) [live rows, V] computed in the graph (float32), for
+   * sampleFromProbs: the host then spends no exponentials on the vocabulary.
+   */
+  async stepProbs(tokens: readonly number[]): Promise<{ logits: Float32Array; probs: Float32Array }> {
+    const { logits, probs } = await this.decode(tokens, 'probs');
+    return { logits, probs: probs! };
+  }
+
+  private async decode(tokens: readonly number[], kind: 'logits' | 'probs'): Promise<{ logits: Float32Array; probs?: Float32Array }> {
     const c = this.gen.config;
     const n = this.live;
     if (tokens.length !== n) throw new UserError({ what: `${tokens.length} tokens for ${n} live rows`, where: 'SlotBatch.step(tokens)', expected: 'one token per live row' });
-    if (n === 0) return new Float32Array(0);
+    if (n === 0) return { logits: new Float32Array(0), probs: new Float32Array(0) };
     const M = this.M;
     const B = powerOfTwoBucket(n, 1, this.maxRows);
-    const step = await this.gen.step('logits', B, 1, M);
+    const step = await this.gen.step(kind, B, 1, M);
     const ids = new BigInt64Array(B);
     const positions = new BigInt64Array(B);
     const bias = new Float32Array(B * (M + 1)).fill(MASKED);
@@ -580,8 +601,8 @@ export class SlotBatch {
       this.writeColumns(out, B, 1, r, 0, 1, r, this.lengths[r]);
       this.lengths[r]++;
     }
-    const logits = out.logits as Float32Array;
-    return logits.subarray(0, n * c.vocabSize);
+    const logits = (out.logits as Float32Array).subarray(0, n * c.vocabSize);
+    return kind === 'probs' ? { logits, probs: (out.probs as Float32Array).subarray(0, n * c.vocabSize) } : { logits };
   }
 }
 
@@ -640,6 +661,43 @@ export function sampleWithLogprob(logits: Float32Array, o: Pick<Required<Samplin
   }
   if (token < 0) token = lastPositive;
   return { token, logprob: logits[token] - m - Math.log(z) };
+}
+
+/**
+ * sampleWithLogprob for a row whose probs = softmax(logits) [V] came out of the decode graph
+ * (float32, SlotBatch.stepProbs), so the host spends no exponentials on the vocabulary. Plain
+ * sampling (temperature 1, no top-k/top-p) is the same inverse CDF — r ∈ [0, 1) from one
+ * rng.float(), token = the first i with r·Σp < Σ_{j≤i} p_j (float64 sums) — over the graph's
+ * probabilities instead of the host's float64 exponentials: a token differs from
+ * sampleWithLogprob's only when r falls within float32 rounding (~1e-7) of a CDF step. Other
+ * settings draw with sampleToken on the logits (unchanged). log p_t = ln probs[t] (float32 relative
+ * error ~1e-7, so < 1e-6 absolute); a probability that underflowed to 0 falls back to tokenLogprob.
+ */
+export function sampleFromProbs(logits: Float32Array, probs: Float32Array, o: Pick<Required<SamplingOptions>, 'temperature' | 'topK' | 'topP'>, rng: Rng): { token: number; logprob: number } {
+  const V = logits.length;
+  let token = -1;
+  if (o.temperature === 1 && !(o.topK > 0 && o.topK < V) && o.topP >= 1) {
+    let total = 0;
+    for (let i = 0; i < V; i++) total += probs[i];
+    const r = rng.float() * total;
+    let cdf = 0;
+    let lastPositive = 0;
+    for (let i = 0; i < V; i++) {
+      if (probs[i] > 0) lastPositive = i;
+      cdf += probs[i];
+      if (r < cdf) {
+        token = i;
+        break;
+      }
+    }
+    if (token < 0) token = lastPositive; // rounding: the cdf ended just below r
+  } else token = sampleToken(logits, o, rng);
+  return { token, logprob: probLogprob(logits, probs, token) };
+}
+
+/** log p_t from the graph's softmax; exact host log-softmax when float32 underflowed to 0. */
+export function probLogprob(logits: Float32Array, probs: Float32Array, t: number): number {
+  return probs[t] > 0 ? Math.log(probs[t]) : tokenLogprob(logits, t);
 }
 
 /** The k-th largest value of xs (1-based), by quickselect on a copy: O(V). */

@@ -9,7 +9,7 @@
 import { randomInt } from 'node:crypto';
 import { isUserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { LlamaGenerator, SlotBatch, sampleWithLogprob } from '../nn/generate.js';
+import { LlamaGenerator, SlotBatch, probLogprob, sampleFromProbs, sampleWithLogprob } from '../nn/generate.js';
 import type { PolicyModel } from '../policy/model.js';
 import type { Turn } from '../data/helpsteer2.js';
 import { ServedText } from './text.js';
@@ -75,13 +75,11 @@ interface Queued {
   limit: number;
 }
 
-/** The k most likely tokens with their log-probabilities, most likely first (ties: lower id). */
-export function topLogprobs(logits: Float32Array, k: number): { id: number; logprob: number }[] {
-  let m = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (logits[i] > m) m = logits[i];
-  let z = 0;
-  for (let i = 0; i < logits.length; i++) z += Math.exp(logits[i] - m);
-  const logZ = m + Math.log(z);
+/**
+ * The k most likely tokens with their log-probabilities, most likely first (ties: lower id). With
+ * `probs` (softmax(logits) from the graph) each is ln probs[id]; without, logits − log Σ exp(logits).
+ */
+export function topLogprobs(logits: Float32Array, k: number, probs?: Float32Array): { id: number; logprob: number }[] {
   const best: number[] = [];
   for (let i = 0; i < logits.length && k > 0; i++) {
     if (best.length === k && logits[i] <= logits[best[k - 1]]) continue;
@@ -93,6 +91,12 @@ export function topLogprobs(logits: Float32Array, k: number): { id: number; logp
       j--;
     }
   }
+  if (probs) return best.map((id) => ({ id, logprob: probLogprob(logits, probs, id) }));
+  let m = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > m) m = logits[i];
+  let z = 0;
+  for (let i = 0; i < logits.length; i++) z += Math.exp(logits[i] - m);
+  const logZ = m + Math.log(z);
   return best.map((id) => ({ id, logprob: logits[id] - logZ }));
 }
 
@@ -126,7 +130,7 @@ export class DecodeEngine {
   /** Compile the decode graphs of every batch size up front (first requests then wait for no compile). */
   async warmup(): Promise<void> {
     for (let b = 1; ; b *= 2) {
-      await this.gen.step('logits', Math.min(b, this.maxBatch), 1, this.batch.M);
+      await this.gen.step('probs', Math.min(b, this.maxBatch), 1, this.batch.M);
       if (b >= this.maxBatch) break;
     }
   }
@@ -191,9 +195,9 @@ export class DecodeEngine {
         await this.admit();
         this.reap();
         if (this.rows.length > 0) {
-          const logits = await this.batch.step(this.rows.map((s) => s.tokens[s.tokens.length - 1]));
+          const { logits, probs } = await this.batch.stepProbs(this.rows.map((s) => s.tokens[s.tokens.length - 1]));
           const V = this.policy.config.vocabSize;
-          this.rows.forEach((s, r) => this.take(s, logits.subarray(r * V, (r + 1) * V)));
+          this.rows.forEach((s, r) => this.take(s, logits.subarray(r * V, (r + 1) * V), probs.subarray(r * V, (r + 1) * V)));
           this.reap();
         }
       } catch (e) {
@@ -235,16 +239,20 @@ export class DecodeEngine {
     for (const id of this.cancelled) if (!this.rows.some((s) => s.job.id === id)) this.cancelled.delete(id);
   }
 
-  /** Sample the next token of `s` from its logits [V]; send what is new; finish when due. */
-  private take(s: Sequence, logits: Float32Array): void {
+  /**
+   * Sample the next token of `s` from its logits [V] (and softmax(logits) [V] from a decode step's
+   * graph; the prefill's single row samples on the host); send what is new; finish when due.
+   */
+  private take(s: Sequence, logits: Float32Array, probs?: Float32Array): void {
     if (s.done || this.cancelled.has(s.job.id)) return;
     const j = s.job;
-    const { token, logprob } = sampleWithLogprob(logits, { temperature: j.temperature, topK: 0, topP: j.topP }, s.rng);
+    const o = { temperature: j.temperature, topK: 0, topP: j.topP };
+    const { token, logprob } = probs ? sampleFromProbs(logits, probs, o, s.rng) : sampleWithLogprob(logits, o, s.rng);
     const prev = s.tokens.length > 0 ? s.tokens[s.tokens.length - 1] : s.prompt[s.prompt.length - 1];
     s.tokens.push(token);
     const stopToken = this.policy.codec.stopTokens.includes(token);
     if (j.topLogprobs !== null && !stopToken) {
-      const top = j.topLogprobs > 0 ? topLogprobs(logits, j.topLogprobs).map((t) => ({ token: this.text.tokenText(prev, t.id), logprob: t.logprob })) : [];
+      const top = j.topLogprobs > 0 ? topLogprobs(logits, j.topLogprobs, probs).map((t) => ({ token: this.text.tokenText(prev, t.id), logprob: t.logprob })) : [];
       s.logprobs.push({ token: this.text.tokenText(prev, token), logprob, top });
     }
     const full = this.text.completion(s.prompt, s.tokens);
