@@ -81,8 +81,8 @@ function rolloutGraph(g: Graph, c: LlamaConfig, B: number, T: number, policy: Ll
   return { batch: sequenceInputList(s), outputs: { logp, logp_ref: logpRef, entropy: maskedRowSum(tokenEntropy(logits), s.lossMask) } };
 }
 
-/** The update graph: token-mean policy-gradient loss with per-sample advantages. */
-function updateGraph(g: Graph, c: LlamaConfig, B: number, T: number, policy: LlamaParams) {
+/** The update graph: token-mean policy-gradient loss with per-sample advantages (also bench/checkpoints/lora_policy.ts). */
+export function updateGraph(g: Graph, c: LlamaConfig, B: number, T: number, policy: LlamaParams) {
   const s = sequenceInputs(g, B, T);
   const advantages = g.input('advantages', [B]);
   const logp = policyTokenLogProbs(c, policy, s);
