@@ -22,6 +22,7 @@ import { weightArrays } from '../../src/policy/model.js';
 import type { LlamaConfig } from '../../src/nn/config.js';
 import type { LlamaWeights } from '../../src/nn/weights.js';
 import { loadPeftAdapter } from '../../src/io/peft.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
 import { loadPolicy, savePolicy } from '../../src/policy/model.js';
 import { trainSft } from '../../src/policy/sft.js';
 import { trainDpo } from '../../src/policy/dpo.js';
@@ -89,6 +90,10 @@ test('SFT with LoRA: the loss falls, only targeted projections change, and peft 
     const checkpoint = JSON.parse(readFileSync(join(res.modelDir, 'steer.json'), 'utf8'));
     assert.equal(checkpoint.lora?.rank, 4);
     checkSaved(base, policy.config, res.modelDir, res.adapterDir);
+    // the train state (checkpoint: params, Adam m and v) holds the adapter only, never the frozen base
+    const state = [...readSafetensors(join(dir, 'run', 'checkpoints', 'step-000040', 'state.safetensors')).tensors.keys()];
+    assert.equal(state.length, 3 * 2 * LORA.targets.length * policy.config.numLayers, state.join());
+    assert.ok(state.every((n) => /\.lora_[AB]\.weight$/.test(n)), state.join());
 
     const py = venvPython(t, ['peft', 'transformers', 'torch']);
     if (!py) return;
