@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { addCommonOptions, announce, resolveConfig } from './command.js';
 import { addTrainerOptions, reportTrainer, trainerSchema } from './sft.js';
+import { loraFromFlags } from './lora.js';
 import { readPairsFile } from '../policy/data.js';
 import { loadPolicy } from '../policy/model.js';
 import { DPO_DEFAULTS, trainDpo } from '../policy/dpo.js';
@@ -52,7 +53,7 @@ export function registerDpo(program: Command): void {
     const evalPairs = cfg.evalPairs ? (await readPairsFile(cfg.evalPairs, { split: cfg.evalPairs === cfg.pairs ? 'validation' : 'all' })).pairs : undefined;
     const policy = loadPolicy(cfg.policy, { tokenizer: cfg.tokenizer });
     const reference = cfg.reference ? loadPolicy(cfg.reference, { tokenizer: cfg.tokenizer }) : undefined;
-    const r = await trainDpo({ ...cfg, policy, reference, pairs, evalPairs });
+    const r = await trainDpo({ ...cfg, policy, reference, pairs, evalPairs, lora: loraFromFlags(cfg) });
     reportTrainer(`dpo (${cfg.loss})`, r);
   });
 }

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { addCommonOptions, announce, resolveConfig } from './command.js';
 import { addTrainerOptions, reportTrainer, trainerSchema } from './sft.js';
+import { loraFromFlags } from './lora.js';
 import { UserError } from '../util/errors.js';
 import { readPromptsFile } from '../policy/data.js';
 import { loadPolicy } from '../policy/model.js';
@@ -82,7 +83,7 @@ export function registerRl(program: Command): void {
     const policy = loadPolicy(cfg.policy, { tokenizer: cfg.tokenizer });
     const reference = cfg.reference ? loadPolicy(cfg.reference, { tokenizer: cfg.tokenizer }) : undefined;
     const { kl, ...rest } = cfg;
-    const r = await trainReinforce({ ...rest, klForm: kl, policy, reference, reward, prompts });
+    const r = await trainReinforce({ ...rest, klForm: kl, policy, reference, reward, prompts, lora: loraFromFlags(cfg) });
     reportTrainer('rl reinforce', r);
   });
 }

@@ -8,13 +8,14 @@ import { UserError } from '../util/errors.js';
 import { readSftFile } from '../policy/data.js';
 import { initToyPolicy, loadPolicy, type PolicyModel } from '../policy/model.js';
 import { SFT_DEFAULTS, trainSft, type TrainerResult } from '../policy/sft.js';
+import { addLoraOptions, loraFlagsSchema, loraFromFlags } from './lora.js';
 
 const num = z.coerce.number();
 const int = z.coerce.number().int();
 
-/** Optimizer, schedule and run options every policy trainer takes. */
+/** Optimizer, schedule, run and LoRA options every policy trainer takes. */
 export function addTrainerOptions(cmd: Command, d: { steps: number; lr: number; warmupSteps?: number }): Command {
-  return cmd
+  return addLoraOptions(cmd)
     .option('--steps <n>', 'optimizer steps', String(d.steps))
     .option('--lr <x>', 'peak learning rate (AdamW)', String(d.lr))
     .option('--schedule <kind>', 'constant | cosine (after warm-up)', 'constant')
@@ -42,12 +43,13 @@ export const trainerSchema = {
   checkpointEvery: int.min(0),
   deterministic: z.boolean(),
   resume: z.boolean(),
+  ...loraFlagsSchema,
 };
 
 /** The final line every trainer prints: where the model is and the last numbers. */
 export function reportTrainer(name: string, r: TrainerResult): void {
   const fmt = (m: Record<string, number> | null) => (m ? Object.entries(m).filter(([k]) => !k.endsWith('_ms')).slice(0, 8).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join(', ') : '');
-  const lines = [`${name}: ${r.steps} steps${r.resumedFrom !== null ? ` (resumed from step ${r.resumedFrom})` : ''}; model in ${r.modelDir}`, `  last step: ${fmt(r.lastMetrics)}`];
+  const lines = [`${name}: ${r.steps} steps${r.resumedFrom !== null ? ` (resumed from step ${r.resumedFrom})` : ''}; model in ${r.modelDir}${r.adapterDir ? ` (merged; LoRA adapter in ${r.adapterDir})` : ''}`, `  last step: ${fmt(r.lastMetrics)}`];
   if (r.lastEval) lines.push(`  evaluation: ${fmt(r.lastEval)}`);
   lines.push(`  metrics: ${r.metricsPath}`);
   process.stdout.write(lines.join('\n') + '\n');
@@ -107,7 +109,7 @@ export function registerSft(program: Command): void {
     const policy = policyFrom(cfg);
     const data = await readSftFile(cfg.data);
     const evalData = cfg.evalData ? await readSftFile(cfg.evalData) : undefined;
-    const r = await trainSft({ ...cfg, policy, data, evalData });
+    const r = await trainSft({ ...cfg, policy, data, evalData, lora: loraFromFlags(cfg) });
     reportTrainer('sft', r);
   });
 }

@@ -4,6 +4,7 @@ import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { openRun, type RunDir } from '../train/run.js';
 import type { LlamaConfig } from '../nn/config.js';
+import type { LoraConfig } from '../nn/lora.js';
 import { expectedWeightShapes } from '../nn/weights.js';
 import type { AdamWOptions } from '../train/optim.js';
 import type { ScheduleOptions } from '../train/schedule.js';
@@ -34,6 +35,8 @@ export interface TrainerCommonOptions {
   resume?: boolean;
   /** Bit-reproducible gradients (slower embedding gradient). */
   deterministic?: boolean;
+  /** Train a LoRA adapter on the frozen starting policy instead of every weight (src/policy/lora.ts). */
+  lora?: LoraConfig;
 }
 
 export interface ResolvedCommon {

@@ -19,7 +19,8 @@ import { adamOptions, bad, nextBatch, positiveInt, resolveCommon, scheduleOf, op
 import { contentHash } from '../train/run.js';
 import { maskedRowSum, policyTokenLogProbs, sequenceFeeds, sequenceInputList, sequenceInputs } from './graph.js';
 import { DPO_LOSS_KINDS, dpoLoss, type DpoLossKind } from './losses.js';
-import { finalModelDir, resolvePolicy, savePolicy, weightArrays, weightsFromArrays, type PolicyModel } from './model.js';
+import { finalModelDir, resolvePolicy, savePolicy, type PolicyModel } from './model.js';
+import { initialParams, policyLora, policyWeights, savePolicyAdapter } from './lora.js';
 import { bucketLength, buildSequenceBatch, type TokenizedExample } from './sequences.js';
 import type { TrainerResult } from './sft.js';
 import { PolicyForward, PolicyUpdater } from './update.js';
@@ -167,17 +168,20 @@ export async function trainDpo(o: DpoOptions): Promise<TrainerResult> {
   if (train.dropped > 0 && !r.quiet) process.stderr.write(`dpo: dropped ${train.dropped} of ${o.pairs.length} pairs longer than ${maxLength} tokens\n`);
   const evalSet = o.evalPairs ? tokenizePairs(policy, o.evalPairs, maxLength, needMargin).pairs : [];
   const padId = policy.codec.padId;
-  const run = openPolicyRun(r, 'dpo', { ...r, loss: kind, beta, batchSize, microBatchSize: micro, lengthMultiple: multiple, maxLength, policy: policy.source, reference: reference.source, pairs: train.pairs.length, dropped: train.dropped, evalPairs: evalSet.length, data: contentHash(o.pairs), evalData: o.evalPairs ? contentHash(o.evalPairs) : null });
+  // With LoRA the reference (default: the starting policy = the base without the adapter) is read
+  // once by its own graph, released before the step graphs are built.
+  const lora = policyLora(o.lora, policy.weights, 'dpo.lora');
+  const run = openPolicyRun(r, 'dpo', { ...r, ...(o.lora ? { lora: o.lora } : {}), loss: kind, beta, batchSize, microBatchSize: micro, lengthMultiple: multiple, maxLength, policy: policy.source, reference: reference.source, pairs: train.pairs.length, dropped: train.dropped, evalPairs: evalSet.length, data: contentHash(o.pairs), evalData: o.evalPairs ? contentHash(o.evalPairs) : null });
   let ok = false;
 
   const engine = { threads: r.threads, deterministic: r.deterministic };
   const refForward = new PolicyForward(c, referenceGraph, reference.weights, engine, false);
   const build = dpoGraph(kind, beta);
-  const updater = new PolicyUpdater(c, build, adamOptions(r, c), engine);
+  const updater = new PolicyUpdater(c, build, adamOptions(r, c), engine, lora);
   const evalForward = new PolicyForward(c, (g, cc, B, T, p) => {
     const b = build(g, cc, B, T, p);
     return { batch: b.batch, outputs: b.outputs };
-  }, null, engine);
+  }, null, engine, true, lora);
   try {
     // The reference pass, once (cached on disk, keyed by the tokenized data and the reference).
     const cachePath = join(r.out, 'reference-logps.json');
@@ -221,7 +225,7 @@ export async function trainDpo(o: DpoOptions): Promise<TrainerResult> {
     const res = await runTrainLoop<EpochCursor>(
       { name: `dpo-${kind}`, runDir: r.out, steps: r.steps, schedule: scheduleOf(r), checkpointEvery: r.checkpointEvery, evalEvery: r.evalEvery, resume: r.resume, quiet: r.quiet, show: ['loss', 'reward_accuracy'] },
       {
-        init: () => TrainState.init(weightArrays(policy.weights)),
+        init: () => TrainState.init(initialParams(c, lora, policy.weights, r.seed)),
         initialCursor: { epoch: 0, index: 0 },
         step: async ({ state, lr, cursor }) => {
           const next = nextBatch(train.pairs.length, batchSize, cursor, r.seed, 'dpo');
@@ -235,10 +239,11 @@ export async function trainDpo(o: DpoOptions): Promise<TrainerResult> {
         evaluate,
       },
     );
-    const trained: PolicyModel = { config: c, weights: weightsFromArrays(c, res.state.params), codec: policy.codec, source: finalModelDir(r.out) };
-    const modelDir = savePolicy(finalModelDir(r.out), trained, { stage: `dpo-${kind}`, steps: res.steps, from: policy.source, reference: reference.source, beta });
+    const trained: PolicyModel = { config: c, weights: policyWeights(c, lora, res.state.params), codec: policy.codec, source: finalModelDir(r.out) };
+    const adapterDir = lora ? savePolicyAdapter(r.out, c, lora, res.state.params, policy.source) : null;
+    const modelDir = savePolicy(finalModelDir(r.out), trained, { stage: `dpo-${kind}`, steps: res.steps, from: policy.source, reference: reference.source, beta, ...(lora ? { lora: { ...lora.config, adapter: adapterDir } } : {}) });
     ok = true;
-    return { policy: trained, modelDir, runDir: r.out, metricsPath: res.metricsPath, steps: res.steps, resumedFrom: res.resumedFrom, lastMetrics: res.lastMetrics, lastEval: res.lastEval };
+    return { policy: trained, modelDir, adapterDir, runDir: r.out, metricsPath: res.metricsPath, steps: res.steps, resumedFrom: res.resumedFrom, lastMetrics: res.lastMetrics, lastEval: res.lastEval };
   } finally {
     await refForward.release();
     await updater.release();

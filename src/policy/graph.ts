@@ -6,6 +6,7 @@
 import type { Graph, Tensor, TypedArray } from '../graph/index.js';
 import type { LlamaConfig } from '../nn/config.js';
 import { llamaHidden, lmLogits, tokenLogProbs, type LlamaParams } from '../nn/llama.js';
+import type { LoraGraph } from '../nn/lora.js';
 import type { SequenceBatch } from './sequences.js';
 
 export interface SequenceInputs {
@@ -41,9 +42,9 @@ export function sequenceFeeds(b: SequenceBatch): Record<string, TypedArray> {
   return { ids: b.ids, positions: b.positions, attention: b.attention, targets: b.targets, loss_mask: b.lossMask };
 }
 
-/** Logits [B, T, V] of the policy with parameters `p`. */
-export function policyLogits(c: LlamaConfig, p: LlamaParams, s: SequenceInputs): Tensor {
-  return lmLogits(c, p, llamaHidden(c, p, { ids: s.ids, positions: s.positions, attentionMask: s.attention }));
+/** Logits [B, T, V] of the policy with parameters `p` (with its LoRA adapter when `p` carries one, src/policy/lora.ts). */
+export function policyLogits(c: LlamaConfig, p: LlamaParams & { readonly lora?: LoraGraph }, s: SequenceInputs): Tensor {
+  return lmLogits(c, p, llamaHidden(c, p, { ids: s.ids, positions: s.positions, attentionMask: s.attention }, p.lora));
 }
 
 /** log π(targets) per position: [B, T]. */

@@ -28,7 +28,8 @@ import { promptKey, type PolicyPrompt } from './codec.js';
 import { maskedRowSum, policyLogits, policyTokenLogProbs, sequenceFeeds, sequenceInputList, sequenceInputs, tokenEntropy } from './graph.js';
 import { sequenceKl, rewardWithKl, type KlForm } from './kl.js';
 import { policyGradientLoss } from './losses.js';
-import { finalModelDir, resolvePolicy, savePolicy, weightArrays, weightsFromArrays, type PolicyModel } from './model.js';
+import { finalModelDir, resolvePolicy, savePolicy, type PolicyModel } from './model.js';
+import { initialParams, policyLora, policyWeights, savePolicyAdapter } from './lora.js';
 import type { RewardSource } from './reward.js';
 import { rlooAdvantages } from './rloo.js';
 import { encodePrompts, generateFixed } from './sample.js';
@@ -80,8 +81,8 @@ function rolloutGraph(g: Graph, c: LlamaConfig, B: number, T: number, policy: Ll
   return { batch: sequenceInputList(s), outputs: { logp, logp_ref: logpRef, entropy: maskedRowSum(tokenEntropy(logits), s.lossMask) } };
 }
 
-/** The update graph: token-mean policy-gradient loss with per-sample advantages. */
-function updateGraph(g: Graph, c: LlamaConfig, B: number, T: number, policy: LlamaParams) {
+/** The update graph: token-mean policy-gradient loss with per-sample advantages (also bench/checkpoints/lora_policy.ts). */
+export function updateGraph(g: Graph, c: LlamaConfig, B: number, T: number, policy: LlamaParams) {
   const s = sequenceInputs(g, B, T);
   const advantages = g.input('advantages', [B]);
   const logp = policyTokenLogProbs(c, policy, s);
@@ -133,12 +134,16 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
   const micro = positiveInt('reinforce.microBatchSize', o.microBatchSize ?? B);
   if (B % micro !== 0) bad('reinforce.microBatchSize', `a divisor of promptsPerStep × samplesPerPrompt (${B})`, micro);
   const settings = { ...r, promptsPerStep: P, samplesPerPrompt: k, beta, klForm, whiten, rewardClip: o.rewardClip ?? null, maxNewTokens, temperature, topP: o.topP ?? 1, topK: o.topK ?? 0, reward: o.reward.name, policy: policy.source, reference: reference.source, prompts: o.prompts.length, maxSequenceLength: maxT, microBatchSize: micro, data: contentHash(o.prompts) };
-  const run = openPolicyRun(r, 'reinforce', settings);
+  const lora = policyLora(o.lora, policy.weights, 'reinforce.lora');
+  const run = openPolicyRun(r, 'reinforce', o.lora ? { ...settings, lora: o.lora } : settings);
   let ok = false;
 
   const engine = { threads: r.threads, deterministic: r.deterministic };
-  const forward = new PolicyForward(c, rolloutGraph, reference.weights, engine);
-  const updater = new PolicyUpdater(c, updateGraph, adamOptions(r, c), engine);
+  // With LoRA and the default reference, the KL reference is the graph's frozen base read without
+  // the adapter (one copy of the weights in the log-prob graph).
+  const sharedReference = lora !== null && o.reference === undefined;
+  const forward = new PolicyForward(c, rolloutGraph, sharedReference ? null : reference.weights, engine, true, lora);
+  const updater = new PolicyUpdater(c, updateGraph, adamOptions(r, c), engine, lora);
   const rolloutsPath = join(r.out, 'rollouts.jsonl');
   let lastGenerator: LlamaGenerator | null = null;
   let firstStep = true;
@@ -147,7 +152,7 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
     const res = await runTrainLoop<EpochCursor>(
       { name: 'reinforce', runDir: r.out, steps: r.steps, schedule: scheduleOf(r), checkpointEvery: r.checkpointEvery, evalEvery: r.evalEvery, resume: r.resume, quiet: r.quiet, show: ['reward_mean', 'kl', 'ended'] },
       {
-        init: () => TrainState.init(weightArrays(policy.weights)),
+        init: () => TrainState.init(initialParams(c, lora, policy.weights, r.seed)),
         initialCursor: { epoch: 0, index: 0 },
         step: async ({ state, lr, cursor, step }) => {
           if (firstStep) {
@@ -158,7 +163,7 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
           // 1. rollout: each prompt k times, rows [p0 × k, p1 × k, …]
           const next = nextBatch(o.prompts.length, P, cursor, r.seed, 'reinforce');
           const rowsPrompt = next.indices.flatMap((i) => new Array<number>(k).fill(i));
-          const weights = weightsFromArrays(c, state.params);
+          const weights = policyWeights(c, lora, state.params); // with LoRA: merged for the generator
           lastGenerator = new LlamaGenerator(c, weights, { threads: r.threads });
           const gens = await generateFixed(lastGenerator, rowsPrompt.map((i) => promptIds[i]), {
             maxNewTokens, temperature, topP: o.topP, topK: o.topK, seed: stepSeed(r.seed, 'reinforce', step), batchSize: B, stopTokens: policy.codec.stopTokens, promptLength,
@@ -214,14 +219,15 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
           };
         },
         evaluate: o.evaluate
-          ? async ({ state, step }) => o.evaluate!({ config: c, weights: weightsFromArrays(c, state.params), codec: policy.codec, source: `reinforce step ${step}` }, step)
+          ? async ({ state, step }) => o.evaluate!({ config: c, weights: policyWeights(c, lora, state.params), codec: policy.codec, source: `reinforce step ${step}` }, step)
           : undefined,
       },
     );
-    const trained: PolicyModel = { config: c, weights: weightsFromArrays(c, res.state.params), codec: policy.codec, source: finalModelDir(r.out) };
-    const modelDir = savePolicy(finalModelDir(r.out), trained, { stage: 'reinforce', steps: res.steps, from: policy.source, reference: reference.source, reward: o.reward.name });
+    const trained: PolicyModel = { config: c, weights: policyWeights(c, lora, res.state.params), codec: policy.codec, source: finalModelDir(r.out) };
+    const adapterDir = lora ? savePolicyAdapter(r.out, c, lora, res.state.params, policy.source) : null;
+    const modelDir = savePolicy(finalModelDir(r.out), trained, { stage: 'reinforce', steps: res.steps, from: policy.source, reference: reference.source, reward: o.reward.name, ...(lora ? { lora: { ...lora.config, adapter: adapterDir } } : {}) });
     ok = true;
-    return { policy: trained, modelDir, runDir: r.out, metricsPath: res.metricsPath, steps: res.steps, resumedFrom: res.resumedFrom, lastMetrics: res.lastMetrics, lastEval: res.lastEval };
+    return { policy: trained, modelDir, adapterDir, runDir: r.out, metricsPath: res.metricsPath, steps: res.steps, resumedFrom: res.resumedFrom, lastMetrics: res.lastMetrics, lastEval: res.lastEval };
   } finally {
     await forward.release();
     await updater.release();

@@ -14,7 +14,8 @@ import { contentHash } from '../train/run.js';
 import type { SftExample } from './data.js';
 import { policyTokenLogProbs, sequenceFeeds, sequenceInputList, sequenceInputs, type SequenceInputs } from './graph.js';
 import { sftLoss } from './losses.js';
-import { finalModelDir, resolvePolicy, savePolicy, weightArrays, weightsFromArrays, type PolicyModel } from './model.js';
+import { finalModelDir, resolvePolicy, savePolicy, type PolicyModel } from './model.js';
+import { initialParams, policyLora, policyWeights, savePolicyAdapter } from './lora.js';
 import { bucketLength, buildSequenceBatch, type TokenizedExample } from './sequences.js';
 import { PolicyForward, PolicyUpdater, splitRows } from './update.js';
 
@@ -37,6 +38,8 @@ export interface SftOptions extends TrainerCommonOptions {
 export interface TrainerResult {
   policy: PolicyModel;
   modelDir: string;
+  /** With LoRA: the adapter in PEFT's layout (OUT/adapter); model/ is then the merged policy. */
+  adapterDir: string | null;
   runDir: string;
   metricsPath: string;
   steps: number;
@@ -110,12 +113,13 @@ export async function trainSft(o: SftOptions): Promise<TrainerResult> {
   }
   if (dropped > 0 && !r.quiet) process.stderr.write(`sft: dropped ${dropped} of ${o.data.length} examples longer than ${maxLength} tokens\n`);
   const evalExamples = o.evalData ? tokenizeSft(policy, o.evalData, maxLength).examples : [];
-  const run = openPolicyRun(r, 'sft', { ...r, batchSize, microBatchSize: micro, lengthMultiple, maxLength, policy: policy.source, examples: examples.length, dropped, evalExamples: evalExamples.length, data: contentHash(o.data), evalData: o.evalData ? contentHash(o.evalData) : null });
+  const lora = policyLora(o.lora, policy.weights, 'sft.lora');
+  const run = openPolicyRun(r, 'sft', { ...r, ...(o.lora ? { lora: o.lora } : {}), batchSize, microBatchSize: micro, lengthMultiple, maxLength, policy: policy.source, examples: examples.length, dropped, evalExamples: evalExamples.length, data: contentHash(o.data), evalData: o.evalData ? contentHash(o.evalData) : null });
   let ok = false;
 
   const engine = { threads: r.threads, deterministic: r.deterministic };
-  const updater = new PolicyUpdater(c, (g, cc, B, T, p) => sftGraph(g, cc, B, T, p), adamOptions(r, c), engine);
-  const forward = new PolicyForward(c, (g, cc, B, T, p) => sftGraph(g, cc, B, T, p), null, engine);
+  const updater = new PolicyUpdater(c, (g, cc, B, T, p) => sftGraph(g, cc, B, T, p), adamOptions(r, c), engine, lora);
+  const forward = new PolicyForward(c, (g, cc, B, T, p) => sftGraph(g, cc, B, T, p), null, engine, true, lora);
   const padId = policy.codec.padId;
   const evaluate = evalExamples.length > 0
     ? async ({ state }: { state: TrainState }) => ({ eval_nll: await sftNll(forward, state.params as Record<string, Float32Array>, evalExamples, batchSize, padId, lengthMultiple, maxLength) })
@@ -124,7 +128,7 @@ export async function trainSft(o: SftOptions): Promise<TrainerResult> {
     const res = await runTrainLoop<EpochCursor>(
       { name: 'sft', runDir: r.out, steps: r.steps, schedule: scheduleOf(r), checkpointEvery: r.checkpointEvery, evalEvery: r.evalEvery, resume: r.resume, quiet: r.quiet, show: ['loss'] },
       {
-        init: () => TrainState.init(weightArrays(policy.weights)),
+        init: () => TrainState.init(initialParams(c, lora, policy.weights, r.seed)),
         initialCursor: { epoch: 0, index: 0 },
         step: async ({ state, lr, cursor }) => {
           const next = nextBatch(examples.length, batchSize, cursor, r.seed, 'sft');
@@ -139,10 +143,11 @@ export async function trainSft(o: SftOptions): Promise<TrainerResult> {
         evaluate,
       },
     );
-    const trained: PolicyModel = { config: c, weights: weightsFromArrays(c, res.state.params), codec: policy.codec, source: finalModelDir(r.out) };
-    const modelDir = savePolicy(finalModelDir(r.out), trained, { stage: 'sft', steps: res.steps, from: policy.source });
+    const trained: PolicyModel = { config: c, weights: policyWeights(c, lora, res.state.params), codec: policy.codec, source: finalModelDir(r.out) };
+    const adapterDir = lora ? savePolicyAdapter(r.out, c, lora, res.state.params, policy.source) : null;
+    const modelDir = savePolicy(finalModelDir(r.out), trained, { stage: 'sft', steps: res.steps, from: policy.source, ...(lora ? { lora: { ...lora.config, adapter: adapterDir } } : {}) });
     ok = true;
-    return { policy: trained, modelDir, runDir: r.out, metricsPath: res.metricsPath, steps: res.steps, resumedFrom: res.resumedFrom, lastMetrics: res.lastMetrics, lastEval: res.lastEval };
+    return { policy: trained, modelDir, adapterDir, runDir: r.out, metricsPath: res.metricsPath, steps: res.steps, resumedFrom: res.resumedFrom, lastMetrics: res.lastMetrics, lastEval: res.lastEval };
   } finally {
     await updater.release();
     await forward.release();

@@ -4,12 +4,16 @@
 //                  inputs named by their HF names (the TrainState keys)
 //   PolicyForward  forward-only outputs of the current weights (evaluation, rollout log-probs),
 //                  optionally with a frozen reference model baked in as initializers
+// With LoRA (src/policy/lora.ts) the base is baked in as initializers ("base/…"), the adapter is
+// the only graph input and trainable state, and a forward graph's reference defaults to that same
+// base read without the adapter.
 // Trainers describe a graph with a builder; this file owns tracing, compiling and the cache.
 import { Graph, type Tensor, type TypedArray } from '../graph/index.js';
 import { compile, type Executable } from '../runtime/index.js';
 import type { LlamaConfig } from '../nn/config.js';
 import { llamaInitializers, llamaInputs, type LlamaParams } from '../nn/llama.js';
 import type { LlamaWeights } from '../nn/weights.js';
+import { loraInputs, withLora, type PolicyLora } from './lora.js';
 import { compileAccumulation, compileTrainStep, type Accumulation, type AdamWOptions, type RunOptions, type StepResult, type TrainState, type TrainStep, type TrainStepSpec } from '../train/optim.js';
 
 export interface BuiltGraph {
@@ -40,6 +44,8 @@ export class PolicyUpdater {
     readonly build: GraphBuilder,
     readonly adam: AdamWOptions = {},
     readonly engine: EngineOptions = {},
+    /** Train a LoRA adapter on this frozen base instead of every weight. */
+    readonly lora: PolicyLora | null = null,
   ) {}
 
   private compiled(B: number, T: number): Promise<TrainStep> {
@@ -56,7 +62,7 @@ export class PolicyUpdater {
     let p = cache.get(key);
     if (!p) {
       const g = new Graph();
-      const { params, inputs } = llamaInputs(g, this.config);
+      const { params, inputs } = policyInputs(g, this.config, this.lora);
       const built = this.build(g, this.config, B, T, params, null);
       if (!built.loss) throw new Error('PolicyUpdater: the graph builder returned no loss');
       p = compileWith({ loss: built.loss, params: inputs, batch: built.batch, extraOutputs: built.outputs }, this.adam, { threads: this.engine.threads, deterministic: this.engine.deterministic });
@@ -126,6 +132,17 @@ export function splitRows(feeds: Readonly<Record<string, TypedArray>>, rows: num
   return out;
 }
 
+/**
+ * The policy's weights on a graph and the inputs fed per run: every weight (full fine-tuning), or
+ * the frozen base as initializers plus the adapter as inputs; `base` = the base without the adapter.
+ */
+function policyInputs(g: Graph, c: LlamaConfig, lora: PolicyLora | null): { params: LlamaParams; inputs: Tensor[]; base: LlamaParams | null } {
+  if (!lora) return { ...llamaInputs(g, c), base: null };
+  const base = llamaInitializers(g, c, lora.base, 'base/');
+  const adapter = loraInputs(g, c, lora.config);
+  return { params: withLora(base, adapter.graph), inputs: adapter.inputs, base };
+}
+
 /** Forward-only graphs of the current weights (fed per run), with an optional frozen reference. */
 export class PolicyForward {
   private readonly cache = new Map<string, Promise<Executable>>();
@@ -138,6 +155,8 @@ export class PolicyForward {
     readonly engine: EngineOptions = {},
     /** Whether the graph takes the current policy weights as inputs (false: reference only). */
     readonly usesPolicy = true,
+    /** The policy is this frozen base + a LoRA adapter (fed); the reference defaults to the base. */
+    readonly lora: PolicyLora | null = null,
   ) {}
 
   private compiled(B: number, T: number): Promise<Executable> {
@@ -145,8 +164,8 @@ export class PolicyForward {
     let p = this.cache.get(key);
     if (!p) {
       const g = new Graph();
-      const pol = this.usesPolicy ? llamaInputs(g, this.config) : null;
-      const ref = this.reference ? llamaInitializers(g, this.config, this.reference, 'ref/') : null;
+      const pol = this.usesPolicy ? policyInputs(g, this.config, this.lora) : null;
+      const ref = this.reference ? llamaInitializers(g, this.config, this.reference, 'ref/') : (pol?.base ?? null);
       const built = this.build(g, this.config, B, T, pol ? pol.params : new Map(), ref);
       p = compile(g, { inputs: [...(pol ? pol.inputs : []), ...built.batch], outputs: built.outputs, threads: this.engine.threads, name: 'policy_forward' });
       this.cache.set(key, p);
