@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import fs, { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,11 +58,11 @@ function steer(args: string[]): ChildProcess & { done: Promise<{ code: number | 
   return Object.assign(child, { done });
 }
 
-async function until(cond: () => boolean, timeoutMs = 60_000): Promise<void> {
+async function until(cond: () => boolean, timeoutMs = 60_000, pollMs = 20): Promise<void> {
   const t0 = Date.now();
   while (!cond()) {
     if (Date.now() - t0 > timeoutMs) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 
@@ -170,12 +170,20 @@ test('fault injection on rm train: NaN, full disk, two runs on one --out, SIGTER
     for (const [i, sig] of (['SIGTERM', 'SIGKILL', 'SIGKILL', 'SIGTERM'] as const).entries()) {
       const out = join(root, `kill-${i}`);
       const child = steer(args(out));
-      await until(() => existsSync(join(out, 'metrics.jsonl')) || child.exitCode !== null);
-      await new Promise((r) => setTimeout(r, rng.int(0, 400)));
+      // a random point of training: after a random number of logged steps (1 … STEPS − 4), then a
+      // random few milliseconds, so the signal can also land inside a checkpoint write
+      const logged = rng.int(1, STEPS - 4);
+      const lines = () => (existsSync(join(out, 'metrics.jsonl')) ? readFileSync(join(out, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0);
+      await until(() => lines() >= logged || child.exitCode !== null, 60_000, 2);
+      await new Promise((r) => setTimeout(r, rng.int(0, 15)));
       child.kill(sig);
       const r = await child.done;
       const at = existsSync(join(out, 'checkpoints', 'latest.json')) ? loadLatestTrainCheckpoint(out)?.step : 'none';
-      if (sig === 'SIGTERM') assert.ok(r.code === 143 || r.code === 0, `SIGTERM: exit ${r.code}\n${r.stderr}`);
+      // A SIGTERM that lands after the last step, while the final model is written, meets no training
+      // loop to stop (the default action ends the process; the writes are atomic): that is outside
+      // "a random point of training", recognised by the last step's checkpoint, and resume still holds.
+      const afterTraining = r.signal === 'SIGTERM' && at === STEPS;
+      if (sig === 'SIGTERM') assert.ok(r.code === 143 || r.code === 0 || afterTraining, `SIGTERM: exit ${r.code ?? r.signal} (checkpoint ${at})\n${r.stderr}`);
       else assert.ok(r.signal === 'SIGKILL' || r.code === 0);
       const resumed = await runCaptured(args(out));
       assert.equal(resumed.code, 0, resumed.stderr);
