@@ -144,6 +144,26 @@ function lengthTokenizer(cfg: { tokenizer?: string }, policy: AnswerPolicy | nul
   return undefined;
 }
 
+/**
+ * Generate a benchmark's answers with `policy` (progress bar), then the probe set; close the policy
+ * whatever happens, report truncated prompts and where the answers went.
+ */
+async function answerThenProbe<T>(policy: AnswerPolicy, cfg: { quiet: boolean; probes?: string }, path: string, what: string, generate: (onProgress: (done: number, total: number) => void) => Promise<T>): Promise<{ result: T; probes: ProbeAnswer[] | null }> {
+  const bar = progressFor(`answering (${policy.name})`, cfg.quiet);
+  let result: T;
+  let probes: ProbeAnswer[] | null;
+  try {
+    result = await generate(bar.update);
+    probes = await runProbes(policy, cfg);
+  } finally {
+    bar.stop();
+    await policy.close();
+  }
+  truncationNote(policy, cfg.quiet);
+  if (!cfg.quiet) process.stderr.write(`${what} written to ${path}\n`);
+  return { result, probes };
+}
+
 function truncationNote(policy: AnswerPolicy | null, quiet: boolean): void {
   if (!policy || quiet) return;
   if (policy instanceof LocalAnswerPolicy && policy.clampedMaxTokens !== null) process.stderr.write(`note: the answer length asked for does not fit the model's context; answers were capped at ${policy.clampedMaxTokens} tokens (half the context)\n`);
@@ -271,16 +291,9 @@ export function registerEval(program: Command): void {
       }
       if (policy) {
         const path = join(cfg.out, 'model_answer', `${policy.name}.jsonl`);
-        const bar = progressFor(`answering (${policy.name})`, cfg.quiet);
-        try {
-          answers.set(policy.name, await generateMtBenchAnswers(questions, { policy, path, maxNewTokens: cfg.maxNewTokens ?? 1024, seed: cfg.seed, chunk: cfg.batchSize, onProgress: bar.update }));
-          probes = await runProbes(policy, cfg);
-        } finally {
-          bar.stop();
-          await policy.close();
-        }
-        truncationNote(policy, cfg.quiet);
-        if (!cfg.quiet) process.stderr.write(`answers written to ${path}\n`);
+        const r = await answerThenProbe(policy, cfg, path, 'answers', (onProgress) => generateMtBenchAnswers(questions, { policy, path, maxNewTokens: cfg.maxNewTokens ?? 1024, seed: cfg.seed, chunk: cfg.batchSize, onProgress }));
+        answers.set(policy.name, r.result);
+        probes = r.probes;
         if (cfg.answersOnly) return;
       }
       const tok = cfg.tokenizer ? loadTokenizer(cfg.tokenizer) : undefined;
@@ -355,17 +368,9 @@ export function registerEval(program: Command): void {
       const ref = readAlpacaOutputs(cfg.referenceOutputs);
       const items = ref.instructions.map((instruction, i) => ({ instruction, dataset: ref.datasets[i] })).slice(0, cfg.limit);
       const path = join(cfg.out, 'model_outputs.json');
-      const bar = progressFor(`answering (${policy.name})`, cfg.quiet);
-      let rows;
-      try {
-        rows = await generateAlpacaOutputs(items, { policy, path, maxNewTokens: cfg.maxNewTokens ?? 2048, temperature: cfg.temperature, seed: cfg.seed, chunk: cfg.batchSize, onProgress: bar.update });
-        probes = await runProbes(policy, cfg);
-      } finally {
-        bar.stop();
-        await policy.close();
-      }
-      truncationNote(policy, cfg.quiet);
-      if (!cfg.quiet) process.stderr.write(`outputs written to ${path}\n`);
+      const r = await answerThenProbe(policy, cfg, path, 'outputs', (onProgress) => generateAlpacaOutputs(items, { policy, path, maxNewTokens: cfg.maxNewTokens ?? 2048, temperature: cfg.temperature, seed: cfg.seed, chunk: cfg.batchSize, onProgress }));
+      const rows = r.result;
+      probes = r.probes;
       if (cfg.answersOnly) return;
       generated = { instructions: rows.map((r) => r.instruction), outputs: rows.map((r) => r.output), generator: policy.name };
       lengths = { [policy.name]: lengthStats(generated.outputs, lengthTokenizer(cfg, policy)) };
@@ -453,16 +458,8 @@ export function registerEval(program: Command): void {
     if (policy) {
       if (!questions) throw new UserError({ what: 'answering Arena-Hard needs the questions', where: '--questions', fix: "pass arena-hard's data/arena-hard-v0.1/question.jsonl" });
       const path = join(cfg.out, 'model_answer', `${policy.name}.jsonl`);
-      const bar = progressFor(`answering (${policy.name})`, cfg.quiet);
-      try {
-        await generateArenaAnswers(questions, { policy, path, maxNewTokens: cfg.maxNewTokens ?? 4096, temperature: cfg.temperature, seed: cfg.seed, chunk: cfg.batchSize, onProgress: bar.update });
-        probes = await runProbes(policy, cfg);
-      } finally {
-        bar.stop();
-        await policy.close();
-      }
-      truncationNote(policy, cfg.quiet);
-      if (!cfg.quiet) process.stderr.write(`answers written to ${path}\n`);
+      const toAnswer = questions;
+      probes = (await answerThenProbe(policy, cfg, path, 'answers', (onProgress) => generateArenaAnswers(toAnswer, { policy, path, maxNewTokens: cfg.maxNewTokens ?? 4096, temperature: cfg.temperature, seed: cfg.seed, chunk: cfg.batchSize, onProgress }))).probes;
       if (cfg.answersOnly) return;
       answerSets.push(readArenaAnswers(path));
       // judge only the questions every answer file covers (a --limit run answers the first N)
