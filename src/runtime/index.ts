@@ -38,3 +38,5 @@
  */
 export { compile, Executable, defaultThreads, clearCompileCache, compiledSessionCount } from './compile.js';
 export type { CompileOptions, Device, IOSpec } from './compile.js';
+export { ShapeCache } from './cache.js';
+export type { Releasable } from './cache.js';
