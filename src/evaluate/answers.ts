@@ -214,14 +214,29 @@ export interface GenerateOptions {
 }
 
 /** Run `todo` through `step` in chunks, reporting progress; the step writes its own rows. */
-async function inChunks<T>(todo: readonly T[], total: number, doneBefore: number, chunk: number, step: (items: readonly T[], offset: number) => Promise<void>, onProgress?: ProgressFn): Promise<void> {
-  let done = doneBefore;
-  onProgress?.(done, total);
+/**
+ * The loop every benchmark's answer generation shares: rows already in `file` are kept (resume),
+ * the rest are answered `chunk` items at a time by `answerChunk` (offset = the chunk's start among
+ * the items still to do, for per-chunk seeds), each row appended as its line as soon as its chunk is
+ * done, with progress over all items.
+ */
+async function answerResumably<Q, R extends Record<string, unknown>>(
+  file: ResumableJsonl<R>,
+  items: readonly Q[],
+  keyOf: (item: Q) => string,
+  o: Pick<GenerateOptions, 'chunk' | 'onProgress'>,
+  answerChunk: (items: readonly Q[], offset: number) => Promise<R[]>,
+  line: (row: R) => string = pythonJsonDumps,
+): Promise<void> {
+  const todo = items.filter((q) => !file.done.has(keyOf(q)));
+  const chunk = o.chunk ?? 16;
+  let done = items.length - todo.length;
+  o.onProgress?.(done, items.length);
   for (let i = 0; i < todo.length; i += chunk) {
-    const items = todo.slice(i, i + chunk);
-    await step(items, i);
-    done += items.length;
-    onProgress?.(done, total);
+    const part = todo.slice(i, i + chunk);
+    for (const row of await answerChunk(part, i)) file.add(row, line(row));
+    done += part.length;
+    o.onProgress?.(done, items.length);
   }
 }
 
@@ -237,36 +252,25 @@ export interface MtBenchAnswerRow extends Record<string, unknown> {
 /** gen_model_answer.py: answer every question (all turns), resuming from `path`; returns question id → turns. */
 export async function generateMtBenchAnswers(questions: readonly MtBenchQuestion[], o: GenerateOptions): Promise<Map<string, string[]>> {
   const file = new ResumableJsonl<MtBenchAnswerRow>(o.path, (r) => String(r.question_id));
-  const todo = questions.filter((q) => !file.done.has(String(q.questionId)));
-  await inChunks(
-    todo,
-    questions.length,
-    questions.length - todo.length,
-    o.chunk ?? 16,
-    async (items, offset) => {
-      const convs: ChatMessage[][] = items.map(() => []);
-      const turns: string[][] = items.map(() => []);
-      const maxTurns = Math.max(...items.map((q) => q.turns.length));
-      for (let j = 0; j < maxTurns; j++) {
-        const active = items.map((q, i) => i).filter((i) => j < items[i].turns.length);
-        for (const i of active) convs[i].push({ role: 'user', content: items[i].turns[j] });
-        const answers = await o.policy.answer(
-          active.map((i) => ({ messages: convs[i].slice(), temperature: mtBenchTemperature(items[i].category), maxTokens: o.maxNewTokens })),
-          (o.seed ?? 0) + offset + j,
-        );
-        active.forEach((i, k) => {
-          const text = answers[k].text.trim();
-          turns[i].push(text);
-          convs[i].push({ role: 'assistant', content: text });
-        });
-      }
-      items.forEach((q, i) => {
-        const row: MtBenchAnswerRow = { question_id: q.questionId, answer_id: shortUuid(), model_id: o.policy.name, choices: [{ index: 0, turns: turns[i] }], tstamp: Date.now() / 1000 };
-        file.add(row, pythonJsonDumps(row));
+  await answerResumably(file, questions, (q) => String(q.questionId), o, async (items, offset) => {
+    const convs: ChatMessage[][] = items.map(() => []);
+    const turns: string[][] = items.map(() => []);
+    const maxTurns = Math.max(...items.map((q) => q.turns.length));
+    for (let j = 0; j < maxTurns; j++) {
+      const active = items.map((q, i) => i).filter((i) => j < items[i].turns.length);
+      for (const i of active) convs[i].push({ role: 'user', content: items[i].turns[j] });
+      const answers = await o.policy.answer(
+        active.map((i) => ({ messages: convs[i].slice(), temperature: mtBenchTemperature(items[i].category), maxTokens: o.maxNewTokens })),
+        (o.seed ?? 0) + offset + j,
+      );
+      active.forEach((i, k) => {
+        const text = answers[k].text.trim();
+        turns[i].push(text);
+        convs[i].push({ role: 'assistant', content: text });
       });
-    },
-    o.onProgress,
-  );
+    }
+    return items.map((q, i): MtBenchAnswerRow => ({ question_id: q.questionId, answer_id: shortUuid(), model_id: o.policy.name, choices: [{ index: 0, turns: turns[i] }], tstamp: Date.now() / 1000 }));
+  });
   // reorg_answer_file: one row per question, sorted by question_id
   const rows = [...file.done.values()].sort((a, b) => (String(a.question_id) < String(b.question_id) ? -1 : 1));
   if (rows.every((r) => typeof r.question_id === 'number')) rows.sort((a, b) => (a.question_id as number) - (b.question_id as number));
@@ -287,32 +291,23 @@ export interface ArenaAnswerRow extends Record<string, unknown> {
 /** gen_answer.py: one answer per question (temperature 0 unless given), resuming from `path`. */
 export async function generateArenaAnswers(questions: readonly ArenaQuestion[], o: GenerateOptions & { temperature?: number; systemPrompt?: string }): Promise<Map<string, string>> {
   const file = new ResumableJsonl<ArenaAnswerRow>(o.path, (r) => r.question_id);
-  const todo = questions.filter((q) => !file.done.has(q.questionId));
-  await inChunks(
-    todo,
-    questions.length,
-    questions.length - todo.length,
-    o.chunk ?? 16,
-    async (items, offset) => {
-      const answers = await o.policy.answer(
-        items.map((q) => ({ messages: [...(o.systemPrompt ? [{ role: 'system' as const, content: o.systemPrompt }] : []), { role: 'user' as const, content: q.prompt }], temperature: o.temperature ?? 0, maxTokens: o.maxNewTokens })),
-        (o.seed ?? 0) + offset,
-      );
-      items.forEach((q, i) => {
-        const a = answers[i];
-        const row: ArenaAnswerRow = {
-          question_id: q.questionId,
-          answer_id: shortUuid(),
-          model_id: o.policy.name,
-          choices: [{ index: 0, turns: [{ content: a.text, token_len: a.tokens }] }],
-          tstamp: Date.now() / 1000,
-          conv_metadata: { token_len: a.tokens, ...markdownBreakdown(a.text) },
-        };
-        file.add(row, pythonJsonDumps(row));
-      });
-    },
-    o.onProgress,
-  );
+  await answerResumably(file, questions, (q) => q.questionId, o, async (items, offset) => {
+    const answers = await o.policy.answer(
+      items.map((q) => ({ messages: [...(o.systemPrompt ? [{ role: 'system' as const, content: o.systemPrompt }] : []), { role: 'user' as const, content: q.prompt }], temperature: o.temperature ?? 0, maxTokens: o.maxNewTokens })),
+      (o.seed ?? 0) + offset,
+    );
+    return items.map((q, i): ArenaAnswerRow => {
+      const a = answers[i];
+      return {
+        question_id: q.questionId,
+        answer_id: shortUuid(),
+        model_id: o.policy.name,
+        choices: [{ index: 0, turns: [{ content: a.text, token_len: a.tokens }] }],
+        tstamp: Date.now() / 1000,
+        conv_metadata: { token_len: a.tokens, ...markdownBreakdown(a.text) },
+      };
+    });
+  });
   const order = new Map(questions.map((q, i) => [q.questionId, i]));
   const rows = [...file.done.values()].sort((a, b) => (order.get(a.question_id) ?? Infinity) - (order.get(b.question_id) ?? Infinity));
   writeLinesAtomic(o.path, rows.map(pythonJsonDumps));
@@ -333,24 +328,13 @@ export interface AlpacaOutputRow extends Record<string, unknown> {
  */
 export async function generateAlpacaOutputs(instructions: readonly { instruction: string; dataset: string }[], o: GenerateOptions & { temperature: number }): Promise<AlpacaOutputRow[]> {
   const file = new ResumableJsonl<AlpacaOutputRow>(o.path.replace(/\.json$/i, '') + '.partial.jsonl', (r) => r.instruction);
-  const todo = instructions.filter((x) => !file.done.has(x.instruction));
-  await inChunks(
-    todo,
-    instructions.length,
-    instructions.length - todo.length,
-    o.chunk ?? 16,
-    async (items, offset) => {
-      const answers = await o.policy.answer(
-        items.map((x) => ({ messages: [{ role: 'user', content: x.instruction }], temperature: o.temperature, maxTokens: o.maxNewTokens })),
-        (o.seed ?? 0) + offset,
-      );
-      items.forEach((x, i) => {
-        const row: AlpacaOutputRow = { instruction: x.instruction, output: answers[i].text, generator: o.policy.name, dataset: x.dataset };
-        file.add(row, JSON.stringify(row));
-      });
-    },
-    o.onProgress,
-  );
+  await answerResumably(file, instructions, (x) => x.instruction, o, async (items, offset) => {
+    const answers = await o.policy.answer(
+      items.map((x) => ({ messages: [{ role: 'user', content: x.instruction }], temperature: o.temperature, maxTokens: o.maxNewTokens })),
+      (o.seed ?? 0) + offset,
+    );
+    return items.map((x, i): AlpacaOutputRow => ({ instruction: x.instruction, output: answers[i].text, generator: o.policy.name, dataset: x.dataset }));
+  }, JSON.stringify);
   const rows = instructions.map((x) => file.done.get(x.instruction)!);
   writeFileAtomic(o.path, JSON.stringify(rows, null, 4) + '\n');
   return rows;
