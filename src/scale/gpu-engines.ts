@@ -94,6 +94,21 @@ function chatTurns(p: PolicyPrompt): { role: string; content: string }[] {
 
 const RM_LOSSES = ['regression', 'bt', 'margin-bt', 'scaled-bt'];
 
+/** The stage's preference pairs; a Scaled loss is emulated by repeating each pair by its strength (and the note says so). */
+async function preferencePairs(o: GpuExportInput, scaled: boolean, what: string): Promise<{ ps: RewardPair[]; emulations: string[] }> {
+  const ps = await pairs(required(o.pairs, '--pairs', 'preference pairs'));
+  if (!scaled) return { ps, emulations: [] };
+  const repeated = repeatByStrength(ps);
+  return { ps: repeated, emulations: [repeatNote(ps.length, repeated.length, what)] };
+}
+
+/** Every SFT row of the stage's --data files. */
+async function sftRows(o: GpuExportInput): Promise<Awaited<ReturnType<typeof readSftFile>>> {
+  const rows: Awaited<ReturnType<typeof readSftFile>> = [];
+  for (const f of required(o.data, '--data', 'SFT rows')) rows.push(...(await readSftFile(f)));
+  return rows;
+}
+
 function checkLoss(loss: string, allowed: readonly string[], where: string): string {
   if (!allowed.includes(loss)) throw new UserError({ what: `unknown loss ${describeValue(loss)}`, where, expected: allowed.join(' | '), fix: 'pick one' });
   return loss;
@@ -113,13 +128,7 @@ async function openrlhf(o: GpuExportInput): Promise<GpuStagePlan> {
     const loss = checkLoss(o.loss ?? 'scaled-bt', RM_LOSSES, '--loss');
     if (loss === 'regression') refuse('openrlhf', 'a regression (SteerLM) reward model', 'train it in-process (`steer rm train --loss regression`) or on nemo-aligner');
     const text = rewardText(o.model);
-    let ps = await pairs(required(o.pairs, '--pairs', 'preference pairs'));
-    const n = ps.length;
-    const emulations: string[] = [];
-    if (loss === 'scaled-bt') {
-      ps = repeatByStrength(ps);
-      emulations.push(repeatNote(n, ps.length, 'Scaled BT (−m·log σ(r_c − r_r))'));
-    }
+    const { ps, emulations } = await preferencePairs(o, loss === 'scaled-bt', 'Scaled BT (−m·log σ(r_c − r_r))');
     files.set('data/train.jsonl', jsonl(ps.map((p) => ({ chosen: text(p.prompt, p.chosen), rejected: text(p.prompt, p.rejected), ...(loss === 'margin-bt' ? { margin: p.margin } : {}) }))));
     emulations.push("Texts are rendered in steer's reward text format (no chat template); OpenRLHF tokenises them and appends EOS when missing.");
     return {
@@ -132,13 +141,7 @@ async function openrlhf(o: GpuExportInput): Promise<GpuStagePlan> {
   if (o.stage === 'dpo') {
     const loss = checkLoss(o.loss ?? 'regular', ['regular', 'margin', 'scaled'], '--loss');
     if (loss === 'margin') refuse('openrlhf', 'margin DPO (−log σ(β·Δ − m))', 'run it in-process (`steer dpo --loss margin`), or export --loss scaled / regular');
-    let ps = await pairs(required(o.pairs, '--pairs', 'preference pairs'));
-    const n = ps.length;
-    const emulations: string[] = [];
-    if (loss === 'scaled') {
-      ps = repeatByStrength(ps);
-      emulations.push(repeatNote(n, ps.length, 'Scaled DPO'));
-    }
+    const { ps, emulations } = await preferencePairs(o, loss === 'scaled', 'Scaled DPO');
     files.set('data/train.jsonl', jsonl(ps.map((p) => ({ prompt: chatTurns(p.prompt), chosen: [{ role: 'assistant', content: p.chosen }], rejected: [{ role: 'assistant', content: p.rejected }] }))));
     return {
       surface: 'dpo', variant: loss, style: 'flags', files, rows: { 'data/train.jsonl': ps.length }, output: 'policy', requirements: req, emulations,
@@ -148,8 +151,7 @@ async function openrlhf(o: GpuExportInput): Promise<GpuStagePlan> {
     };
   }
   if (o.stage === 'sft') {
-    const rows = [];
-    for (const f of required(o.data, '--data', 'SFT rows')) rows.push(...(await readSftFile(f)));
+    const rows = await sftRows(o);
     files.set('data/train.jsonl', jsonl(rows.map((r) => ({ input: chatTurns(r.prompt), output: r.response }))));
     return {
       surface: 'sft', variant: 'sft', style: 'flags', files, rows: { 'data/train.jsonl': rows.length }, output: 'policy', requirements: req, emulations: [],
@@ -222,13 +224,7 @@ async function nemoRl(o: GpuExportInput): Promise<GpuStagePlan> {
     const loss = checkLoss(o.loss ?? (rm ? 'scaled-bt' : 'regular'), rm ? RM_LOSSES : ['regular', 'margin', 'scaled'], '--loss');
     if (loss === 'regression') refuse('nemo-rl', 'a regression (SteerLM) reward model (v0.7.0 supports reward_model_type bradley_terry only)', 'train it in-process or on nemo-aligner');
     if (loss === 'margin-bt' || loss === 'margin') refuse('nemo-rl', `the margin ${rm ? 'BT' : 'DPO'} loss`, 'export --loss scaled (repetition) or the plain loss');
-    let ps = await pairs(required(o.pairs, '--pairs', 'preference pairs'));
-    const n = ps.length;
-    const emulations: string[] = [];
-    if (loss === 'scaled-bt' || loss === 'scaled') {
-      ps = repeatByStrength(ps);
-      emulations.push(repeatNote(n, ps.length, rm ? 'Scaled BT' : 'Scaled DPO'));
-    }
+    const { ps, emulations } = await preferencePairs(o, loss === 'scaled-bt' || loss === 'scaled', rm ? 'Scaled BT' : 'Scaled DPO');
     files.set('data/train.jsonl', jsonl(ps.map((p) => ({ prompt: chatTurns(p.prompt), chosen: p.chosen, rejected: p.rejected }))));
     emulations.push('NeMo-RL applies the model\'s chat template (policy.tokenizer.chat_template) to the prompt turns; steer\'s reward text format for HF tokenizers is the HH transcript, so an imported NeMo-RL RM scores chat-templated text best.');
     const cfg = rm ? 'examples/configs/rm.yaml' : 'examples/configs/dpo.yaml';
@@ -240,8 +236,7 @@ async function nemoRl(o: GpuExportInput): Promise<GpuStagePlan> {
     };
   }
   if (o.stage === 'sft') {
-    const rows = [];
-    for (const f of required(o.data, '--data', 'SFT rows')) rows.push(...(await readSftFile(f)));
+    const rows = await sftRows(o);
     files.set('data/train.jsonl', jsonl(rows.map((r) => ({ messages: [...chatTurns(r.prompt), { role: 'assistant', content: r.response }] }))));
     return {
       surface: 'sft', variant: 'sft', style: 'hydra', files, rows: { 'data/train.jsonl': rows.length }, output: 'policy', requirements: req, emulations: [],
@@ -277,13 +272,7 @@ async function nemoAligner(o: GpuExportInput): Promise<GpuStagePlan> {
     }
     if (loss === 'margin-bt') refuse('nemo-aligner', 'the margin BT loss (v0.7.0\'s binary_ranking loss has no margin)', 'export --loss bt or scaled-bt');
     const text = rewardText(o.model);
-    let ps = await pairs(required(o.pairs, '--pairs', 'preference pairs'));
-    const n = ps.length;
-    const emulations: string[] = [];
-    if (loss === 'scaled-bt') {
-      ps = repeatByStrength(ps);
-      emulations.push(repeatNote(n, ps.length, 'Scaled BT (the released v0.7.0 has only the plain binary_ranking loss)'));
-    }
+    const { ps, emulations } = await preferencePairs(o, loss === 'scaled-bt', 'Scaled BT (the released v0.7.0 has only the plain binary_ranking loss)');
     // RewardModelDataset: consecutive lines, chosen then rejected, each {"text": …}
     files.set('data/train.jsonl', jsonl(ps.flatMap((p) => [{ text: text(p.prompt, p.chosen) }, { text: text(p.prompt, p.rejected) }])));
     return {
@@ -296,13 +285,7 @@ async function nemoAligner(o: GpuExportInput): Promise<GpuStagePlan> {
   if (o.stage === 'dpo') {
     const loss = checkLoss(o.loss ?? 'regular', ['regular', 'margin', 'scaled'], '--loss');
     if (loss === 'margin') refuse('nemo-aligner', 'margin DPO', 'export --loss scaled or regular');
-    let ps = await pairs(required(o.pairs, '--pairs', 'preference pairs'));
-    const n = ps.length;
-    const emulations: string[] = [];
-    if (loss === 'scaled') {
-      ps = repeatByStrength(ps);
-      emulations.push(repeatNote(n, ps.length, 'Scaled DPO'));
-    }
+    const { ps, emulations } = await preferencePairs(o, loss === 'scaled', 'Scaled DPO');
     files.set('data/train.jsonl', jsonl(ps.map((p) => ({ prompt: formatPromptText(p.prompt), chosen_response: p.chosen, rejected_response: p.rejected }))));
     return {
       surface: 'dpo', variant: loss, style: 'hydra', files, rows: { 'data/train.jsonl': ps.length }, output: 'policy', requirements: req, emulations,
@@ -312,8 +295,7 @@ async function nemoAligner(o: GpuExportInput): Promise<GpuStagePlan> {
     };
   }
   if (o.stage === 'sft') {
-    const rows = [];
-    for (const f of required(o.data, '--data', 'SFT rows')) rows.push(...(await readSftFile(f)));
+    const rows = await sftRows(o);
     files.set('data/train.jsonl', jsonl(rows.map((r) => ({ input: formatPromptText(r.prompt), output: r.response }))));
     return {
       surface: 'sft', variant: 'sft', style: 'hydra', files, rows: { 'data/train.jsonl': rows.length }, output: 'policy', requirements: req, emulations: [],
