@@ -182,6 +182,19 @@ function progressFor(label: string, quiet: boolean) {
 }
 
 /** Write results.json and results.txt; print the JSON (--json) or the table. */
+/** A benchmark's results with what every benchmark reports beside its score: the answer lengths, the probe answers and the judge's statistics line. */
+function finishBenchmark(cfg: { out: string; json: boolean; quiet: boolean }, results: Record<string, unknown>, text: string, extras: { lengths?: Parameters<typeof lengthTable>[0] | null; probes?: readonly ProbeAnswer[] | null; stats?: string | null }): void {
+  if (extras.lengths) {
+    results.lengths = extras.lengths;
+    text += '\n\n' + lengthTable(extras.lengths);
+  }
+  if (extras.probes) {
+    results.probes = extras.probes;
+    text += '\n\n' + probeTable(extras.probes);
+  }
+  finish(cfg.out, results, text + (extras.stats ? '\n' + extras.stats : ''), cfg.json, cfg.quiet);
+}
+
 function finish(out: string, results: unknown, text: string, json: boolean, quiet: boolean): void {
   writeJsonAtomic(join(out, 'results.json'), results);
   writeFileAtomic(join(out, 'results.txt'), text + '\n');
@@ -326,15 +339,7 @@ export function registerEval(program: Command): void {
       results = { mode: 'pairwise', baseline, models: scores };
       text = mtBenchPairwiseTable(scores, baseline);
     }
-    if (lengths) {
-      results.lengths = lengths;
-      text += '\n\n' + lengthTable(lengths);
-    }
-    if (probes) {
-      results.probes = probes;
-      text += '\n\n' + probeTable(probes);
-    }
-    finish(cfg.out, results, text + (stats ? '\n' + stats : ''), cfg.json, cfg.quiet);
+    finishBenchmark(cfg, results, text, { lengths, probes, stats });
   });
 
   // --- alpaca --------------------------------------------------------------------------------
@@ -414,15 +419,7 @@ export function registerEval(program: Command): void {
       results.length_controlled_winrate_vs = vs;
       text += '\n' + Object.entries(vs).map(([m, v]) => `LC vs ${m}: ${v.toFixed(2)}`).join('\n');
     }
-    if (lengths) {
-      results.lengths = lengths;
-      text += '\n\n' + lengthTable(lengths);
-    }
-    if (probes) {
-      results.probes = probes;
-      text += '\n\n' + probeTable(probes);
-    }
-    finish(cfg.out, results, text + (stats ? '\n' + stats : ''), cfg.json, cfg.quiet);
+    finishBenchmark(cfg, results, text, { lengths, probes, stats });
   });
 
   // --- arena ---------------------------------------------------------------------------------
@@ -503,16 +500,8 @@ export function registerEval(program: Command): void {
       text = arenaV2StyleTable(r);
     }
     bar.stop();
-    if (answerSets.length) {
-      const lengths = Object.fromEntries(answerSets.map((a) => [a.model, lengthStats([...a.answers.values()], policy && a.model === policy.name ? lengthTokenizer(cfg, policy) : tok)]));
-      results.lengths = lengths;
-      text += '\n\n' + lengthTable(lengths);
-    }
-    if (probes) {
-      results.probes = probes;
-      text += '\n\n' + probeTable(probes);
-    }
-    finish(cfg.out, results, text + (stats ? '\n' + stats : ''), cfg.json, cfg.quiet);
+    const lengths = answerSets.length ? Object.fromEntries(answerSets.map((a) => [a.model, lengthStats([...a.answers.values()], policy && a.model === policy.name ? lengthTokenizer(cfg, policy) : tok)])) : undefined;
+    finishBenchmark(cfg, results, text, { lengths, probes, stats });
   });
 
   // --- all -----------------------------------------------------------------------------------
