@@ -3,7 +3,8 @@
 // (/usr/bin/python3, OpenBLAS; bench/setup-peers.sh), same init, same data, same thread count.
 //
 // Usage: npm run bench:gpt -- --init DIR/init.safetensors --data DIR/data.bin [--steps 12]
-//        [--threads 2] [--repeats 3] [--peers torch2,torch1 | --no-peer] [--deterministic] [--spin]
+//        [--threads 2] [--repeats 3] [--steps-per-run 1] [--steer-variants 4] [--peers torch2,torch1 | --no-peer]
+//        [--deterministic] [--spin]
 // Make the inputs with: /usr/bin/python3 ../shared/bench/make_gpt_init.py DIR
 //
 // Every engine runs in its own fresh process, one after the other, repeated --repeats times
@@ -14,14 +15,17 @@
 // and without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (the machine sets them for steer's tests; they
 // mislead OpenBLAS's kernel choice); which BLAS each peer ran is printed from torch.__config__.show().
 // ONNX Runtime's idle threads yield between kernels by default here (the analogue of PASSIVE);
-// --spin lets them spin.
+// --spin lets them spin. --steps-per-run K runs K updates per ONNX Runtime run (compileTrainSteps,
+// an ONNX Scan: params and Adam moments cross the Node binding once per K steps); a step's time
+// is then its run's time / K (the first run, a warm-up, left out of the median); --steer-variants
+// 4 adds steer with 4 steps per run as a further engine in the same alternation.
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readSafetensors } from '../src/io/safetensors.js';
-import { TrainState, compileTrainStep } from '../src/train/optim.js';
+import { TrainState, TrainSteps, compileTrainStep, compileTrainSteps } from '../src/train/optim.js';
 import { REFERENCE_GPT, buildGpt, paramShapes } from './gpt/model.js';
 
 const median = (a: number[]): number => {
@@ -38,13 +42,15 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '2' },
     repeats: { type: 'string', default: '3' },
     peers: { type: 'string', default: 'torch2,torch1' },
+    'steps-per-run': { type: 'string', default: '1' },
+    'steer-variants': { type: 'string', default: '' },
     'no-peer': { type: 'boolean', default: false },
     deterministic: { type: 'boolean', default: false },
     spin: { type: 'boolean', default: false },
     worker: { type: 'boolean', default: false },
   },
 });
-const usage = 'usage: npm run bench:gpt -- --init DIR/init.safetensors --data DIR/data.bin [--steps 12] [--threads 2] [--repeats 3] [--peers torch2,torch1 | --no-peer]\n' +
+const usage = 'usage: npm run bench:gpt -- --init DIR/init.safetensors --data DIR/data.bin [--steps 12] [--threads 2] [--repeats 3] [--steps-per-run 1] [--peers torch2,torch1 | --no-peer]\n' +
   'make the inputs with: /usr/bin/python3 ../shared/bench/make_gpt_init.py DIR';
 if (!values.init || !values.data) {
   console.error(usage);
@@ -53,8 +59,13 @@ if (!values.init || !values.data) {
 const steps = Number(values.steps);
 const threads = Number(values.threads);
 const repeats = Number(values.repeats);
+const perRun = Number(values['steps-per-run']);
 if (!(steps >= 3)) {
   console.error('--steps must be at least 3 (the median is over steps 3..N)');
+  process.exit(2);
+}
+if (!(Number.isInteger(perRun) && perRun >= 1 && steps % perRun === 0 && steps / perRun >= 2)) {
+  console.error(`--steps-per-run must be a positive integer dividing --steps (${steps}) at least twice`);
   process.exit(2);
 }
 if (!(Number.isInteger(repeats) && repeats >= 1)) {
@@ -78,25 +89,30 @@ async function steerWorker(): Promise<void> {
   const targets = all.slice(c.B * c.T, 2 * c.B * c.T);
   const t0 = performance.now();
   const model = buildGpt(c);
-  const step = await compileTrainStep(
-    { loss: model.loss, params: model.params, batch: [model.ids, model.targets] },
-    { beta1: 0.9, beta2: 0.999, eps: 1e-8 },
-    { threads, deterministic: values.deterministic, spinning: values.spin },
-  );
+  const spec = { loss: model.loss, params: model.params, batch: [model.ids, model.targets] };
+  const adam = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+  const runOpts = { threads, deterministic: values.deterministic, spinning: values.spin };
+  // --steps-per-run K > 1: K updates per ONNX Runtime run (an ONNX Scan; the state stays inside the runtime).
+  const step = perRun === 1 ? await compileTrainStep(spec, adam, runOpts) : await compileTrainSteps(spec, perRun, adam, runOpts);
   const compileMs = performance.now() - t0;
   const init: Record<string, Float32Array> = {};
   for (const [name] of paramShapes(c)) init[name] = weights.get(name)!.data;
   const state = TrainState.init(init);
   const losses: number[] = [];
   const ms: number[] = [];
-  for (let s = 0; s < steps; s++) {
+  for (let s = 0; s < steps; s += perRun) {
     const a = performance.now();
-    const r = await step.run(state, { ids, targets }, 1e-3);
-    ms.push(performance.now() - a);
-    losses.push(r.loss);
+    const rs = step instanceof TrainSteps
+      ? await step.run(state, Array.from({ length: perRun }, () => ({ ids, targets })), new Array<number>(perRun).fill(1e-3))
+      : [await step.run(state, { ids, targets }, 1e-3)];
+    const per = (performance.now() - a) / perRun;
+    for (const r of rs) {
+      ms.push(per);
+      losses.push(r.loss);
+    }
   }
   const peak = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
-  const out: RunResult = { engine: 'steer', losses: losses.slice(0, 5), ms_median: median(ms.slice(2)), ms_steps: ms.map((x) => Number(x.toFixed(1))), peak_rss_mb: Number(peak.toFixed(1)), compile_ms: Math.round(compileMs), onnx_nodes: step.exe.nodeCount };
+  const out: RunResult = { engine: 'steer', losses: losses.slice(0, 5), ms_median: median(ms.slice(Math.max(2, perRun))), ms_steps: ms.map((x) => Number(x.toFixed(1))), peak_rss_mb: Number(peak.toFixed(1)), compile_ms: Math.round(compileMs), onnx_nodes: step.exe.nodeCount };
   console.log(JSON.stringify(out));
 }
 
@@ -135,14 +151,23 @@ function peerBuild(python: string): string | null {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
-const engines: Engine[] = [{
-  key: 'steer',
-  label: 'steer (onnxruntime-node)',
+// steer variants: --steps-per-run K, plus each of --steer-variants K2,K3 as its own engine (alternated too).
+const variants = [perRun, ...values['steer-variants']!.split(',').filter(Boolean).map(Number)];
+for (const k of variants) {
+  if (!(Number.isInteger(k) && k >= 1 && steps % k === 0 && steps / k >= 2)) {
+    console.error(`--steer-variants: ${k} must be a positive integer dividing --steps (${steps}) at least twice`);
+    process.exit(2);
+  }
+}
+const engines: Engine[] = [...new Set(variants)].map((k) => ({
+  key: k === 1 ? 'steer' : `steer-x${k}`,
+  label: k === 1 ? 'steer (onnxruntime-node, one run per step)' : `steer (onnxruntime-node, ${k} steps per run)`,
   cmd: process.execPath,
-  args: ['--import', 'tsx', fileURLToPath(import.meta.url), '--worker', '--init', values.init, '--data', values.data, '--steps', String(steps), '--threads', String(threads),
+  args: ['--import', 'tsx', fileURLToPath(import.meta.url), '--worker', '--init', values.init!, '--data', values.data!, '--steps', String(steps), '--threads', String(threads), '--steps-per-run', String(k),
     ...(values.deterministic ? ['--deterministic'] : []), ...(values.spin ? ['--spin'] : [])],
   env: process.env,
-}];
+}));
+const steerKeys = engines.map((e) => e.key);
 if (!values['no-peer']) {
   if (!existsSync(peerScript)) throw new Error(`peer script not found: ${peerScript} (run with --no-peer)`);
   for (const key of values.peers!.split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -168,31 +193,42 @@ function runEngine(e: Engine): RunResult {
 }
 
 const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-console.log(`reference GPT (${JSON.stringify(REFERENCE_GPT)}), ${threads} threads, ${steps} steps per run, ${repeats} alternating repeats; load average before: ${loadavg()}`);
+console.log(`reference GPT (${JSON.stringify(REFERENCE_GPT)}), ${threads} threads, ${steps} steps per process, ${repeats} alternating repeats of ${engines.map((e) => e.key).join(', ')}; load average before: ${loadavg()}`);
 const results = new Map<string, RunResult[]>(engines.map((e) => [e.key, []]));
 for (let rep = 0; rep < repeats; rep++) {
   for (const e of engines) {
     const r = runEngine(e);
     results.get(e.key)!.push(r);
-    const extra = e.key === 'steer' ? ` (compile ${r.compile_ms} ms, ${r.onnx_nodes} ONNX nodes; steps ${r.ms_steps!.map((x) => x.toFixed(0)).join(' ')})` : ` (${r.engine})`;
+    const extra = steerKeys.includes(e.key) ? ` (compile ${r.compile_ms} ms, ${r.onnx_nodes} ONNX nodes; steps ${r.ms_steps!.map((x) => x.toFixed(0)).join(' ')})` : ` (${r.engine})`;
     console.log(`run ${rep + 1}/${repeats} ${e.key}: ${r.ms_median.toFixed(1)} ms/step, peak RSS ${r.peak_rss_mb.toFixed(0)} MB${extra}; load ${loadavg()}`);
   }
 }
 
 const tokens = REFERENCE_GPT.B * REFERENCE_GPT.T;
-const steer = results.get('steer')!;
-const steerMs = median(steer.map((r) => r.ms_median));
-const steerRss = median(steer.map((r) => r.peak_rss_mb));
-console.log(`steer: ${steerMs.toFixed(1)} ms/step (median of ${repeats} runs × steps 3..${steps}), ${(tokens / (steerMs / 1000)).toFixed(0)} tokens/s, peak RSS ${steerRss.toFixed(0)} MB (median)`);
-const summary: Record<string, unknown> = { threads, steps, repeats, load_after: loadavg(), steer: { ms_median: Number(steerMs.toFixed(2)), ms_runs: steer.map((r) => Number(r.ms_median.toFixed(2))), peak_rss_mb: steerRss, losses: steer[0].losses } };
-for (const e of engines.slice(1)) {
+const summary: Record<string, unknown> = { threads, steps, repeats, load_after: loadavg() };
+const peers = engines.filter((e) => !steerKeys.includes(e.key));
+for (const sk of steerKeys) {
+  const steer = results.get(sk)!;
+  const steerMs = median(steer.map((r) => r.ms_median));
+  const steerRss = median(steer.map((r) => r.peak_rss_mb));
+  console.log(`${sk}: ${steerMs.toFixed(1)} ms/step (median of ${repeats} runs × steps ${Math.max(2, Number(sk.split('x')[1] ?? 1)) + 1}..${steps}), ${(tokens / (steerMs / 1000)).toFixed(0)} tokens/s, peak RSS ${steerRss.toFixed(0)} MB (median)`);
+  const entry: Record<string, unknown> = { ms_median: Number(steerMs.toFixed(2)), ms_runs: steer.map((r) => Number(r.ms_median.toFixed(2))), peak_rss_mb: steerRss, losses: steer[0].losses };
+  for (const e of peers) {
+    const rs = results.get(e.key)!;
+    const ms = median(rs.map((r) => r.ms_median));
+    const rss = median(rs.map((r) => r.peak_rss_mb));
+    const paired = rs.map((r, i) => steer[i].ms_median / r.ms_median);
+    const rel = Math.max(...steer[0].losses.map((l, i) => Math.abs(l - rs[0].losses[i]) / Math.abs(rs[0].losses[i])));
+    console.log(`  ratio ${sk}/${e.key}: step time ${(steerMs / ms).toFixed(3)} (paired ${paired.map((x) => x.toFixed(3)).join(', ')}; median ${median(paired).toFixed(3)}), peak RSS ${(steerRss / rss).toFixed(3)}; first losses max relative difference ${rel.toExponential(2)} (${rel <= 1e-3 ? 'match' : 'MISMATCH'} at 1e-3)`);
+    entry[`vs_${e.key}`] = { ratio: Number((steerMs / ms).toFixed(3)), paired_median: Number(median(paired).toFixed(3)), rss_ratio: Number((steerRss / rss).toFixed(3)) };
+  }
+  summary[sk] = entry;
+}
+for (const e of peers) {
   const rs = results.get(e.key)!;
   const ms = median(rs.map((r) => r.ms_median));
   const rss = median(rs.map((r) => r.peak_rss_mb));
-  const paired = rs.map((r, i) => steer[i].ms_median / r.ms_median);
-  const rel = Math.max(...steer[0].losses.map((l, i) => Math.abs(l - rs[0].losses[i]) / Math.abs(rs[0].losses[i])));
   console.log(`${e.label}: ${ms.toFixed(1)} ms/step, peak RSS ${rss.toFixed(0)} MB (medians)`);
-  console.log(`  ratio steer/${e.key}: step time ${(steerMs / ms).toFixed(3)} (paired ${paired.map((x) => x.toFixed(3)).join(', ')}; median ${median(paired).toFixed(3)}), peak RSS ${(steerRss / rss).toFixed(3)}; first losses max relative difference ${rel.toExponential(2)} (${rel <= 1e-3 ? 'match' : 'MISMATCH'} at 1e-3)`);
-  summary[e.key] = { engine: rs[0].engine, ms_median: Number(ms.toFixed(2)), ms_runs: rs.map((r) => Number(r.ms_median.toFixed(2))), peak_rss_mb: rss, ratio: Number((steerMs / ms).toFixed(3)), paired_median: Number(median(paired).toFixed(3)), rss_ratio: Number((steerRss / rss).toFixed(3)) };
+  summary[e.key] = { engine: rs[0].engine, ms_median: Number(ms.toFixed(2)), ms_runs: rs.map((r) => Number(r.ms_median.toFixed(2))), peak_rss_mb: rss };
 }
 console.log(JSON.stringify(summary));

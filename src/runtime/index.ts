@@ -36,7 +36,7 @@
  *     wv = out.new_w as Float32Array;        // fed back without a copy
  *   }
  */
-export { compile, Executable, defaultThreads, clearCompileCache, compiledSessionCount } from './compile.js';
-export type { CompileOptions, Device, IOSpec } from './compile.js';
+export { compile, compileScan, Executable, defaultThreads, clearCompileCache, compiledSessionCount } from './compile.js';
+export type { CompileOptions, Device, IOSpec, ScanCompileOptions } from './compile.js';
 export { ShapeCache } from './cache.js';
 export type { Releasable } from './cache.js';
