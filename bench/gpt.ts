@@ -14,6 +14,8 @@
 // (steer / peer within one repeat) with their median. The peers run with OMP_WAIT_POLICY=PASSIVE
 // and without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (the machine sets them for steer's tests; they
 // mislead OpenBLAS's kernel choice); which BLAS each peer ran is printed from torch.__config__.show().
+// Each figure comes with its CPU time per step (all threads): with more runnable threads than
+// cores, wall time mostly measures the scheduler's share, CPU time the work done.
 // ONNX Runtime's idle threads yield between kernels by default here (the analogue of PASSIVE);
 // --spin lets them spin. --steps-per-run K runs K updates per ONNX Runtime run (compileTrainSteps,
 // an ONNX Scan: params and Adam moments cross the Node binding once per K steps); a step's time
@@ -73,7 +75,7 @@ if (!(Number.isInteger(repeats) && repeats >= 1)) {
   process.exit(2);
 }
 
-interface RunResult { engine: string; losses: number[]; ms_median: number; ms_steps?: number[]; peak_rss_mb: number; compile_ms?: number; onnx_nodes?: number }
+interface RunResult { engine: string; losses: number[]; ms_median: number; cpu_ms_median?: number; ms_steps?: number[]; peak_rss_mb: number; compile_ms?: number; onnx_nodes?: number }
 
 /** The steer side, in this (fresh) process: compile, run `steps` steps, print one JSON line. */
 async function steerWorker(): Promise<void> {
@@ -100,19 +102,23 @@ async function steerWorker(): Promise<void> {
   const state = TrainState.init(init);
   const losses: number[] = [];
   const ms: number[] = [];
+  const cpu: number[] = [];
   for (let s = 0; s < steps; s += perRun) {
     const a = performance.now();
+    const u = process.cpuUsage();
     const rs = step instanceof TrainSteps
       ? await step.run(state, Array.from({ length: perRun }, () => ({ ids, targets })), new Array<number>(perRun).fill(1e-3))
       : [await step.run(state, { ids, targets }, 1e-3)];
     const per = (performance.now() - a) / perRun;
+    const du = process.cpuUsage(u);
     for (const r of rs) {
       ms.push(per);
+      cpu.push((du.user + du.system) / 1000 / perRun);
       losses.push(r.loss);
     }
   }
   const peak = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
-  const out: RunResult = { engine: 'steer', losses: losses.slice(0, 5), ms_median: median(ms.slice(Math.max(2, perRun))), ms_steps: ms.map((x) => Number(x.toFixed(1))), peak_rss_mb: Number(peak.toFixed(1)), compile_ms: Math.round(compileMs), onnx_nodes: step.exe.nodeCount };
+  const out: RunResult = { engine: 'steer', losses: losses.slice(0, 5), ms_median: median(ms.slice(Math.max(2, perRun))), cpu_ms_median: median(cpu.slice(Math.max(2, perRun))), ms_steps: ms.map((x) => Number(x.toFixed(1))), peak_rss_mb: Number(peak.toFixed(1)), compile_ms: Math.round(compileMs), onnx_nodes: step.exe.nodeCount };
   console.log(JSON.stringify(out));
 }
 
@@ -151,6 +157,25 @@ function peerBuild(python: string): string | null {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
+/**
+ * Runs the peer script unchanged and adds its CPU time per step (all threads; on a loaded machine
+ * the fairer measure of work): the script times a step as perf_counter() − t0, two calls per
+ * step, so process_time() is sampled beside each call and the per-step differences printed last.
+ */
+const PEER_CPU_TIMES = [
+  'import sys, time, runpy, atexit, json, statistics',
+  'wall, cpu = time.perf_counter, []',
+  'def both():',
+  '    cpu.append(time.process_time()); return wall()',
+  'time.perf_counter = both',
+  'def report():',
+  '    d = [(cpu[i + 1] - cpu[i]) * 1e3 for i in range(0, len(cpu) - 1, 2)]',
+  '    print(json.dumps({"cpu_ms_median": statistics.median(d[2:])}))',
+  'atexit.register(report)',
+  'sys.argv = sys.argv[1:]',
+  'runpy.run_path(sys.argv[0], run_name="__main__")',
+].join('\n');
+
 // steer variants: --steps-per-run K, plus each of --steer-variants K2,K3 as its own engine (alternated too).
 const variants = [perRun, ...values['steer-variants']!.split(',').filter(Boolean).map(Number)];
 for (const k of variants) {
@@ -182,14 +207,15 @@ if (!values['no-peer']) {
       continue;
     }
     console.log(`${p.label}: ${build}`);
-    engines.push({ key, label: p.label, cmd: p.python, args: [peerScript, dirname(resolve(values.init)), String(steps), String(threads)], env: peerEnv() });
+    engines.push({ key, label: p.label, cmd: p.python, args: ['-c', PEER_CPU_TIMES, peerScript, dirname(resolve(values.init)), String(steps), String(threads)], env: peerEnv() });
   }
 }
 
 function runEngine(e: Engine): RunResult {
   const r = spawnSync(e.cmd, e.args, { env: e.env, encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`${e.label} failed (exit ${r.status}):\n${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as RunResult;
+  const lines = r.stdout.trim().split('\n').filter((l) => l.startsWith('{'));
+  return Object.assign({}, ...lines.map((l) => JSON.parse(l))) as RunResult;
 }
 
 const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -200,7 +226,7 @@ for (let rep = 0; rep < repeats; rep++) {
     const r = runEngine(e);
     results.get(e.key)!.push(r);
     const extra = steerKeys.includes(e.key) ? ` (compile ${r.compile_ms} ms, ${r.onnx_nodes} ONNX nodes; steps ${r.ms_steps!.map((x) => x.toFixed(0)).join(' ')})` : ` (${r.engine})`;
-    console.log(`run ${rep + 1}/${repeats} ${e.key}: ${r.ms_median.toFixed(1)} ms/step, peak RSS ${r.peak_rss_mb.toFixed(0)} MB${extra}; load ${loadavg()}`);
+    console.log(`run ${rep + 1}/${repeats} ${e.key}: ${r.ms_median.toFixed(1)} ms/step (CPU ${r.cpu_ms_median!.toFixed(0)} ms/step), peak RSS ${r.peak_rss_mb.toFixed(0)} MB${extra}; load ${loadavg()}`);
   }
 }
 
@@ -212,15 +238,16 @@ for (const sk of steerKeys) {
   const steerMs = median(steer.map((r) => r.ms_median));
   const steerRss = median(steer.map((r) => r.peak_rss_mb));
   console.log(`${sk}: ${steerMs.toFixed(1)} ms/step (median of ${repeats} runs × steps ${Math.max(2, Number(sk.split('x')[1] ?? 1)) + 1}..${steps}), ${(tokens / (steerMs / 1000)).toFixed(0)} tokens/s, peak RSS ${steerRss.toFixed(0)} MB (median)`);
-  const entry: Record<string, unknown> = { ms_median: Number(steerMs.toFixed(2)), ms_runs: steer.map((r) => Number(r.ms_median.toFixed(2))), peak_rss_mb: steerRss, losses: steer[0].losses };
+  const entry: Record<string, unknown> = { ms_median: Number(steerMs.toFixed(2)), cpu_ms_median: Number(median(steer.map((r) => r.cpu_ms_median!)).toFixed(2)), ms_runs: steer.map((r) => Number(r.ms_median.toFixed(2))), peak_rss_mb: steerRss, losses: steer[0].losses };
   for (const e of peers) {
     const rs = results.get(e.key)!;
     const ms = median(rs.map((r) => r.ms_median));
     const rss = median(rs.map((r) => r.peak_rss_mb));
     const paired = rs.map((r, i) => steer[i].ms_median / r.ms_median);
+    const cpuRatio = median(steer.map((r) => r.cpu_ms_median!)) / median(rs.map((r) => r.cpu_ms_median!));
     const rel = Math.max(...steer[0].losses.map((l, i) => Math.abs(l - rs[0].losses[i]) / Math.abs(rs[0].losses[i])));
-    console.log(`  ratio ${sk}/${e.key}: step time ${(steerMs / ms).toFixed(3)} (paired ${paired.map((x) => x.toFixed(3)).join(', ')}; median ${median(paired).toFixed(3)}), peak RSS ${(steerRss / rss).toFixed(3)}; first losses max relative difference ${rel.toExponential(2)} (${rel <= 1e-3 ? 'match' : 'MISMATCH'} at 1e-3)`);
-    entry[`vs_${e.key}`] = { ratio: Number((steerMs / ms).toFixed(3)), paired_median: Number(median(paired).toFixed(3)), rss_ratio: Number((steerRss / rss).toFixed(3)) };
+    console.log(`  ratio ${sk}/${e.key}: step time ${(steerMs / ms).toFixed(3)} (paired ${paired.map((x) => x.toFixed(3)).join(', ')}; median ${median(paired).toFixed(3)}), CPU time ${cpuRatio.toFixed(3)}, peak RSS ${(steerRss / rss).toFixed(3)}; first losses max relative difference ${rel.toExponential(2)} (${rel <= 1e-3 ? 'match' : 'MISMATCH'} at 1e-3)`);
+    entry[`vs_${e.key}`] = { ratio: Number((steerMs / ms).toFixed(3)), paired_median: Number(median(paired).toFixed(3)), cpu_ratio: Number(cpuRatio.toFixed(3)), rss_ratio: Number((steerRss / rss).toFixed(3)) };
   }
   summary[sk] = entry;
 }
@@ -229,6 +256,6 @@ for (const e of peers) {
   const ms = median(rs.map((r) => r.ms_median));
   const rss = median(rs.map((r) => r.peak_rss_mb));
   console.log(`${e.label}: ${ms.toFixed(1)} ms/step, peak RSS ${rss.toFixed(0)} MB (medians)`);
-  summary[e.key] = { engine: rs[0].engine, ms_median: Number(ms.toFixed(2)), ms_runs: rs.map((r) => Number(r.ms_median.toFixed(2))), peak_rss_mb: rss };
+  summary[e.key] = { engine: rs[0].engine, ms_median: Number(ms.toFixed(2)), cpu_ms_median: Number(median(rs.map((r) => r.cpu_ms_median!)).toFixed(2)), ms_runs: rs.map((r) => Number(r.ms_median.toFixed(2))), peak_rss_mb: rss };
 }
 console.log(JSON.stringify(summary));
