@@ -3,8 +3,8 @@
 // (/usr/bin/python3, OpenBLAS; bench/setup-peers.sh), same init, same data, same thread count.
 //
 // Usage: npm run bench:gpt -- --init DIR/init.safetensors --data DIR/data.bin [--steps 12]
-//        [--threads 2] [--repeats 3] [--steps-per-run 1] [--steer-variants 4] [--peers torch2,torch1 | --no-peer]
-//        [--deterministic] [--spin]
+//        [--threads 2] [--repeats 3] [--steps-per-run 1] [--steer-variants 4,4/noarena]
+//        [--peers torch2,torch1 | --no-peer] [--deterministic] [--spin] [--no-arena]
 // Make the inputs with: /usr/bin/python3 ../shared/bench/make_gpt_init.py DIR
 //
 // Every engine runs in its own fresh process, one after the other, repeated --repeats times
@@ -20,7 +20,8 @@
 // --spin lets them spin. --steps-per-run K runs K updates per ONNX Runtime run (compileTrainSteps,
 // an ONNX Scan: params and Adam moments cross the Node binding once per K steps); a step's time
 // is then its run's time / K (the first run, a warm-up, left out of the median); --steer-variants
-// 4 adds steer with 4 steps per run as a further engine in the same alternation.
+// 4 adds steer with 4 steps per run as a further engine in the same alternation, 4/noarena the
+// same with ONNX Runtime's CPU memory arena off (lower peak RSS).
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -49,6 +50,7 @@ const { values } = parseArgs({
     'no-peer': { type: 'boolean', default: false },
     deterministic: { type: 'boolean', default: false },
     spin: { type: 'boolean', default: false },
+    'no-arena': { type: 'boolean', default: false },
     worker: { type: 'boolean', default: false },
   },
 });
@@ -93,7 +95,7 @@ async function steerWorker(): Promise<void> {
   const model = buildGpt(c);
   const spec = { loss: model.loss, params: model.params, batch: [model.ids, model.targets] };
   const adam = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
-  const runOpts = { threads, deterministic: values.deterministic, spinning: values.spin };
+  const runOpts = { threads, deterministic: values.deterministic, spinning: values.spin, memoryArena: !values['no-arena'] };
   // --steps-per-run K > 1: K updates per ONNX Runtime run (an ONNX Scan; the state stays inside the runtime).
   const step = perRun === 1 ? await compileTrainStep(spec, adam, runOpts) : await compileTrainSteps(spec, perRun, adam, runOpts);
   const compileMs = performance.now() - t0;
@@ -176,22 +178,25 @@ const PEER_CPU_TIMES = [
   'runpy.run_path(sys.argv[0], run_name="__main__")',
 ].join('\n');
 
-// steer variants: --steps-per-run K, plus each of --steer-variants K2,K3 as its own engine (alternated too).
-const variants = [perRun, ...values['steer-variants']!.split(',').filter(Boolean).map(Number)];
-for (const k of variants) {
-  if (!(Number.isInteger(k) && k >= 1 && steps % k === 0 && steps / k >= 2)) {
-    console.error(`--steer-variants: ${k} must be a positive integer dividing --steps (${steps}) at least twice`);
+// steer variants: --steps-per-run K, plus each of --steer-variants (K, or K/noarena: ONNX Runtime's
+// memory arena off) as its own engine in the same alternation.
+const variants = [String(perRun), ...values['steer-variants']!.split(',').filter(Boolean)].map((v) => {
+  const [k, flag] = v.split('/');
+  const K = Number(k);
+  if (!(Number.isInteger(K) && K >= 1 && steps % K === 0 && steps / K >= 2) || (flag !== undefined && flag !== 'noarena')) {
+    console.error(`--steer-variants: "${v}" must be K or K/noarena with K a positive integer dividing --steps (${steps}) at least twice`);
     process.exit(2);
   }
-}
-const engines: Engine[] = [...new Set(variants)].map((k) => ({
-  key: k === 1 ? 'steer' : `steer-x${k}`,
-  label: k === 1 ? 'steer (onnxruntime-node, one run per step)' : `steer (onnxruntime-node, ${k} steps per run)`,
+  return { K, noArena: flag === 'noarena' || values['no-arena'] };
+});
+const engines: Engine[] = variants.map(({ K, noArena }) => ({
+  key: `steer${K === 1 ? '' : `-x${K}`}${noArena ? '-noarena' : ''}`,
+  label: `steer (onnxruntime-node, ${K === 1 ? 'one run per step' : `${K} steps per run`}${noArena ? ', memory arena off' : ''})`,
   cmd: process.execPath,
-  args: ['--import', 'tsx', fileURLToPath(import.meta.url), '--worker', '--init', values.init!, '--data', values.data!, '--steps', String(steps), '--threads', String(threads), '--steps-per-run', String(k),
-    ...(values.deterministic ? ['--deterministic'] : []), ...(values.spin ? ['--spin'] : [])],
+  args: ['--import', 'tsx', fileURLToPath(import.meta.url), '--worker', '--init', values.init!, '--data', values.data!, '--steps', String(steps), '--threads', String(threads), '--steps-per-run', String(K),
+    ...(values.deterministic ? ['--deterministic'] : []), ...(values.spin ? ['--spin'] : []), ...(noArena ? ['--no-arena'] : [])],
   env: process.env,
-}));
+})).filter((e, i, all) => all.findIndex((f) => f.key === e.key) === i);
 const steerKeys = engines.map((e) => e.key);
 if (!values['no-peer']) {
   if (!existsSync(peerScript)) throw new Error(`peer script not found: ${peerScript} (run with --no-peer)`);
@@ -237,7 +242,7 @@ for (const sk of steerKeys) {
   const steer = results.get(sk)!;
   const steerMs = median(steer.map((r) => r.ms_median));
   const steerRss = median(steer.map((r) => r.peak_rss_mb));
-  console.log(`${sk}: ${steerMs.toFixed(1)} ms/step (median of ${repeats} runs × steps ${Math.max(2, Number(sk.split('x')[1] ?? 1)) + 1}..${steps}), ${(tokens / (steerMs / 1000)).toFixed(0)} tokens/s, peak RSS ${steerRss.toFixed(0)} MB (median)`);
+  console.log(`${sk}: ${steerMs.toFixed(1)} ms/step (median of ${repeats} runs × steps ${Math.max(2, Number(/-x(\d+)/.exec(sk)?.[1] ?? 1)) + 1}..${steps}), ${(tokens / (steerMs / 1000)).toFixed(0)} tokens/s, peak RSS ${steerRss.toFixed(0)} MB (median)`);
   const entry: Record<string, unknown> = { ms_median: Number(steerMs.toFixed(2)), cpu_ms_median: Number(median(steer.map((r) => r.cpu_ms_median!)).toFixed(2)), ms_runs: steer.map((r) => Number(r.ms_median.toFixed(2))), peak_rss_mb: steerRss, losses: steer[0].losses };
   for (const e of peers) {
     const rs = results.get(e.key)!;

@@ -32,6 +32,8 @@ export interface RunOptions {
   deterministic?: boolean;
   /** Idle ONNX Runtime threads spin (default true); false when other processes share the cores. */
   spinning?: boolean;
+  /** ONNX Runtime's CPU memory arena (default true); false lowers peak RSS (see runtime compile). */
+  memoryArena?: boolean;
 }
 
 export interface TrainStepSpec {
@@ -250,6 +252,7 @@ export async function compileTrainStep(spec: TrainStepSpec, opt: AdamWOptions = 
     threads: run.threads,
     device: run.device,
     spinning: run.spinning,
+    memoryArena: run.memoryArena,
     name: 'train_step',
   });
   return new TrainStep(exe, names, Object.keys(extra));
@@ -323,6 +326,7 @@ export async function compileTrainSteps(spec: TrainStepSpec, steps: number, opt:
     threads: run.threads,
     device: run.device,
     spinning: run.spinning,
+    memoryArena: run.memoryArena,
     name: 'train_steps',
   });
   return new TrainSteps(exe, steps, names, spec.batch.map((b) => b.attrs.name as string), Object.keys(extra));
