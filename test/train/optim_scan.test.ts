@@ -4,7 +4,7 @@
 // interpreter iterating the body graph.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Graph } from '../../src/graph/index.js';
+import { Graph, crossEntropy } from '../../src/graph/index.js';
 import { interpret } from '../../src/graph/interpret.js';
 import { compileScan } from '../../src/runtime/index.js';
 import { TrainState, adamWReference, compileTrainStep, compileTrainSteps } from '../../src/train/optim.js';
@@ -91,6 +91,34 @@ test('float32: one run of 4 updates matches 4 single-step runs to rounding', asy
   for (let i = 0; i < 4; i++) assertClose(rs[i].loss, (await one.run(s1, batches[i], 1e-2)).loss, { rtol: 1e-6, what: `loss ${i}` });
   assertClose(s2.params.p as Float32Array, s1.params.p as Float32Array, { rtol: 1e-6, atol: 1e-7, what: 'p' });
   assert.notDeepEqual(Array.from(s2.params.p as Float32Array), [0.5, -0.5, 1], 'params moved');
+});
+
+test('a small GPT-like step (embedding gather, softmax attention, GELU, cross-entropy) inside the Scan = single steps', async () => {
+  // V 32, D 8, T 4, B 2: exercises the ops a real step has inside the Scan body (scatter-add
+  // embedding gradient, softmax, Gelu, the cross-entropy gradient, FusedMatMul rewrites).
+  const build = () => {
+    const g = new Graph();
+    const wte = g.input('wte', [32, 8]);
+    const w1 = g.input('w1', [8, 8]);
+    const head = g.input('head', [8, 32]);
+    const ids = g.input('ids', [8], 'int32');
+    const targets = g.input('targets', [8], 'int32');
+    const x = wte.gather(ids); // [B·T, D]
+    const att = x.reshape([2, 4, 8]).matmul(x.reshape([2, 4, 8]).transpose([0, 2, 1])).softmax(-1); // [B, T, T]
+    const h = att.matmul(x.reshape([2, 4, 8])).reshape([8, 8]).matmul(w1).gelu().add(x); // [B·T, D]
+    return { loss: crossEntropy(h.matmul(head), targets), params: [wte, w1, head], batch: [ids, targets] };
+  };
+  const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 1000 + i * 12.9898) * 0.5);
+  const init = () => ({ wte: rand(256, 1), w1: rand(64, 2), head: rand(256, 3) });
+  const batch = (k: number) => ({ ids: Int32Array.from({ length: 8 }, (_, i) => (i * 7 + k * 3) % 32), targets: Int32Array.from({ length: 8 }, (_, i) => (i * 5 + k) % 32) });
+  const many = await compileTrainSteps(build(), 3, { weightDecay: 0.01 }, { threads: 1 });
+  const one = await compileTrainStep(build(), { weightDecay: 0.01 }, { threads: 1 });
+  const s1 = TrainState.init(init());
+  const s3 = TrainState.init(init());
+  const rs = await many.run(s3, [0, 1, 2].map(batch), [0.05, 0.05, 0.02]);
+  for (let i = 0; i < 3; i++) assertClose(rs[i].loss, (await one.run(s1, batch(i), [0.05, 0.05, 0.02][i])).loss, { rtol: 1e-5, what: `loss ${i}` });
+  for (const n of ['wte', 'w1', 'head']) assertClose(s3.params[n] as Float32Array, s1.params[n] as Float32Array, { rtol: 1e-5, atol: 1e-6, what: n });
+  assert.ok(rs[2].loss < rs[0].loss, `loss falls over the three updates (${rs.map((r) => r.loss.toFixed(4)).join(' → ')})`);
 });
 
 test('compileScan: carried state and per-step inputs/outputs = the float64 interpreter iterating the body', async () => {
