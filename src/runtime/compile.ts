@@ -1,6 +1,8 @@
 // compile(): a traced graph → an ONNX Runtime session behind a typed run(feeds) → outputs.
 // Sessions are cached by (serialised model, threads, device), so re-tracing the same step graph
 // (same shapes) costs a serialisation, not a new session. One session.run per call.
+// compileScan(): K iterations of a graph in one run (an ONNX Scan), the carried state kept inside
+// the runtime between iterations.
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
