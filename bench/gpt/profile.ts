@@ -55,12 +55,23 @@ for (const e of steady) {
   const prev = minNode.get(k);
   if (!prev || e.dur < prev.us) minNode.set(k, { op, us: e.dur, shape: JSON.stringify(e.args?.input_type_shape ?? '') });
 }
+// And the mean over the steady runs, comparable with torch.profiler's averages (torch_profile.py).
+const sumNode = new Map<string, number>();
+for (const e of steady) {
+  const k = e.name.replace(/_kernel_time$/, '');
+  sumNode.set(k, (sumNode.get(k) ?? 0) + e.dur);
+}
+const meanOf = (pred: (op: string) => boolean): number => [...minNode].filter(([, v]) => pred(v.op)).reduce((a, [k]) => a + sumNode.get(k)!, 0) / nRuns / 1000;
 const byOp = new Map<string, number>();
 for (const v of minNode.values()) byOp.set(v.op, (byOp.get(v.op) ?? 0) + v.us * nRuns);
 const byNode = new Map([...minNode].map(([k, v]) => [k, { ...v, us: v.us * nRuns }]));
 const total = [...byOp.values()].reduce((a, b) => a + b, 0) / nRuns / 1000;
 console.log(`wall per step (ms): ${wall.map((x) => x.toFixed(0)).join(' ')}`);
 console.log(`model_run (ms): ${runDur.map((x) => x.toFixed(0)).join(' ')}; sum of per-node minima ${total.toFixed(1)} ms/step, ${perRun} kernels/step`);
+const mmMs = ['MatMul', 'FusedMatMul', 'Gemm'].reduce((a, op) => a + (byOp.get(op) ?? 0), 0) / nRuns / 1000;
+const isMm = (op: string): boolean => ['MatMul', 'FusedMatMul', 'Gemm'].includes(op);
+console.log(`per-node minima: matrix products (MatMul, FusedMatMul, Gemm) ${mmMs.toFixed(1)} ms/step; everything else ${(total - mmMs).toFixed(1)} ms/step`);
+console.log(`per-node means:  matrix products ${meanOf(isMm).toFixed(1)} ms/step; everything else ${meanOf((op) => !isMm(op)).toFixed(1)} ms/step (bench/gpt/torch_profile.py gives PyTorch's split)`);
 for (const [op, us] of [...byOp].sort((a, b) => b[1] - a[1])) console.log(`${op.padEnd(22)} ${(us / nRuns / 1000).toFixed(2).padStart(8)} ms`);
 console.log('slowest nodes:');
 const only = process.env.OPS?.split(",");

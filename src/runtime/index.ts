@@ -10,6 +10,11 @@
  *     step's inputs. Outputs are always new arrays (the Node binding copies them, ~0.55 ms/MB),
  *     so keep what crosses the boundary small: frozen weights belong in the graph as initializers.
  *   Executable.inputs / outputs (name, shape, dtype), .model (ONNX bytes), .nodeCount, release().
+ *   compileScan(graph, { steps: K, carried: [[input, next, outputName]], perStep, perStepOutputs, … })
+ *     → Promise<Executable>: K iterations of the graph in one session.run (an ONNX Scan). Carried
+ *     state goes in once and comes out once; per-step inputs are fed stacked [K, …] and per-step
+ *     outputs come back stacked. The way to keep large state (a training step's parameters and
+ *     Adam moments) from crossing the binding every iteration (train/optim.ts compileTrainSteps).
  *   defaultThreads(), clearCompileCache(), compiledSessionCount().
  *
  * Threads: use physical cores (2 on the CI machine; more threads than cores is much slower).
@@ -36,7 +41,7 @@
  *     wv = out.new_w as Float32Array;        // fed back without a copy
  *   }
  */
-export { compile, Executable, defaultThreads, clearCompileCache, compiledSessionCount } from './compile.js';
-export type { CompileOptions, Device, IOSpec } from './compile.js';
+export { compile, compileScan, Executable, defaultThreads, clearCompileCache, compiledSessionCount } from './compile.js';
+export type { CompileOptions, Device, IOSpec, ScanCompileOptions } from './compile.js';
 export { ShapeCache } from './cache.js';
 export type { Releasable } from './cache.js';
