@@ -12,7 +12,7 @@
 // are those of the model itself, log softmax(logits)[token], unaffected by temperature/top-k/top-p:
 // exactly what a full forward pass of the training graph gives for the same tokens.
 import { Graph, type Tensor, concat, where } from '../graph/index.js';
-import { compile, type Executable } from '../runtime/index.js';
+import { ShapeCache, compile, type Executable } from '../runtime/index.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { LlamaConfig } from './config.js';
@@ -143,12 +143,21 @@ interface StepGraph {
 
 /**
  * A model ready to generate: weights prepared once (projections transposed and fused: q|k|v and
- * gate|up), one compiled graph per (kind, B, S, M), reused across calls. release() frees them.
+ * gate|up), one compiled graph per (kind, B, S, M), reused across calls. setWeights() swaps the
+ * weights in place (a trainer keeps one generator per run); release() frees the graphs it owns.
  */
 export class LlamaGenerator {
-  private readonly feeds: Record<string, Float32Array>;
-  private readonly steps = new Map<string, Promise<StepGraph>>();
+  private feeds: Record<string, Float32Array>;
+  /** graphs specific to this generator's weights (decode graphs with baked weights): released with it */
+  private readonly owned = new ShapeCache<StepGraph>();
+  /**
+   * weight-free graphs: identical for every generator of the same config and shapes, they live in
+   * the runtime's session cache and may be in use by another generator, so they are only forgotten
+   */
+  private shared = new ShapeCache<StepGraph>();
   private readonly bakeDecodeWeights: boolean;
+  private static count = 0;
+  private readonly id = LlamaGenerator.count++;
 
   constructor(
     readonly config: LlamaConfig,
@@ -160,15 +169,22 @@ export class LlamaGenerator {
     this.bakeDecodeWeights = opts.bakeDecodeWeights === true && bytes < 2 ** 30;
   }
 
+  /**
+   * Generate with new weights of the same config from now on (e.g. a policy after an RL update),
+   * without recompiling: the weight-free graphs are kept (the weights are their inputs); decode
+   * graphs with baked weights are released and rebuilt on next use. Call between generations,
+   * not during one. Returns this.
+   */
+  async setWeights(weights: LlamaWeights): Promise<this> {
+    this.feeds = prepareWeights(this.config, weights);
+    if (this.bakeDecodeWeights) await this.owned.release();
+    return this;
+  }
+
   /** The compiled graph of one run (cached by kind and shape); SlotBatch drives it directly. */
   step(kind: StepKind, B: number, S: number, M: number): Promise<StepGraph> {
-    const key = `${kind}|${B}|${S}|${M}`;
-    let p = this.steps.get(key);
-    if (!p) {
-      p = this.buildStep(kind, B, S, M);
-      this.steps.set(key, p);
-    }
-    return p;
+    const cache = S === 1 && this.bakeDecodeWeights ? this.owned : this.shared;
+    return cache.get(`${kind}|${B}|${S}|${M}`, () => this.buildStep(kind, B, S, M));
   }
 
   /**
@@ -254,7 +270,7 @@ export class LlamaGenerator {
       outputs.token = g.full([B], V).sub(where(logits.ge(m), g.constant(rev, [V]), g.zeros([V])).max(-1)); // [B] (float32, exact below 2^24)
       outputs.logprob = logits.sub(m).exp().sum(-1).log().neg(); // log p(argmax) = −log Σ exp(logits − max)
     }
-    const exe = await compile(g, { inputs, outputs, threads: this.opts.threads, device: this.opts.device, spinning: this.opts.spinning ?? false, name: `llama-${kind}-B${B}-S${S}-M${M}` });
+    const exe = await compile(g, { inputs, outputs, threads: this.opts.threads, device: this.opts.device, spinning: this.opts.spinning ?? false, name: `llama-${kind}-B${B}-S${S}-M${M}${baked ? `-g${this.id}` : ''}` }); // baked: a session of its own (the name is in the cache key), released with this generator alone
     return { exe };
   }
 
@@ -395,16 +411,8 @@ export class LlamaGenerator {
    * they may be in use by another generator.
    */
   async release(): Promise<void> {
-    const all = [...this.steps.entries()];
-    this.steps.clear();
-    for (const [key, p] of all) {
-      if (!(this.bakeDecodeWeights && key.split('|')[2] === '1')) continue;
-      try {
-        await (await p).exe.release();
-      } catch {
-        // a graph that failed to build holds nothing
-      }
-    }
+    this.shared = new ShapeCache<StepGraph>();
+    await this.owned.release();
   }
 }
 
