@@ -10,13 +10,14 @@
 // Bounded: each level sends max(C, --min-requests) requests; nothing leaves 127.0.0.1.
 // Usage: node --import tsx bench/serve.ts [--models stories260k,random15m] [--clients 1,4,16,64]
 //          [--new-tokens 64] [--min-requests 8] [--threads 2] [--no-sequential] [--no-reward]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startServer, type SteerServer } from '../src/serve/server.js';
 import { saveModelDir } from '../src/io/checkpoint.js';
+import { random15m as random15mModel, syntheticTokenizer } from './models.js';
 import { initLlamaWeights } from '../src/nn/init.js';
 import { checkLlamaConfig, type LlamaConfig } from '../src/nn/config.js';
 import { initRewardHead, saveRewardModel } from '../src/reward/model.js';
@@ -41,30 +42,11 @@ const threads = Number(values.threads);
 const sharedData = fileURLToPath(new URL('../../shared/data/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'steer-bench-serve-'));
 
-/** A llama2.c tokenizer file with `n` pieces: <unk> <s> </s>, the 256 byte tokens, then " w<i>" words. */
-function syntheticTokenizer(path: string, n: number): void {
-  const pieces = ['<unk>', '\n<s>\n', '\n</s>\n', ...Array.from({ length: 256 }, (_, i) => `<0x${i.toString(16).toUpperCase().padStart(2, '0')}>`)];
-  for (let i = pieces.length; i < n; i++) pieces.push(` w${i}`);
-  const parts: Buffer[] = [];
-  const head = Buffer.alloc(4);
-  head.writeInt32LE(Math.max(...pieces.map((p) => Buffer.byteLength(p))));
-  parts.push(head);
-  pieces.forEach((p, i) => {
-    const b = Buffer.from(p, 'utf8');
-    const h = Buffer.alloc(8);
-    h.writeFloatLE(i < 259 ? 0 : -i, 0);
-    h.writeInt32LE(b.length, 4);
-    parts.push(h, b);
-  });
-  writeFileSync(path, Buffer.concat(parts));
-}
-
 function random15m(): { model: string; name: string } {
-  const c: LlamaConfig = checkLlamaConfig({ vocabSize: 32000, hiddenSize: 288, intermediateSize: 768, numLayers: 6, numHeads: 6, numKvHeads: 6, headDim: 48, rmsNormEps: 1e-5, ropeTheta: 10000, ropeScaling: null, maxPositionEmbeddings: 256, tieWordEmbeddings: true, bosTokenId: 1, eosTokenIds: [2] }, 'bench');
   const tok = join(work, 'tok32000.bin');
   syntheticTokenizer(tok, 32000);
   const dir = join(work, 'random15m');
-  saveModelDir(dir, { config: c, weights: initLlamaWeights(c, new Rng(0)), tokenizerFrom: tok });
+  saveModelDir(dir, { ...random15mModel(), tokenizerFrom: tok });
   return { model: dir, name: 'random15m' };
 }
 
