@@ -16,7 +16,8 @@
 // targets: ≥ 0.5× run.c on stories260K and ≥ 1.0× on the 15M model at batch 1, ≥ 3× PyTorch at
 // batch 16), whether the tokens were the same, and the load average.
 // Rates: steer and PyTorch = generated tokens ÷ wall time of the whole generation (prefill
-// included); run.c = its own figure (forward passes ÷ time after the first).
+// included); run.c = its own figure (forward passes ÷ time after the first). Steer and PyTorch
+// also report CPU time per generated token (all threads), which a loaded machine distorts less.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg, tmpdir } from 'node:os';
@@ -76,13 +77,13 @@ function runC(exe: string, model: string, tokenizer: string, prompt: string, ste
 }
 
 /** One timed PyTorch run (after its own warm-up): tokens/s and the tokens. */
-function torchPeer(model: string, promptsFile: string): { tokensPerS: number; tokens: number[][]; torch: string } {
+function torchPeer(model: string, promptsFile: string): { tokensPerS: number; cpuSeconds: number; tokens: number[][]; torch: string } {
   const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: String(threads) };
   for (const k of Object.keys(env)) if (k.startsWith('OPENBLAS_')) delete env[k];
   const r = spawnSync('nice', ['-n', '5', venvPython, peerScript, 'bench', '--model', model, '--prompts', promptsFile, '--new-tokens', String(newTokens), '--threads', String(threads), '--repeats', '1'], { encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`PyTorch peer failed:\n${r.stderr}`);
-  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { tokens_per_s: number; tokens: number[][]; torch: string };
-  return { tokensPerS: j.tokens_per_s, tokens: j.tokens, torch: j.torch };
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { tokens_per_s: number; cpu_seconds: number; tokens: number[][]; torch: string };
+  return { tokensPerS: j.tokens_per_s, cpuSeconds: j.cpu_seconds, tokens: j.tokens, torch: j.torch };
 }
 
 const models: Record<string, () => { model: string; tokenizer: string }> = {
@@ -119,13 +120,19 @@ try {
       writeFileSync(pf, JSON.stringify(prompts));
       const steer: number[] = [];
       const peer: number[] = [];
+      // CPU time per generated token (all threads): less at the mercy of the load than wall time
+      const steerCpu: number[] = [];
+      const peerCpu: number[] = [];
       let peerName = '';
       let same = true;
       const load0 = loadavg()[0];
       for (let r = 0; r < repeats; r++) {
         t = performance.now();
+        const c0 = process.cpuUsage();
         await gen.generate(prompts, opts);
         steer.push(generated / ((performance.now() - t) / 1000));
+        const cpu = process.cpuUsage(c0);
+        steerCpu.push((cpu.user + cpu.system) / generated);
         if (values['no-peer']) continue;
         if (B === 1) {
           const rc = runC(runc, files.model, files.tokenizer, values.prompt!, text.length + newTokens - 1);
@@ -135,16 +142,18 @@ try {
         } else {
           const p = torchPeer(files.model, pf);
           peer.push(p.tokensPerS);
+          peerCpu.push((p.cpuSeconds * 1e6) / generated);
           peerName = `PyTorch ${p.torch} eager (${threads} threads)`;
           same &&= p.tokens.every((row, b) => row.every((tk, i) => tk === first[b].tokens[i]));
         }
       }
       const s = median(steer);
       const load = `load ${load0.toFixed(1)}→${loadavg()[0].toFixed(1)}`;
-      let line = `generate ${name} (${(parameterCount(config) / 1e6).toFixed(2)}M params) B=${B} new=${newTokens} (${generated} generated): steer ${s.toFixed(0)} tok/s median of ${repeats} [${steer.map((x) => x.toFixed(0)).join(', ')}] (${B === 1 ? threadsB1 : threads} threads; first run ${warmMs.toFixed(0)} ms incl. compile)`;
+      let line = `generate ${name} (${(parameterCount(config) / 1e6).toFixed(2)}M params) B=${B} new=${newTokens} (${generated} generated): steer ${s.toFixed(0)} tok/s median of ${repeats} [${steer.map((x) => x.toFixed(0)).join(', ')}], CPU ${median(steerCpu).toFixed(0)} µs/token (${B === 1 ? threadsB1 : threads} threads; first run ${warmMs.toFixed(0)} ms incl. compile)`;
       if (!values['no-peer']) {
         const p = median(peer);
-        line += `; ${peerName} ${p.toFixed(0)} tok/s [${peer.map((x) => x.toFixed(0)).join(', ')}]; steer/peer ${(s / p).toFixed(2)}×; same tokens: ${same ? 'yes' : 'NO'}`;
+        const cpu = peerCpu.length ? `, CPU ${median(peerCpu).toFixed(0)} µs/token` : '';
+        line += `; ${peerName} ${p.toFixed(0)} tok/s [${peer.map((x) => x.toFixed(0)).join(', ')}]${cpu}; steer/peer ${(s / p).toFixed(2)}×; same tokens: ${same ? 'yes' : 'NO'}`;
       }
       console.log(`${line}; ${load}`);
       await gen.release();
