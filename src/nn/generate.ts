@@ -13,7 +13,7 @@
 // `steer serve` runs). The log-probabilities returned
 // are those of the model itself, log softmax(logits)[token], unaffected by temperature/top-k/top-p:
 // exactly what a full forward pass of the training graph gives for the same tokens.
-import { Graph, type Tensor, concat, where } from '../graph/index.js';
+import { Graph, type Tensor, concat } from '../graph/index.js';
 import { ShapeCache, compile, type Executable } from '../runtime/index.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -204,12 +204,8 @@ export class LlamaGenerator {
       outputs.logits = logits;
       outputs.probs = logits.softmax(-1); // [B, V] float32: the host samples without 32,000 exps a row
     } else {
-      // first argmax: max over where(logit = max, V − i, 0) is V − (lowest maximal index)
-      const V = c.vocabSize;
       const m = logits.max(-1, true); // [B, 1]
-      const rev = new Float32Array(V);
-      for (let i = 0; i < V; i++) rev[i] = V - i;
-      outputs.token = g.full([B], V).sub(where(logits.ge(m), g.constant(rev, [V]), g.zeros([V])).max(-1)); // [B] (float32, exact below 2^24)
+      outputs.token = logits.argmax(-1); // [B] int64: the first maximal index, as sampleToken's argmax
       outputs.logprob = logits.sub(m).exp().sum(-1).log().neg(); // log p(argmax) = −log Σ exp(logits − max)
     }
     const name = `llama-${kind}-B${B}-S${S}-M${M}${baked ? `-g${this.id}` : ''}`; // baked: a session of its own (the name is in the cache key), released with this generator alone
@@ -327,11 +323,12 @@ export class LlamaGenerator {
     const sampleAll = (out: Record<string, unknown>): number[] => {
       const next: number[] = [];
       if (greedy) {
-        const tok = out.token as Float32Array;
+        const tok = out.token as BigInt64Array;
         const lp = out.logprob as Float32Array;
         for (let b = 0; b < B; b++) {
-          if (!done[b]) record(b, tok[b], lp[b]);
-          next.push(tok[b]);
+          const t = Number(tok[b]);
+          if (!done[b]) record(b, t, lp[b]);
+          next.push(t);
         }
       } else {
         const logits = out.logits as Float32Array;
