@@ -17,7 +17,7 @@ import { UserError } from '../util/errors.js';
 import type { LlamaConfig } from './config.js';
 import { ropeTables } from './rope.js';
 import { loraDelta, type LoraGraph } from './lora.js';
-import { EMBED, FINAL_NORM, LM_HEAD, expectedWeightShapes, layerNames, type HostTensor, type LlamaWeights } from './weights.js';
+import { EMBED, FINAL_NORM, LM_HEAD, expectedWeightShapes, layerNames, lmHead, type HostTensor, type LlamaWeights } from './weights.js';
 
 /** Graph tensors of the weights under HF names, layouts as in LlamaWeights ([out, in] for projections). */
 export type LlamaParams = ReadonlyMap<string, Tensor>;
@@ -170,7 +170,7 @@ export function fuseLlamaWeights(c: LlamaConfig, w: LlamaWeights): LlamaWeights 
   };
   const out: LlamaWeights = new Map([[EMBED, get(EMBED)], [FINAL_NORM, get(FINAL_NORM)]]);
   const head = new Float32Array(D * c.vocabSize);
-  putT(head, c.vocabSize, 0, get(c.tieWordEmbeddings ? EMBED : LM_HEAD));
+  putT(head, c.vocabSize, 0, lmHead(c, w));
   out.set(FUSED_HEAD, { shape: [D, c.vocabSize], data: head });
   for (let l = 0; l < c.numLayers; l++) {
     const n = layerNames(l);
