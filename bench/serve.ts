@@ -8,15 +8,17 @@
 // batching speed-up = batched tokens/s ÷ sequential tokens/s. Then the reward endpoint: items/s
 // with one item per request (sequential) and 64 items per request.
 // Bounded: each level sends max(C, --min-requests) requests; nothing leaves 127.0.0.1.
+// The two modes alternate at each client count (--repeats rounds; medians) so both see the same load.
 // Usage: node --import tsx bench/serve.ts [--models stories260k,random15m] [--clients 1,4,16,64]
-//          [--new-tokens 64] [--min-requests 8] [--threads 2] [--no-sequential] [--no-reward]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+//          [--new-tokens 64] [--min-requests 8] [--threads 2] [--repeats 1] [--no-sequential] [--no-reward]
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startServer, type SteerServer } from '../src/serve/server.js';
 import { saveModelDir } from '../src/io/checkpoint.js';
+import { random15m as random15mModel, syntheticTokenizer } from './models.js';
 import { initLlamaWeights } from '../src/nn/init.js';
 import { checkLlamaConfig, type LlamaConfig } from '../src/nn/config.js';
 import { initRewardHead, saveRewardModel } from '../src/reward/model.js';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     'new-tokens': { type: 'string', default: '64' },
     'min-requests': { type: 'string', default: '8' },
     threads: { type: 'string', default: '2' },
+    repeats: { type: 'string', default: '1' },
     'no-sequential': { type: 'boolean', default: false },
     'no-reward': { type: 'boolean', default: false },
   },
@@ -38,33 +41,15 @@ const clients = values.clients!.split(',').map(Number);
 const newTokens = Number(values['new-tokens']);
 const minRequests = Number(values['min-requests']);
 const threads = Number(values.threads);
+const repeats = Number(values.repeats);
 const sharedData = fileURLToPath(new URL('../../shared/data/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'steer-bench-serve-'));
 
-/** A llama2.c tokenizer file with `n` pieces: <unk> <s> </s>, the 256 byte tokens, then " w<i>" words. */
-function syntheticTokenizer(path: string, n: number): void {
-  const pieces = ['<unk>', '\n<s>\n', '\n</s>\n', ...Array.from({ length: 256 }, (_, i) => `<0x${i.toString(16).toUpperCase().padStart(2, '0')}>`)];
-  for (let i = pieces.length; i < n; i++) pieces.push(` w${i}`);
-  const parts: Buffer[] = [];
-  const head = Buffer.alloc(4);
-  head.writeInt32LE(Math.max(...pieces.map((p) => Buffer.byteLength(p))));
-  parts.push(head);
-  pieces.forEach((p, i) => {
-    const b = Buffer.from(p, 'utf8');
-    const h = Buffer.alloc(8);
-    h.writeFloatLE(i < 259 ? 0 : -i, 0);
-    h.writeInt32LE(b.length, 4);
-    parts.push(h, b);
-  });
-  writeFileSync(path, Buffer.concat(parts));
-}
-
 function random15m(): { model: string; name: string } {
-  const c: LlamaConfig = checkLlamaConfig({ vocabSize: 32000, hiddenSize: 288, intermediateSize: 768, numLayers: 6, numHeads: 6, numKvHeads: 6, headDim: 48, rmsNormEps: 1e-5, ropeTheta: 10000, ropeScaling: null, maxPositionEmbeddings: 256, tieWordEmbeddings: true, bosTokenId: 1, eosTokenIds: [2] }, 'bench');
   const tok = join(work, 'tok32000.bin');
   syntheticTokenizer(tok, 32000);
   const dir = join(work, 'random15m');
-  saveModelDir(dir, { config: c, weights: initLlamaWeights(c, new Rng(0)), tokenizerFrom: tok });
+  saveModelDir(dir, { ...random15mModel(), tokenizerFrom: tok });
   return { model: dir, name: 'random15m' };
 }
 
@@ -139,23 +124,37 @@ async function load(server: SteerServer, model: string, c: number): Promise<{ li
 }
 
 async function policyBench(model: string, tokenizer: string | undefined, name: string): Promise<void> {
-  const runs: Record<string, Map<number, number>> = {};
-  for (const mode of values['no-sequential'] ? ['batched'] : ['batched', 'sequential']) {
+  // Both servers stay up (an idle one costs nothing) and the two modes alternate at each client
+  // count, --repeats rounds, so that both see the same load on a shared machine; medians reported.
+  const modes = values['no-sequential'] ? ['batched'] : ['batched', 'sequential'];
+  const servers: Record<string, SteerServer> = {};
+  for (const mode of modes) {
     const maxBatch = mode === 'batched' ? Math.max(...clients) : 1;
     const t0 = performance.now();
-    const server = await startServer({ model, tokenizer, modelName: name, port: 0, threads, engine: { maxBatch, maxQueue: 1024 } });
+    servers[mode] = await startServer({ model, tokenizer, modelName: name, port: 0, threads, engine: { maxBatch, maxQueue: 1024 } });
     console.log(`${name} ${mode} (max batch ${maxBatch}): ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    await request(server.url, name, 0); // compiles the prefill graph
-    runs[mode] = new Map();
-    for (const c of clients) {
-      const r = await load(server, name, c);
-      runs[mode].set(c, r.tokensPerS);
-      console.log(`  ${name} ${mode} ${r.line}`);
-    }
-    await server.shutdown();
+    await request(servers[mode].url, name, 0); // compiles the prefill graph
   }
-  if (runs.sequential) {
-    for (const c of clients) console.log(`${name} continuous batching vs sequential at ${c} clients: ${runs.batched.get(c)!.toFixed(0)} vs ${runs.sequential.get(c)!.toFixed(0)} tok/s = ${(runs.batched.get(c)! / runs.sequential.get(c)!).toFixed(2)}×`);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+  try {
+    for (const c of clients) {
+      const tps: Record<string, number[]> = Object.fromEntries(modes.map((m) => [m, []]));
+      const load0 = loadavg()[0];
+      for (let r = 0; r < repeats; r++) {
+        for (const mode of modes) {
+          const res = await load(servers[mode], name, c);
+          tps[mode].push(res.tokensPerS);
+          console.log(`  ${name} ${mode} ${res.line}`);
+        }
+      }
+      if (tps.sequential) {
+        const b = median(tps.batched);
+        const q = median(tps.sequential);
+        console.log(`${name} continuous batching vs sequential at ${c} clients: ${b.toFixed(0)} vs ${q.toFixed(0)} tok/s (medians of ${repeats}: [${tps.batched.map((x) => x.toFixed(0)).join(', ')}] vs [${tps.sequential.map((x) => x.toFixed(0)).join(', ')}]) = ${(b / q).toFixed(2)}×; load ${load0.toFixed(1)}→${loadavg()[0].toFixed(1)}`);
+      }
+    }
+  } finally {
+    for (const mode of modes) await servers[mode].shutdown();
   }
 }
 

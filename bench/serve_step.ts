@@ -5,13 +5,12 @@
 // Usage: node --import tsx bench/serve_step.ts [--context 256] [--threads 2]
 import { parseArgs } from 'node:util';
 import { LlamaGenerator, SlotBatch, sampleFromProbs, sampleWithLogprob } from '../src/nn/generate.js';
-import { initLlamaWeights } from '../src/nn/init.js';
-import { checkLlamaConfig } from '../src/nn/config.js';
+import { random15m } from './models.js';
 import { Rng } from '../src/util/rng.js';
 
 const { values } = parseArgs({ options: { context: { type: 'string', default: '256' }, threads: { type: 'string', default: '2' }, batches: { type: 'string', default: '1,16,64' } } });
-const c = checkLlamaConfig({ vocabSize: 32000, hiddenSize: 288, intermediateSize: 768, numLayers: 6, numHeads: 6, numKvHeads: 6, headDim: 48, rmsNormEps: 1e-5, ropeTheta: 10000, ropeScaling: null, maxPositionEmbeddings: 256, tieWordEmbeddings: true, bosTokenId: 1, eosTokenIds: [2] }, 'bench');
-const gen = new LlamaGenerator(c, initLlamaWeights(c, new Rng(0)), { threads: Number(values.threads), bakeDecodeWeights: true });
+const { config: c, weights } = random15m();
+const gen = new LlamaGenerator(c, weights, { threads: Number(values.threads), bakeDecodeWeights: true });
 const o = { temperature: 1, topK: 0, topP: 1 };
 for (const B of values.batches!.split(',').map(Number)) for (const path of ['host', 'graph'] as const) {
   const batch = new SlotBatch(gen, B, Number(values.context));

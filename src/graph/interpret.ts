@@ -265,6 +265,20 @@ function evalNode(t: Tensor, ins: NDArray[]): Float64Array {
       if (t.op === 'ReduceMean') for (let k = 0; k < out.length; k++) out[k] /= count;
       return out;
     }
+    case 'ArgMax': {
+      // the first maximum along the axis (NaN never wins)
+      const x = ins[0];
+      const ax = a.axis as number;
+      const n = x.shape[ax];
+      const inner = x.shape.slice(ax + 1).reduce((p, d) => p * d, 1);
+      for (let o = 0; o < out.length; o++) {
+        const base = Math.floor(o / inner) * n * inner + (o % inner);
+        let best = 0;
+        for (let i = 1; i < n; i++) if (x.data[base + i * inner] > x.data[base + best * inner]) best = i;
+        out[o] = best;
+      }
+      return out;
+    }
     case 'Softmax': case 'LogSoftmax': {
       // max-shifted: exp(x − max) never overflows
       const axis = a.axis as number;

@@ -350,6 +350,13 @@ function reduce(op: string, x: Tensor, axes: number | readonly number[] | undefi
 
 export const sum = (x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor => reduce('ReduceSum', x, axes, keepDims);
 export const max = (x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor => reduce('ReduceMax', x, axes, keepDims);
+
+/** Index of the first maximum along `axis` (ONNX ArgMax, select_last_index 0): int64, the axis removed. Not differentiable. */
+export function argmax(x: Tensor, axis = -1): Tensor {
+  if (x.dtype === 'bool') fail('ArgMax', 'x', 'argmax of a bool tensor', 'a numeric dtype', 'bool', "cast first: mask.cast('float32')");
+  const ax = normAxis('ArgMax', axis, x.rank, 'axis');
+  return x.graph.node('ArgMax', [x], { axis: ax }, x.shape.filter((_, i) => i !== ax), 'int64');
+}
 export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   requireFloat('ReduceMean', x);
   return reduce('ReduceMean', x, axes, keepDims);

@@ -10,7 +10,11 @@
 // rotate_half pairs (j, j + hd/2). As transformers' convert_llama_weights_to_hf.py does, q and k
 // rows are permuted per head: new row h·hd + c·hd/2 + j = old row h·hd + 2j + c (c ∈ {0,1}), so
 // every consumer uses the HF convention. Norm eps 1e-5 and θ = 10000 are run.c's constants.
+// writeLlama2c writes the legacy format (the inverse permutation), so run.c and llama2.c's tools
+// can run a model steer made (e.g. the random 15M model of bench:generate).
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { writeFileAtomic } from './atomic.js';
+import { ropeTables } from '../nn/rope.js';
 import { UserError } from '../util/errors.js';
 import { checkLlamaConfig, type LlamaConfig } from '../nn/config.js';
 import { EMBED, FINAL_NORM, LM_HEAD, layerNames, type HostTensor, type LlamaWeights } from '../nn/weights.js';
@@ -122,6 +126,68 @@ export function permuteForRotateHalf(w: HostTensor, nHeads: number): HostTensor 
     }
   }
   return { shape: [rows, cols], data: out };
+}
+
+/** permuteForRotateHalf's inverse: HF rotate_half rows back to llama2.c's interleaved pairs. */
+export function permuteToInterleaved(w: HostTensor, nHeads: number): HostTensor {
+  const [rows, cols] = w.shape;
+  const hd = rows / nHeads;
+  const half = hd / 2;
+  const out = new Float32Array(w.data.length);
+  for (let h = 0; h < nHeads; h++) {
+    for (let j = 0; j < half; j++) {
+      for (let c = 0; c < 2; c++) {
+        const from = (h * hd + c * half + j) * cols;
+        const to = (h * hd + 2 * j + c) * cols;
+        out.set(w.data.subarray(from, from + cols), to);
+      }
+    }
+  }
+  return { shape: [rows, cols], data: out };
+}
+
+/**
+ * Write a model as a legacy (version 0) llama2.c checkpoint, atomically: what run.c reads. The
+ * model must be one run.c can run: RoPE θ = 10000 without scaling, RMSNorm eps 1e-5, head_dim =
+ * hidden_size / num_heads. freq_cis_real/imag (unused by run.c) hold cos/sin of position · θ^(−2j/hd).
+ */
+export function writeLlama2c(path: string, config: LlamaConfig, weights: LlamaWeights): void {
+  const c = config;
+  const bad = (what: string, received: string) => {
+    throw new UserError({ what: `the model cannot be written as a llama2.c checkpoint: ${what}`, where: `writeLlama2c(${path})`, expected: 'rope_theta 10000 without rope scaling, rms_norm_eps 1e-5, head_dim = hidden_size / num_heads (run.c\'s constants)', received, fix: 'save it as a steer / Hugging Face directory instead (saveModelDir)' });
+  };
+  if (c.ropeTheta !== 10000 || c.ropeScaling !== null) bad('RoPE', `rope_theta ${c.ropeTheta}, scaling ${JSON.stringify(c.ropeScaling)}`);
+  if (Math.abs(c.rmsNormEps - 1e-5) > 1e-12) bad('RMSNorm eps', String(c.rmsNormEps));
+  if (c.headDim * c.numHeads !== c.hiddenSize) bad('head_dim', `head_dim ${c.headDim} × num_heads ${c.numHeads} ≠ hidden_size ${c.hiddenSize}`);
+  const h: Header = { dim: c.hiddenSize, hiddenDim: c.intermediateSize, nLayers: c.numLayers, nHeads: c.numHeads, nKvHeads: c.numKvHeads, vocabSize: c.vocabSize, seqLen: c.maxPositionEmbeddings, shared: c.tieWordEmbeddings, version: 0, dataOffset: 28 };
+  const tensors = layout(h);
+  const floats = tensors.reduce((a, [, s]) => a + s.reduce((x, y) => x * y, 1), 0);
+  const out = new Float32Array(floats);
+  const { cos, sin } = ropeTables(c, h.seqLen);
+  const freqs = [cos, sin];
+  const interleaved = new Map<string, HostTensor>();
+  for (let i = 0; i < h.nLayers; i++) {
+    const n = layerNames(i);
+    for (const [name, heads] of [[n.q, h.nHeads], [n.k, h.nKvHeads]] as const) {
+      const t = weights.get(name);
+      if (t) interleaved.set(name, permuteToInterleaved(t, heads));
+    }
+  }
+  let off = 0;
+  for (const [name, shape] of tensors) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const data = name === null ? freqs.shift()! : (interleaved.get(name) ?? weights.get(name))?.data;
+    if (!data || data.length !== size) {
+      throw new UserError({ what: `weight ${name} is ${data ? `of ${data.length} values` : 'missing'}`, where: `writeLlama2c(${path})`, expected: `[${shape.join(', ')}]`, fix: 'pass weights checked against the config (loadModel / checkLlamaWeights)' });
+    }
+    out.set(data, off);
+    off += size;
+  }
+  const header = new Int32Array([h.dim, h.hiddenDim, h.nLayers, h.nHeads, h.nKvHeads, h.shared ? h.vocabSize : -h.vocabSize, h.seqLen]);
+  const bytes = new Uint8Array(28 + 4 * floats);
+  bytes.set(new Uint8Array(header.buffer), 0);
+  bytes.set(new Uint8Array(out.buffer), 28);
+  writeFileAtomic(path, bytes);
 }
 
 /** Read a llama2.c checkpoint into HF-named float32 weights and a LlamaConfig. */

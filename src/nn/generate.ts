@@ -1,5 +1,7 @@
 // Batched autoregressive generation with a KV cache, on static-shape graphs:
 //   prefill: the left-padded prompts [B, P] in one run; decode: one token per row per run.
+// The model is nn/llama.ts's (decoderLayer, rmsNorm, lmLogits) on the fused layout of its weights
+// (fuseLlamaWeights); what is generation's own is the attention over the cache (`attend`).
 // The cache lives in JS (keys stored transposed [B, KV, hd, M], values [B, KV, M, hd], M = P − 1 +
 // max new tokens) and is fed to every run without a copy; each run returns only the new k/v
 // columns, which are written into the cache here. Attention at a step is
@@ -11,13 +13,13 @@
 // `steer serve` runs). The log-probabilities returned
 // are those of the model itself, log softmax(logits)[token], unaffected by temperature/top-k/top-p:
 // exactly what a full forward pass of the training graph gives for the same tokens.
-import { Graph, type Tensor, concat, where } from '../graph/index.js';
-import { compile, type Executable } from '../runtime/index.js';
+import { Graph, type Tensor, concat } from '../graph/index.js';
+import { ShapeCache, compile, type Executable } from '../runtime/index.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { LlamaConfig } from './config.js';
-import { MASKED, applyRope, rmsNorm, ropeAt } from './llama.js';
-import { EMBED, FINAL_NORM, layerNames, lmHead, type LlamaWeights } from './weights.js';
+import { MASKED, type Attend, decoderLayer, fuseLlamaWeights, lmLogits, rmsNorm, ropeAt } from './llama.js';
+import { EMBED, FINAL_NORM, type LlamaWeights } from './weights.js';
 
 export interface SamplingOptions {
   /** new tokens per row at most */
@@ -94,46 +96,6 @@ export function resolveSampling(c: LlamaConfig, o: SamplingOptions): Required<Sa
 
 const isGreedy = (s: Required<SamplingOptions>): boolean => s.temperature === 0 || s.topK === 1;
 
-/** Host-side weights in the generator's layout: projections transposed to [in, out] and fused. */
-function prepareWeights(c: LlamaConfig, w: LlamaWeights): Record<string, Float32Array> {
-  const D = c.hiddenSize;
-  const hd = c.headDim;
-  const qDim = c.numHeads * hd;
-  const kvDim = c.numKvHeads * hd;
-  const F = c.intermediateSize;
-  const get = (name: string) => {
-    const t = w.get(name);
-    if (!t) throw new UserError({ what: `weight ${name} is missing`, where: 'LlamaGenerator', fix: 'load the model with loadModel()' });
-    return t;
-  };
-  /** columns [off, off + rows) of out [D, width] ← Wᵀ for W [rows, D], times scale */
-  const putT = (out: Float32Array, width: number, off: number, t: { shape: number[]; data: Float32Array }, scale = 1) => {
-    const [rows, cols] = t.shape;
-    for (let r = 0; r < rows; r++) for (let i = 0; i < cols; i++) out[i * width + off + r] = t.data[r * cols + i] * scale;
-  };
-  const feeds: Record<string, Float32Array> = { embed: get(EMBED).data, norm: get(FINAL_NORM).data };
-  const head = new Float32Array(D * c.vocabSize);
-  putT(head, c.vocabSize, 0, lmHead(c, w));
-  feeds.head = head;
-  for (let l = 0; l < c.numLayers; l++) {
-    const n = layerNames(l);
-    const qkvW = qDim + 2 * kvDim;
-    const qkv = new Float32Array(D * qkvW);
-    putT(qkv, qkvW, 0, get(n.q), 1 / Math.sqrt(hd)); // attention's 1/√hd folded into q (RoPE is linear)
-    putT(qkv, qkvW, qDim, get(n.k));
-    putT(qkv, qkvW, qDim + kvDim, get(n.v));
-    const gateUp = new Float32Array(D * 2 * F);
-    putT(gateUp, 2 * F, 0, get(n.gate));
-    putT(gateUp, 2 * F, F, get(n.up));
-    const o = new Float32Array(qDim * D);
-    putT(o, D, 0, get(n.o));
-    const down = new Float32Array(F * D);
-    putT(down, D, 0, get(n.down));
-    Object.assign(feeds, { [`attn_norm.${l}`]: get(n.attnNorm).data, [`qkv.${l}`]: qkv, [`o.${l}`]: o, [`mlp_norm.${l}`]: get(n.mlpNorm).data, [`gate_up.${l}`]: gateUp, [`down.${l}`]: down });
-  }
-  return feeds;
-}
-
 /** greedy: [B] argmax token + its logprob; logits: [B, V]; probs: [B, V] logits and softmax(logits) */
 export type StepKind = 'greedy' | 'logits' | 'probs';
 
@@ -143,32 +105,50 @@ interface StepGraph {
 
 /**
  * A model ready to generate: weights prepared once (projections transposed and fused: q|k|v and
- * gate|up), one compiled graph per (kind, B, S, M), reused across calls. release() frees them.
+ * gate|up), one compiled graph per (kind, B, S, M), reused across calls. setWeights() swaps the
+ * weights in place (a trainer keeps one generator per run); release() frees the graphs it owns.
  */
 export class LlamaGenerator {
-  private readonly feeds: Record<string, Float32Array>;
-  private readonly steps = new Map<string, Promise<StepGraph>>();
+  /** the weights in the fused layout (fuseLlamaWeights), and the same as feeds by name */
+  private weights!: LlamaWeights;
+  private feeds!: Record<string, Float32Array>;
+  /** graphs specific to this generator's weights (decode graphs with baked weights): released with it */
+  private readonly owned = new ShapeCache<StepGraph>();
+  /**
+   * weight-free graphs: identical for every generator of the same config and shapes, they live in
+   * the runtime's session cache and may be in use by another generator, so they are only forgotten
+   */
+  private shared = new ShapeCache<StepGraph>();
   private readonly bakeDecodeWeights: boolean;
+  private static count = 0;
+  private readonly id = LlamaGenerator.count++;
 
   constructor(
     readonly config: LlamaConfig,
     weights: LlamaWeights,
     readonly opts: GeneratorOptions = {},
   ) {
-    this.feeds = prepareWeights(config, weights);
+    this.setFeeds(weights);
     const bytes = Object.values(this.feeds).reduce((a, f) => a + f.byteLength, 0);
     this.bakeDecodeWeights = opts.bakeDecodeWeights === true && bytes < 2 ** 30;
   }
 
+  /**
+   * Generate with new weights of the same config from now on (e.g. a policy after an RL update),
+   * without recompiling: the weight-free graphs are kept (the weights are their inputs); decode
+   * graphs with baked weights are released and rebuilt on next use. Call between generations,
+   * not during one. Returns this.
+   */
+  async setWeights(weights: LlamaWeights): Promise<this> {
+    this.setFeeds(weights);
+    if (this.bakeDecodeWeights) await this.owned.release();
+    return this;
+  }
+
   /** The compiled graph of one run (cached by kind and shape); SlotBatch drives it directly. */
   step(kind: StepKind, B: number, S: number, M: number): Promise<StepGraph> {
-    const key = `${kind}|${B}|${S}|${M}`;
-    let p = this.steps.get(key);
-    if (!p) {
-      p = this.buildStep(kind, B, S, M);
-      this.steps.set(key, p);
-    }
-    return p;
+    const cache = S === 1 && this.bakeDecodeWeights ? this.owned : this.shared;
+    return cache.get(`${kind}|${B}|${S}|${M}`, () => this.buildStep(kind, B, S, M));
   }
 
   /**
@@ -179,20 +159,18 @@ export class LlamaGenerator {
     const c = this.config;
     const g = new Graph();
     const D = c.hiddenSize;
-    const H = c.numHeads;
     const KV = c.numKvHeads;
-    const G = H / KV;
+    const G = c.numHeads / KV;
     const hd = c.headDim;
-    const F = c.intermediateSize;
     const inputs: Tensor[] = [];
     const baked = S === 1 && this.bakeDecodeWeights;
     const input = (name: string, shape: number[], dtype: 'float32' | 'int64' = 'float32') => {
-      if (baked && name in this.feeds) return g.initializer(name, this.feeds[name], shape);
       const t = g.input(name, shape, dtype);
       inputs.push(t);
       return t;
     };
-    const embed = input('embed', [c.vocabSize, D]);
+    const params = new Map<string, Tensor>();
+    for (const [name, t] of this.weights) params.set(name, baked ? g.initializer(name, t.data, t.shape) : input(name, t.shape));
     const ids = input('ids', [B, S], 'int64');
     const positions = input('positions', [B, S], 'int64');
     const prefill = S > 1;
@@ -200,67 +178,49 @@ export class LlamaGenerator {
     const bias = prefill ? input('bias', [B, 1, 1, S, S]) : input('bias', [B, 1, 1, M + 1]);
     const rope = ropeAt(g, c, positions, prefill ? S : M + 1); // cos/sin [B, 1, S, hd]
     const outputs: Record<string, Tensor> = {};
-    // decode: work on [B, D] rows (S = 1), so that no reshape or transpose is spent on the time axis
-    let x = prefill ? embed.gather(ids) : embed.gather(ids.reshape([B])); // [B, S, D] | [B, D]
-    const cos = prefill ? rope.cos : rope.cos.reshape([B, 1, hd]); // [B, 1, S, hd] | [B, 1, hd]
-    const sin = prefill ? rope.sin : rope.sin.reshape([B, 1, hd]);
-    for (let l = 0; l < c.numLayers; l++) {
-      const h = rmsNorm(x, input(`attn_norm.${l}`, [D]), c.rmsNormEps);
-      const qkv = h.matmul(input(`qkv.${l}`, [D, (H + 2 * KV) * hd])); // [B, S, (H + 2KV)·hd] | [B, ·]
-      const qkLin = qkv.slice(-1, 0, (H + KV) * hd);
-      const vLin = qkv.slice(-1, (H + KV) * hd);
-      let merged: Tensor; // [B, S, H·hd] | [B, H·hd]
+    // the new k/v columns [B, KV, S, hd] are outputs (the host writes them into its cache)
+    const attend: Attend = (q, k, v, l) => {
+      outputs[`k.${l}`] = k;
+      outputs[`v.${l}`] = v;
       if (prefill) {
-        const qk = applyRope(qkLin.reshape([B, S, H + KV, hd]).transpose([0, 2, 1, 3]), { ...rope, cos, sin }); // [B, H + KV, S, hd]
-        const q = qk.slice(1, 0, H).reshape([B, KV, G, S, hd]); // scaled by 1/√hd in the weights
-        const k = qk.slice(1, H); // [B, KV, S, hd]
-        const v = vLin.reshape([B, S, KV, hd]).transpose([0, 2, 1, 3]); // [B, KV, S, hd]
-        outputs[`k.${l}`] = k;
-        outputs[`v.${l}`] = v;
         const scores = q.matmul(k.unsqueeze(2).transpose([0, 1, 2, 4, 3])).add(bias); // [B, KV, G, S, S]
-        const att = scores.softmax(-1).matmul(v.unsqueeze(2)); // [B, KV, G, S, hd]
-        merged = att.transpose([0, 3, 1, 2, 4]).reshape([B, S, H * hd]);
-      } else {
-        const qk = applyRope(qkLin.reshape([B, H + KV, hd]), { ...rope, cos, sin }); // [B, H + KV, hd]
-        const q = qk.slice(1, 0, H).reshape([B, KV, G, hd]);
-        const k = qk.slice(1, H); // [B, KV, hd] (= [B, KV, 1, hd] in memory)
-        outputs[`k.${l}`] = k;
-        outputs[`v.${l}`] = vLin; // [B, KV·hd] (= [B, KV, 1, hd])
-        const kT = input(`cache_kT.${l}`, [B, KV, hd, M]);
-        const vC = input(`cache_v.${l}`, [B, KV, M, hd]);
-        const probs = concat([q.matmul(kT), q.matmul(k.reshape([B, KV, hd, 1]))], -1).add(bias).softmax(-1); // [B, KV, G, M + 1]
-        const att = probs.slice(-1, 0, M).matmul(vC).add(probs.slice(-1, M).matmul(vLin.reshape([B, KV, 1, hd]))); // [B, KV, G, hd]
-        merged = att.reshape([B, H * hd]);
+        return scores.softmax(-1).matmul(v.unsqueeze(2)); // [B, KV, G, S, hd]
       }
-      x = x.add(merged.matmul(input(`o.${l}`, [H * hd, D])));
-      const h2 = rmsNorm(x, input(`mlp_norm.${l}`, [D]), c.rmsNormEps);
-      const gu = h2.matmul(input(`gate_up.${l}`, [D, 2 * F])); // [B, S, 2F] | [B, 2F]
-      x = x.add(gu.slice(-1, 0, F).silu().mul(gu.slice(-1, F)).matmul(input(`down.${l}`, [F, D])));
-    }
-    const xLast = prefill ? x.slice(1, S - 1).reshape([B, D]) : x;
-    const last = rmsNorm(xLast, input('norm', [D]), c.rmsNormEps); // [B, D]
-    const logits = last.matmul(input('head', [D, c.vocabSize])); // [B, V]
+      // decode: attend to the M cache columns and to itself, softmax([q·Kᵀ_cache, q·kᵀ_new] + bias)
+      const q4 = q.reshape([B, KV, G, hd]);
+      const kT = input(`cache_kT.${l}`, [B, KV, hd, M]);
+      const vC = input(`cache_v.${l}`, [B, KV, M, hd]);
+      const probs = concat([q4.matmul(kT), q4.matmul(k.reshape([B, KV, hd, 1]))], -1).add(bias).softmax(-1); // [B, KV, G, M + 1]
+      const att = probs.slice(-1, 0, M).matmul(vC).add(probs.slice(-1, M).matmul(v.reshape([B, KV, 1, hd]))); // [B, KV, G, hd]
+      return att.reshape([B, KV, G, 1, hd]);
+    };
+    let x = params.get(EMBED)!.gather(prefill ? ids : ids.reshape([B])); // [B, S, D] | decode [B, D]
+    for (let l = 0; l < c.numLayers; l++) x = decoderLayer(c, params, l, x, rope, attend);
+    const last = rmsNorm((prefill ? x.slice(1, S - 1).reshape([B, D]) : x), params.get(FINAL_NORM)!, c.rmsNormEps); // [B, D]: the last position
+    const logits = lmLogits(c, params, last); // [B, V]
     if (kind === 'logits') {
       outputs.logits = logits;
     } else if (kind === 'probs') {
       outputs.logits = logits;
       outputs.probs = logits.softmax(-1); // [B, V] float32: the host samples without 32,000 exps a row
     } else {
-      // first argmax: max over where(logit = max, V − i, 0) is V − (lowest maximal index)
-      const V = c.vocabSize;
       const m = logits.max(-1, true); // [B, 1]
-      const rev = new Float32Array(V);
-      for (let i = 0; i < V; i++) rev[i] = V - i;
-      outputs.token = g.full([B], V).sub(where(logits.ge(m), g.constant(rev, [V]), g.zeros([V])).max(-1)); // [B] (float32, exact below 2^24)
+      outputs.token = logits.argmax(-1); // [B] int64: the first maximal index, as sampleToken's argmax
       outputs.logprob = logits.sub(m).exp().sum(-1).log().neg(); // log p(argmax) = −log Σ exp(logits − max)
     }
-    const exe = await compile(g, { inputs, outputs, threads: this.opts.threads, device: this.opts.device, spinning: this.opts.spinning ?? false, name: `llama-${kind}-B${B}-S${S}-M${M}` });
+    const name = `llama-${kind}-B${B}-S${S}-M${M}${baked ? `-g${this.id}` : ''}`; // baked: a session of its own (the name is in the cache key), released with this generator alone
+    const exe = await compile(g, { inputs, outputs, threads: this.opts.threads, device: this.opts.device, spinning: this.opts.spinning ?? false, name });
     return { exe };
   }
 
   /** The feeds of a run: the weights unless baked into the decode graph, plus `rest`. */
   weightFeeds(S: number, rest: Record<string, Float32Array | BigInt64Array>): Record<string, Float32Array | BigInt64Array> {
     return S === 1 && this.bakeDecodeWeights ? rest : { ...this.feeds, ...rest };
+  }
+
+  private setFeeds(weights: LlamaWeights): void {
+    this.weights = fuseLlamaWeights(this.config, weights);
+    this.feeds = Object.fromEntries([...this.weights].map(([name, t]) => [name, t.data]));
   }
 
   /**
@@ -363,11 +323,12 @@ export class LlamaGenerator {
     const sampleAll = (out: Record<string, unknown>): number[] => {
       const next: number[] = [];
       if (greedy) {
-        const tok = out.token as Float32Array;
+        const tok = out.token as BigInt64Array;
         const lp = out.logprob as Float32Array;
         for (let b = 0; b < B; b++) {
-          if (!done[b]) record(b, tok[b], lp[b]);
-          next.push(tok[b]);
+          const t = Number(tok[b]);
+          if (!done[b]) record(b, t, lp[b]);
+          next.push(t);
         }
       } else {
         const logits = out.logits as Float32Array;
@@ -395,16 +356,8 @@ export class LlamaGenerator {
    * they may be in use by another generator.
    */
   async release(): Promise<void> {
-    const all = [...this.steps.entries()];
-    this.steps.clear();
-    for (const [key, p] of all) {
-      if (!(this.bakeDecodeWeights && key.split('|')[2] === '1')) continue;
-      try {
-        await (await p).exe.release();
-      } catch {
-        // a graph that failed to build holds nothing
-      }
-    }
+    this.shared = new ShapeCache<StepGraph>();
+    await this.owned.release();
   }
 }
 

@@ -8,12 +8,16 @@
 // position ids [B, T] (HF: cumsum(mask) − 1, padding at 0 — see positionIdsFromMask): padding is
 // invisible to every real token, and a row's numbers do not depend on how much padding it has.
 // src/nn/reference.ts is the plain-loop twin the tests compare against.
+// One model definition for training and generation: generation (src/nn/generate.ts) runs the same
+// decoderLayer / rmsNorm / lmLogits on the fused layout of the same weights (fuseLlamaWeights:
+// q|k|v and gate|up concatenated, projections transposed to [in, out], 1/√hd folded into q), chosen
+// by which weights the params hold; only its attention (KV cache) is its own, through `attend`.
 import { type Graph, type Tensor, softmaxCrossEntropy } from '../graph/index.js';
 import { UserError } from '../util/errors.js';
 import type { LlamaConfig } from './config.js';
 import { ropeTables } from './rope.js';
 import { loraDelta, type LoraGraph } from './lora.js';
-import { EMBED, FINAL_NORM, LM_HEAD, expectedWeightShapes, layerNames, type LlamaWeights } from './weights.js';
+import { EMBED, FINAL_NORM, LM_HEAD, expectedWeightShapes, layerNames, lmHead, type HostTensor, type LlamaWeights } from './weights.js';
 
 /** Graph tensors of the weights under HF names, layouts as in LlamaWeights ([out, in] for projections). */
 export type LlamaParams = ReadonlyMap<string, Tensor>;
@@ -131,44 +135,124 @@ function checkShape(what: string, t: Tensor, shape: readonly (number | null)[], 
   }
 }
 
+// ---- the fused layout (generation) --------------------------------------------------------------
+
+/** Names of layer l's fused weights (fuseLlamaWeights); norms and the embedding keep their HF names. */
+export function fusedNames(l: number) {
+  const p = `fused.layers.${l}.`;
+  return { qkv: `${p}qkv`, o: `${p}o`, gateUp: `${p}gate_up`, down: `${p}down` };
+}
+
+/** The LM head of the fused layout: [D, V] (the embedding's or lm_head's transpose). */
+export const FUSED_HEAD = 'fused.lm_head';
+
 /**
- * One decoder layer's attention + MLP on x [B, T, D]. `attend(q, k, v)` receives q
+ * The same model's weights in generation's layout: per layer qkv [D, (H + 2KV)·hd] = [q·(1/√hd) | k | v]ᵀ
+ * (attention's scale folded into q: RoPE is linear), o [H·hd, D], gate_up [D, 2F] = [gate | up]ᵀ,
+ * down [F, D]; the head [D, V]. One MatMul per fused projection and no Transpose in the graph.
+ * Norms and the embedding are shared with `w` (not copied).
+ */
+export function fuseLlamaWeights(c: LlamaConfig, w: LlamaWeights): LlamaWeights {
+  const D = c.hiddenSize;
+  const hd = c.headDim;
+  const qDim = c.numHeads * hd;
+  const kvDim = c.numKvHeads * hd;
+  const F = c.intermediateSize;
+  const get = (name: string): HostTensor => {
+    const t = w.get(name);
+    if (!t) throw new UserError({ what: `weight ${name} is missing`, where: 'fuseLlamaWeights', fix: 'load the model with loadModel()' });
+    return t;
+  };
+  /** columns [off, off + rows) of out [cols, width] ← Wᵀ for W [rows, cols], times scale */
+  const putT = (out: Float32Array, width: number, off: number, t: HostTensor, scale = 1) => {
+    const [rows, cols] = t.shape;
+    for (let r = 0; r < rows; r++) for (let i = 0; i < cols; i++) out[i * width + off + r] = t.data[r * cols + i] * scale;
+  };
+  const out: LlamaWeights = new Map([[EMBED, get(EMBED)], [FINAL_NORM, get(FINAL_NORM)]]);
+  const head = new Float32Array(D * c.vocabSize);
+  putT(head, c.vocabSize, 0, lmHead(c, w));
+  out.set(FUSED_HEAD, { shape: [D, c.vocabSize], data: head });
+  for (let l = 0; l < c.numLayers; l++) {
+    const n = layerNames(l);
+    const f = fusedNames(l);
+    const qkvW = qDim + 2 * kvDim;
+    const qkv = new Float32Array(D * qkvW);
+    putT(qkv, qkvW, 0, get(n.q), 1 / Math.sqrt(hd));
+    putT(qkv, qkvW, qDim, get(n.k));
+    putT(qkv, qkvW, qDim + kvDim, get(n.v));
+    const gateUp = new Float32Array(D * 2 * F);
+    putT(gateUp, 2 * F, 0, get(n.gate));
+    putT(gateUp, 2 * F, F, get(n.up));
+    const o = new Float32Array(qDim * D);
+    putT(o, D, 0, get(n.o));
+    const down = new Float32Array(F * D);
+    putT(down, D, 0, get(n.down));
+    out.set(n.attnNorm, get(n.attnNorm));
+    out.set(n.mlpNorm, get(n.mlpNorm));
+    out.set(f.qkv, { shape: [D, qkvW], data: qkv });
+    out.set(f.o, { shape: [qDim, D], data: o });
+    out.set(f.gateUp, { shape: [D, 2 * F], data: gateUp });
+    out.set(f.down, { shape: [F, D], data: down });
+  }
+  return out;
+}
+
+/** Attention of one layer: q [B, KV, G, T, hd] (scaled, rotated), k [B, KV, T, hd] (rotated), v [B, KV, T, hd] → [B, KV, G, T, hd]. */
+export type Attend = (q: Tensor, k: Tensor, v: Tensor, layer: number) => Tensor;
+
+/**
+ * One decoder layer's attention + MLP on x [B, T, D] (or [B, D]: one token per row). `attend(q, k, v, layer)` receives q
  * [B, KV, G, T, hd] (already scaled by 1/√hd and rotated), k and v [B, KV, T, hd] (k rotated)
  * and returns the attention output [B, KV, G, T, hd]; the full-sequence model and the KV-cache
- * decode step differ only there. With `lora`, each adapted projection adds s · (x Aᵀ) Bᵀ (src/nn/lora.ts).
+ * decode step differ only there. The weights are read in the HF layout, or in the fused layout
+ * when `p` holds fusedNames(layer) (fuseLlamaWeights: the same numbers, fewer MatMuls). With
+ * `lora` (HF layout only), each adapted projection adds s · (x Aᵀ) Bᵀ (src/nn/lora.ts).
  */
-export function decoderLayer(
-  c: LlamaConfig,
-  p: LlamaParams,
-  layer: number,
-  x: Tensor,
-  rope: Rope,
-  attend: (q: Tensor, k: Tensor, v: Tensor) => Tensor,
-  lora?: LoraGraph,
-): Tensor {
+export function decoderLayer(c: LlamaConfig, p: LlamaParams, layer: number, x: Tensor, rope: Rope, attend: Attend, lora?: LoraGraph): Tensor {
   const n = layerNames(layer);
+  const f = fusedNames(layer);
+  const fused = p.has(f.qkv);
+  if (fused && lora) throw new UserError({ what: 'LoRA adapters need the HF weight layout', where: 'decoderLayer', fix: 'merge the adapter into the weights before fusing them (mergeLora)' });
   const proj = (x: Tensor, name: string): Tensor => {
     const y = linear(x, param(p, name));
     const d = loraDelta(lora, name.slice(0, -'.weight'.length), x);
     return d ? y.add(d) : y;
   };
-  const [B, T] = x.shape;
+  const B = x.shape[0];
+  const T = x.rank === 2 ? 1 : x.shape[1]; // x [B, D]: one token per row (a decode step; 2-D keeps ONNX Runtime's Gemm fusion)
+  const H = c.numHeads;
   const KV = c.numKvHeads;
-  const G = c.numHeads / KV;
+  const G = H / KV;
   const hd = c.headDim;
+  const F = c.intermediateSize;
   const h = rmsNorm(x, param(p, n.attnNorm), c.rmsNormEps); // [B, T, D]
   // q heads are grouped by the kv head they read: head index = kv · G + g (HF repeat_kv order)
-  const q = permute(proj(h, n.q).reshape([B, T, KV, G, hd]), [0, 2, 3, 1, 4]); // [B, KV, G, T, hd]
-  const k = permute(proj(h, n.k).reshape([B, T, KV, hd]), [0, 2, 1, 3]); // [B, KV, T, hd]
-  const v = permute(proj(h, n.v).reshape([B, T, KV, hd]), [0, 2, 1, 3]); // [B, KV, T, hd]
-  const qr = applyRope(q, { ...rope, cos: rope.cos.unsqueeze(1), sin: rope.sin.unsqueeze(1) }).mul(1 / Math.sqrt(hd));
-  const kr = applyRope(k, rope);
-  const att = attend(qr, kr, v); // [B, KV, G, T, hd]
-  const merged = permute(att, [0, 3, 1, 2, 4]).reshape([B, T, c.numHeads * hd]); // [B, T, H·hd]
-  const x2 = x.add(proj(merged, n.o));
+  let qr: Tensor; // [B, KV, G, T, hd]
+  let kr: Tensor; // [B, KV, T, hd]
+  let v: Tensor; // [B, KV, T, hd]
+  if (fused) {
+    const qkv = h.matmul(param(p, f.qkv)); // [B, T, (H + 2KV)·hd], q already scaled
+    const qk = applyRope(permute(qkv.slice(-1, 0, (H + KV) * hd).reshape([B, T, H + KV, hd]), [0, 2, 1, 3]), rope); // [B, H + KV, T, hd]
+    qr = qk.slice(1, 0, H).reshape([B, KV, G, T, hd]);
+    kr = qk.slice(1, H);
+    v = permute(qkv.slice(-1, (H + KV) * hd).reshape([B, T, KV, hd]), [0, 2, 1, 3]);
+  } else {
+    const q = permute(proj(h, n.q).reshape([B, T, KV, G, hd]), [0, 2, 3, 1, 4]);
+    const k = permute(proj(h, n.k).reshape([B, T, KV, hd]), [0, 2, 1, 3]);
+    v = permute(proj(h, n.v).reshape([B, T, KV, hd]), [0, 2, 1, 3]);
+    qr = applyRope(q, { ...rope, cos: rope.cos.unsqueeze(1), sin: rope.sin.unsqueeze(1) }).mul(1 / Math.sqrt(hd));
+    kr = applyRope(k, rope);
+  }
+  const att = attend(qr, kr, v, layer); // [B, KV, G, T, hd]
+  const merged = permute(att, [0, 3, 1, 2, 4]).reshape(x.rank === 2 ? [B, H * hd] : [B, T, H * hd]); // [B, T, H·hd]
+  const x2 = x.add(fused ? merged.matmul(param(p, f.o)) : proj(merged, n.o));
   const h2 = rmsNorm(x2, param(p, n.mlpNorm), c.rmsNormEps);
-  const mlp = proj(proj(h2, n.gate).silu().mul(proj(h2, n.up)), n.down);
-  return x2.add(mlp); // [B, T, D]
+  let mlp: Tensor;
+  if (fused) {
+    const gu = h2.matmul(param(p, f.gateUp)); // [B, T, 2F]
+    mlp = gu.slice(-1, 0, F).silu().mul(gu.slice(-1, F)).matmul(param(p, f.down));
+  } else mlp = proj(proj(h2, n.gate).silu().mul(proj(h2, n.up)), n.down);
+  return x2.add(mlp); // [B, T, D] (or [B, D])
 }
 
 export interface SequenceBatch {
@@ -205,8 +289,9 @@ export function llamaHidden(c: LlamaConfig, p: LlamaParams, batch: SequenceBatch
   return rmsNorm(x, param(p, FINAL_NORM), c.rmsNormEps);
 }
 
-/** LM head: hidden [..., D] → logits [..., V]. */
+/** LM head: hidden [..., D] → logits [..., V] (either layout). */
 export function lmLogits(c: LlamaConfig, p: LlamaParams, hidden: Tensor): Tensor {
+  if (p.has(FUSED_HEAD)) return hidden.matmul(param(p, FUSED_HEAD));
   return linear(hidden, param(p, c.tieWordEmbeddings ? EMBED : LM_HEAD));
 }
 

@@ -164,7 +164,7 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
           const next = nextBatch(o.prompts.length, P, cursor, r.seed, 'reinforce');
           const rowsPrompt = next.indices.flatMap((i) => new Array<number>(k).fill(i));
           const weights = policyWeights(c, lora, state.params); // with LoRA: merged for the generator
-          lastGenerator = new LlamaGenerator(c, weights, { threads: r.threads });
+          lastGenerator = lastGenerator ? await lastGenerator.setWeights(weights) : new LlamaGenerator(c, weights, { threads: r.threads }); // one per run
           const gens = await generateFixed(lastGenerator, rowsPrompt.map((i) => promptIds[i]), {
             maxNewTokens, temperature, topP: o.topP, topK: o.topK, seed: stepSeed(r.seed, 'reinforce', step), batchSize: B, stopTokens: policy.codec.stopTokens, promptLength,
           });

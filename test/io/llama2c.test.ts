@@ -4,7 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { sharedFile } from '../helpers/shared.js';
-import { permuteForRotateHalf, readLlama2c } from '../../src/io/llama2c.js';
+import { permuteForRotateHalf, readLlama2c, writeLlama2c } from '../../src/io/llama2c.js';
+import { checkLlamaConfig } from '../../src/nn/config.js';
+import { initLlamaWeights } from '../../src/nn/init.js';
+import { Rng } from '../../src/util/rng.js';
 import { isUserError } from '../../src/util/errors.js';
 import { layerNames } from '../../src/nn/weights.js';
 
@@ -102,6 +105,43 @@ test('llama2.c errors: truncated, wrong classifier flag, quantised version, garb
     heads.writeInt32LE(3, 16); // n_kv_heads 3 does not divide 8 heads
     expectErr('heads.bin', heads, /n_heads of n_kv_heads/);
     assert.throws(() => readLlama2c(join(dir, 'none.bin')), (e: unknown) => isUserError(e) && /cannot open/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('writeLlama2c: stories260K written back is the original file, weights byte for byte; an untied model round-trips', (t) => {
+  const p = sharedFile(t, 'data/stories260k/stories260K.bin');
+  if (!p) return;
+  const dir = mkdtempSync(join(tmpdir(), 'steer-l2c-write-'));
+  try {
+    const { config, weights } = readLlama2c(p);
+    const out = join(dir, 'back.bin');
+    writeLlama2c(out, config, weights);
+    const a = readFileSync(p);
+    const b = readFileSync(out);
+    assert.equal(b.length, a.length);
+    // header + every weight before the freq_cis tables (emb … rms_final) are the original bytes
+    const { headDim, maxPositionEmbeddings: seq } = config;
+    const freqStart = a.length - 2 * 4 * seq * (headDim / 2); // tied: the two tables end the file
+    assert.ok(a.subarray(0, freqStart).equals(b.subarray(0, freqStart)), 'weights differ from the original file');
+    // the unused tables: llama2.c wrote float32 cos/sin(pos · θ^(−2j/hd)); ours agree to float rounding
+    const fa = new Float32Array(a.buffer.slice(a.byteOffset + freqStart, a.byteOffset + a.length));
+    const fb = new Float32Array(b.buffer.slice(b.byteOffset + freqStart, b.byteOffset + b.length));
+    let worst = 0;
+    for (let i = 0; i < fa.length; i++) worst = Math.max(worst, Math.abs(fa[i] - fb[i]));
+    assert.ok(worst < 1e-3, `freq tables differ by ${worst}`);
+    // untied classifier, GQA: write → read gives the same weights
+    const c = checkLlamaConfig({ vocabSize: 40, hiddenSize: 16, intermediateSize: 24, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 4, rmsNormEps: 1e-5, ropeTheta: 10000, ropeScaling: null, maxPositionEmbeddings: 32, tieWordEmbeddings: false, bosTokenId: 1, eosTokenIds: [2] }, 'test');
+    const w = initLlamaWeights(c, new Rng(5));
+    const out2 = join(dir, 'untied.bin');
+    writeLlama2c(out2, c, w);
+    const back = readLlama2c(out2);
+    assert.equal(back.config.tieWordEmbeddings, false);
+    assert.equal(back.weights.size, w.size);
+    for (const [name, tensor] of w) assert.deepEqual(back.weights.get(name)!.data, tensor.data, name);
+    // run.c's constants only
+    assert.throws(() => writeLlama2c(join(dir, 'x.bin'), { ...c, ropeTheta: 500000 }, w), (e: unknown) => isUserError(e) && /RoPE/.test((e as Error).message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { sharedFile } from '../helpers/shared.js';
 import { assertClose } from '../helpers/close.js';
 import { Graph } from '../../src/graph/index.js';
-import { compile } from '../../src/runtime/index.js';
+import { compile, compiledSessionCount } from '../../src/runtime/index.js';
+import { initLlamaWeights } from '../../src/nn/init.js';
 import { loadModel } from '../../src/io/checkpoint.js';
 import { readLlama2c } from '../../src/io/llama2c.js';
 import { Llama2cTokenizer } from '../../src/text/llama2c.js';
@@ -198,4 +199,32 @@ test('generation errors: context overflow, empty prompt, out-of-vocabulary token
   await expectErr(gen.generate([[1]], { maxNewTokens: 2, stopTokens: [99] }), /stopTokens/);
   assert.deepEqual(await gen.generate([], { maxNewTokens: 2 }), []);
   await gen.release();
+});
+
+test('setWeights: a generator given new weights generates as a new generator built on them, and the weight-free graphs are not recompiled', async () => {
+  const { config: c, weights: w1 } = tiny();
+  const w2 = initLlamaWeights(c, new Rng(3)); // another model of the same config
+  const prompts = [[1, 5, 9, 33], [1, 40]];
+  const opts = { maxNewTokens: 10, temperature: 1, seed: 2, stopTokens: [] };
+  for (const bakeDecodeWeights of [false, true]) {
+    const gen = new LlamaGenerator(c, w1, { threads: 2, bakeDecodeWeights });
+    const fresh = new LlamaGenerator(c, w2, { threads: 2, bakeDecodeWeights });
+    try {
+      const before1 = await gen.generate(prompts, opts);
+      const expected = await fresh.generate(prompts, opts);
+      assert.notDeepEqual(before1.map((g) => g.tokens), expected.map((g) => g.tokens), 'the two models must differ for the test to mean anything');
+      const sessions = compiledSessionCount();
+      assert.equal(await gen.setWeights(w2), gen);
+      const after = await gen.generate(prompts, opts);
+      assert.deepEqual(after.map((g) => g.tokens), expected.map((g) => g.tokens), `bake ${bakeDecodeWeights}`);
+      after.forEach((g, i) => assertClose(g.logprobs, expected[i].logprobs, { atol: 1e-6, rtol: 0 }));
+      // fed weights: the same graphs serve the new weights (no session built); baked: the decode graph is rebuilt
+      if (!bakeDecodeWeights) assert.equal(compiledSessionCount(), sessions);
+      await gen.setWeights(w1);
+      assert.deepEqual((await gen.generate(prompts, opts)).map((g) => g.tokens), before1.map((g) => g.tokens));
+    } finally {
+      await gen.release();
+      await fresh.release();
+    }
+  }
 });

@@ -10,7 +10,7 @@ import { compile } from '../../src/runtime/index.js';
 import { loadModel } from '../../src/io/checkpoint.js';
 import { readLlama2c } from '../../src/io/llama2c.js';
 import type { LlamaConfig } from '../../src/nn/config.js';
-import { applyRope, lastTokenHidden, llamaFeeds, permute, rotateHalfMatrix, llamaHidden, llamaInitializers, llamaInputs, lmLogits, padBatch, rewardHead, tokenLogProbs, type LlamaParams } from '../../src/nn/llama.js';
+import { applyRope, fuseLlamaWeights, fusedNames, lastTokenHidden, llamaFeeds, permute, rotateHalfMatrix, llamaHidden, llamaInitializers, llamaInputs, lmLogits, padBatch, rewardHead, tokenLogProbs, type LlamaParams } from '../../src/nn/llama.js';
 import { referenceHidden, referenceLogits } from '../../src/nn/reference.js';
 import type { LlamaWeights } from '../../src/nn/weights.js';
 import { isUserError } from '../../src/util/errors.js';
@@ -214,4 +214,30 @@ test('padBatch: left/right layouts, HF position ids, last real index', () => {
   assert.deepEqual([...r.ids].map(Number), [5, 6, 7, 2, 8, 2, 2, 2]);
   assert.deepEqual([...r.positions].map(Number), [0, 1, 2, 0, 0, 0, 0, 0]);
   assert.deepEqual([...r.lastIndex].map(Number), [2, 0]);
+});
+
+test('the fused layout (generation) is the same model: graph equals the HF layout to 1e-5, and its float64 interpretation equals the reference twin', async () => {
+  const { config: c, weights: w } = tiny(); // GQA (H 4, KV 2), untied head
+  const fused = fuseLlamaWeights(c, w);
+  assert.ok(fused.has(fusedNames(0).qkv) && !fused.has('model.layers.0.self_attn.q_proj.weight'));
+  const seqs = [[1, 5, 9, 33, 63, 17], [1, 40]];
+  const pb = padBatch(seqs, { side: 'left' });
+  const V = c.vocabSize;
+  const run = async (weights: LlamaWeights) => {
+    const g = new Graph();
+    const ids = g.input('ids', [pb.B, pb.T], 'int64');
+    const positions = g.input('positions', [pb.B, pb.T], 'int64');
+    const mask = g.input('mask', [pb.B, pb.T]);
+    const p: LlamaParams = new Map([...weights].map(([name, t]) => [name, g.initializer(name, t.data, t.shape)]));
+    const logits = lmLogits(c, p, llamaHidden(c, p, { ids, positions, attentionMask: mask }));
+    const feeds = { ids: pb.ids, positions: pb.positions, mask: pb.mask };
+    const exe = await compile(g, { inputs: [ids, positions, mask], outputs: { logits }, threads: 2 });
+    const out = (await exe.run(feeds)).logits as Float32Array;
+    await exe.release();
+    return { out, f64: interpret(g, { logits }, feeds).logits };
+  };
+  const hf = await run(w);
+  const fu = await run(fused);
+  assertClose(fu.out, hf.out, { atol: 1e-5, rtol: 0, what: 'fused vs HF layout' });
+  seqs.forEach((s, b) => assertClose(Float32Array.from(realRows(Float32Array.from(fu.f64), pb, b, s.length, V)), referenceLogits(c, w, s), { atol: 1e-5, rtol: 0, what: `float64 fused row ${b}` }));
 });
