@@ -21,7 +21,8 @@ import { maskedRowSum, policyTokenLogProbs, sequenceFeeds, sequenceInputList, se
 import { DPO_LOSS_KINDS, dpoLoss, type DpoLossKind } from './losses.js';
 import { finalModelDir, resolvePolicy, savePolicy, type PolicyModel } from './model.js';
 import { initialParams, policyLora, policyWeights, savePolicyAdapter } from './lora.js';
-import { bucketLength, buildSequenceBatch, type TokenizedExample } from './sequences.js';
+import { buildSequenceBatch, type TokenizedExample } from './sequences.js';
+import { lengthBucket } from '../train/batches.js';
 import type { TrainerResult } from './sft.js';
 import { PolicyForward, PolicyUpdater } from './update.js';
 
@@ -92,7 +93,7 @@ function dpoGraph(kind: DpoLossKind, beta: number) {
 /** Rows and T for a batch of pairs: [c0 … cB−1, r0 … rB−1]. */
 function pairRows(pairs: readonly TokenizedPair[], multiple: number, maxLength: number): { rows: TokenizedExample[]; T: number } {
   const rows = [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)];
-  return { rows, T: bucketLength(Math.max(...rows.map((e) => e.prompt.length + e.response.length)), multiple, maxLength) };
+  return { rows, T: lengthBucket(Math.max(...rows.map((e) => e.prompt.length + e.response.length)), multiple, maxLength) };
 }
 
 /** Σ log π_ref of every chosen and rejected response, in fixed-size batches. */

@@ -33,9 +33,11 @@ import { initialParams, policyLora, policyWeights, savePolicyAdapter } from './l
 import type { RewardSource } from './reward.js';
 import { rlooAdvantages } from './rloo.js';
 import { encodePrompts, generateFixed } from './sample.js';
-import { bucketLength, buildSequenceBatch, responseValues } from './sequences.js';
+import { buildSequenceBatch, responseValues } from './sequences.js';
+import { lengthBucket } from '../train/batches.js';
 import type { TrainerResult } from './sft.js';
-import { PolicyForward, PolicyUpdater, splitRows } from './update.js';
+import { PolicyForward, PolicyUpdater } from './update.js';
+import { splitRows } from '../train/steps.js';
 
 export interface ReinforceOptions extends TrainerCommonOptions {
   /** The starting policy (usually the SFT model). */
@@ -129,7 +131,7 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
   // multiple of 16 (a few shapes, each compiled once).
   const promptIds = encodePrompts(policy, o.prompts, maxNewTokens);
   const promptLength = Math.max(...promptIds.map((p) => p.length));
-  const maxT = bucketLength(promptLength + maxNewTokens, 16, c.maxPositionEmbeddings);
+  const maxT = lengthBucket(promptLength + maxNewTokens, 16, c.maxPositionEmbeddings);
   const B = P * k;
   const micro = positiveInt('reinforce.microBatchSize', o.microBatchSize ?? B);
   if (B % micro !== 0) bad('reinforce.microBatchSize', `a divisor of promptsPerStep × samplesPerPrompt (${B})`, micro);
@@ -171,7 +173,7 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
           const t1 = performance.now();
           // 2. log-probs of the policy and the reference, full passes
           const examples = rowsPrompt.map((pi, b) => ({ prompt: promptIds[pi], response: gens[b].tokens }));
-          const T = bucketLength(Math.max(...examples.map((e) => e.prompt.length + e.response.length)), 16, maxT);
+          const T = lengthBucket(Math.max(...examples.map((e) => e.prompt.length + e.response.length)), 16, maxT);
           const batch = buildSequenceBatch(examples, { padId: policy.codec.padId, T });
           const lp = await forward.run(state.params, B, T, sequenceFeeds(batch));
           const t2 = performance.now();

@@ -32,11 +32,6 @@ export interface SequenceBatch {
   responseLength: number[];
 }
 
-/** Round a length up to a multiple of `multiple` (capped at `max`): few distinct shapes, few compiled graphs. */
-export function bucketLength(length: number, multiple: number, max: number): number {
-  return Math.min(max, Math.ceil(length / multiple) * multiple);
-}
-
 /** Pack examples into a right-padded batch of length T (default: the longest sequence). */
 export function buildSequenceBatch(examples: readonly TokenizedExample[], opts: { padId: number; T?: number }): SequenceBatch {
   const B = examples.length;

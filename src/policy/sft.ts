@@ -16,8 +16,10 @@ import { policyTokenLogProbs, sequenceFeeds, sequenceInputList, sequenceInputs, 
 import { sftLoss } from './losses.js';
 import { finalModelDir, resolvePolicy, savePolicy, type PolicyModel } from './model.js';
 import { initialParams, policyLora, policyWeights, savePolicyAdapter } from './lora.js';
-import { bucketLength, buildSequenceBatch, type TokenizedExample } from './sequences.js';
-import { PolicyForward, PolicyUpdater, splitRows } from './update.js';
+import { buildSequenceBatch, type TokenizedExample } from './sequences.js';
+import { lengthBucket } from '../train/batches.js';
+import { PolicyForward, PolicyUpdater } from './update.js';
+import { splitRows } from '../train/steps.js';
 
 export interface SftOptions extends TrainerCommonOptions {
   /** The starting policy (a model directory or a loaded policy). */
@@ -86,7 +88,7 @@ export async function sftNll(forward: PolicyForward, params: Record<string, Floa
     const chunk = examples.slice(i, i + batchSize);
     const real = chunk.length;
     while (chunk.length < batchSize) chunk.push(chunk[0]);
-    const T = bucketLength(Math.max(...chunk.map((e) => e.prompt.length + e.response.length)), lengthMultiple, maxLength);
+    const T = lengthBucket(Math.max(...chunk.map((e) => e.prompt.length + e.response.length)), lengthMultiple, maxLength);
     const batch = buildSequenceBatch(chunk, { padId, T });
     batch.lossMask.fill(0, real * T); // the padding rows do not count
     const out = await forward.run(params, batchSize, T, sequenceFeeds(batch));
@@ -133,7 +135,7 @@ export async function trainSft(o: SftOptions): Promise<TrainerResult> {
         step: async ({ state, lr, cursor }) => {
           const next = nextBatch(examples.length, batchSize, cursor, r.seed, 'sft');
           const rows = next.indices.map((i) => examples[i]);
-          const T = bucketLength(Math.max(...rows.map((e) => e.prompt.length + e.response.length)), lengthMultiple, maxLength);
+          const T = lengthBucket(Math.max(...rows.map((e) => e.prompt.length + e.response.length)), lengthMultiple, maxLength);
           const batch = buildSequenceBatch(rows, { padId, T });
           const parts = batchSize / micro;
           const res = await updater.step(state, micro, T, parts === 1 ? sequenceFeeds(batch) : splitRows(sequenceFeeds(batch), batchSize, parts), lr);

@@ -51,6 +51,8 @@ export interface IOSpec {
 }
 
 const sessionCache = new Map<string, Promise<ort.InferenceSession>>();
+/** Executables holding each cached session: compiling the same graph twice shares one session, freed when the last holder releases it. */
+const holders = new Map<ort.InferenceSession, number>();
 
 /** Number of distinct sessions created so far (for tests of the cache). */
 export function compiledSessionCount(): number {
@@ -61,6 +63,7 @@ export function compiledSessionCount(): number {
 export async function clearCompileCache(): Promise<void> {
   const all = [...sessionCache.values()];
   sessionCache.clear();
+  holders.clear();
   for (const p of all) {
     try {
       await (await p).release();
@@ -143,8 +146,18 @@ export class Executable {
     (this.session as unknown as { endProfiling(): void }).endProfiling();
   }
 
-  /** Free the native session (also removes it from the compile cache). */
+  private released = false;
+
+  /** Free the native session (also removes it from the compile cache) once no other executable shares it. */
   async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    const n = (holders.get(this.session) ?? 1) - 1;
+    if (n > 0) {
+      holders.set(this.session, n);
+      return;
+    }
+    holders.delete(this.session);
     for (const [k, p] of sessionCache) {
       if ((await p) === this.session) sessionCache.delete(k);
     }
@@ -175,6 +188,7 @@ export async function compile(graph: Graph, opts: CompileOptions): Promise<Execu
     p.catch(() => sessionCache.delete(key));
   }
   const session = await p;
+  holders.set(session, (holders.get(session) ?? 0) + 1);
   const inputs = opts.inputs.map((t) => ({ name: t.attrs.name as string, shape: t.shape, dtype: t.dtype }));
   const outputs = Object.entries(opts.outputs).map(([k, t]) => ({ name: k, shape: t.shape, dtype: t.dtype }));
   return new Executable(session, inputs, outputs, exported.bytes, exported.nodeCount, name);
