@@ -96,6 +96,7 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
   if (items < B) throw new UserError({ what: `${items} training ${isPairs ? 'pairs' : 'rows'} do not fill one micro-batch of ${B}`, where: '--batch-size', fix: `use --batch-size ${Math.max(1, items)} or more data` });
   const steps = cfg.steps ?? Math.max(1, Math.floor((cfg.epochs * Math.floor(items / B)) / cfg.gradAccum));
   const deterministic = cfg.deterministic ?? c.vocabSize <= 4096;
+  if (cfg.lora && cfg.lora.dropout !== 0) throw new UserError({ what: 'LoRA dropout is not implemented for reward models', where: 'rm.lora.dropout', expected: '0', received: String(cfg.lora.dropout), fix: 'drop --lora-dropout' });
   const lora = cfg.lora ? { config: cfg.lora, base: s.weights } : undefined;
   const record = { ...cfg, steps, maxLength: s.maxLength, attributes: s.attributes, rewardWeights: s.rewardWeights, deterministic, data: s.sources };
   const run = openRun({ runDir: cfg.out, stage: 'rm train', configFile: 'train-config.json', config: record, resume: cfg.resume, pathKeys: ['init', 'tokenizer', 'trainPairs', 'trainRatings', 'valPairs', 'valRatings'] });

@@ -6,7 +6,7 @@
 // Numbers are coerced (command-line flags arrive as strings). The cosine floor is one option,
 // minLrRatio: lr(s) never falls below lr · minLrRatio (schedule.ts).
 import { z } from 'zod';
-import { UserError } from '../util/errors.js';
+import { UserError, describeValue } from '../util/errors.js';
 import { LORA_TARGETS } from '../nn/lora.js';
 import type { ScheduleOptions } from './schedule.js';
 
@@ -30,8 +30,8 @@ const bool = z.boolean();
 export const loraOptionsSchema = z.strictObject({
   rank: posInt,
   alpha: z.number().positive(),
-  /** lora_dropout: only 0 is implemented (the engine has no random ops yet) */
-  dropout: z.literal(0).default(0),
+  /** lora_dropout on the adapter input (PEFT); 0 = none */
+  dropout: num.min(0).lt(1).default(0),
   targets: z.array(z.enum(LORA_TARGETS)).min(1).default(['q_proj', 'k_proj', 'v_proj', 'o_proj']),
 });
 
@@ -42,10 +42,10 @@ export const maxLengthSchema = int.min(2);
 export function trainerFields(d: TrainerDefaults) {
   return {
     /** Run directory: metrics.jsonl, checkpoints/, the run config and the final model in model/. */
-    out: z.string().min(1),
+    out: z.string().min(1, { error: 'a run directory' }),
     steps: d.steps === undefined ? int.min(0).optional() : int.min(0).default(d.steps),
     /** Peak learning rate (AdamW). */
-    lr: num.positive().default(d.lr),
+    lr: num.positive({ error: 'a positive learning rate, e.g. 1e-4' }).default(d.lr),
     schedule: z.enum(['constant', 'cosine']).default(d.schedule ?? 'constant'),
     warmupSteps: int.min(0).default(d.warmupSteps ?? 0),
     /** Cosine floor as a fraction of lr. */
@@ -77,12 +77,23 @@ export function trainerFields(d: TrainerDefaults) {
 /** The resolved shared options (what trainerFields parses to). */
 export type TrainerOptions = z.output<z.ZodObject<ReturnType<typeof trainerFields>>>;
 
-/** Validate a trainer's options (defaults applied, unknown keys rejected); errors name each field. */
+/** Fixes for fields whose mistake has one obvious remedy. */
+const FIXES: Record<string, string> = { out: 'pass out: "runs/x" (--out runs/x)' };
+
+/** Validate a trainer's options (defaults applied, unknown keys rejected); errors name each field, what it expects and what it got. */
 export function parseTrainerOptions<S extends z.ZodType>(schema: S, input: unknown, trainer: string): z.output<S> {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
-  const lines = r.error.issues.map((i) => `${trainer}.${i.path.join('.') || '(root)'}: ${i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.join(', ')}` : i.message}`);
-  throw new UserError({ what: `invalid ${trainer} options\n  ${lines.join('\n  ')}`, where: `${trainer} options`, fix: `correct the listed fields; \`steer ${trainer === 'rm' ? 'rm train' : trainer} --help\` lists each option with its default` });
+  const fixes: string[] = [];
+  const lines = r.error.issues.map((i) => {
+    const field = `${trainer}.${i.path.join('.') || '(root)'}`;
+    if (i.code === 'unrecognized_keys') return `${field}: unknown key(s) ${i.keys.join(', ')}`;
+    const received = i.path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined), input);
+    if (FIXES[String(i.path[0])]) fixes.push(FIXES[String(i.path[0])]);
+    return `${field}: expected: ${i.message}; received: ${describeValue(received)}`;
+  });
+  const command = trainer === 'rm' ? 'rm train' : trainer === 'reinforce' ? 'rl reinforce' : trainer;
+  throw new UserError({ what: `invalid ${trainer} options\n  ${lines.join('\n  ')}`, where: `${trainer} options`, fix: [...fixes, `correct the listed fields; \`steer ${command} --help\` lists each option with its default`].join('; ') });
 }
 
 /** The learning-rate schedule of a run of `steps` steps (warm-up never longer than the run). */

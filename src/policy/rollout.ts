@@ -1,0 +1,82 @@
+// REINFORCE's graphs and per-step bookkeeping (the loop is src/policy/reinforce.ts):
+//   rollout graph  log π and log π_ref per position, and Σ entropy over the response tokens
+//                  (the policy's weights fed, the frozen reference's baked in as initializers)
+//   update graph   L = Σ_{i,t} m·(−log π(y_t)·A_i) / Σ m over all response tokens of the batch
+//   metrics        reward mean/std, KL, r̃, response length, fraction ended, entropy, loss, and the
+//                  step time split into generation / log-probs / scoring / update
+import { appendFileSync } from 'node:fs';
+import { keepJsonLines } from '../io/atomic.js';
+import type { Graph } from '../graph/index.js';
+import type { LlamaConfig } from '../nn/config.js';
+import { tokenLogProbs, type LlamaParams } from '../nn/llama.js';
+import { mean, std } from '../util/stats.js';
+import { maskedRowSum, policyLogits, policyTokenLogProbs, sequenceInputList, sequenceInputs, tokenEntropy } from './graph.js';
+import { policyGradientLoss } from './losses.js';
+import type { PolicyPrompt } from './codec.js';
+
+/** The forward graph of a rollout: log π, log π_ref per position and Σ entropy over response tokens. */
+export function rolloutGraph(g: Graph, c: LlamaConfig, B: number, T: number, policy: LlamaParams, reference: LlamaParams | null) {
+  const s = sequenceInputs(g, B, T);
+  const logits = policyLogits(c, policy, s); // [B, T, V]
+  const logp = tokenLogProbs(logits, s.targets); // [B, T]
+  const logpRef = policyTokenLogProbs(c, reference!, s); // [B, T]
+  return { batch: sequenceInputList(s), outputs: { logp, logp_ref: logpRef, entropy: maskedRowSum(tokenEntropy(logits), s.lossMask) } };
+}
+
+/** The update graph: token-mean policy-gradient loss with per-sample advantages (also bench/checkpoints/lora_policy.ts). */
+export function updateGraph(g: Graph, c: LlamaConfig, B: number, T: number, policy: LlamaParams) {
+  const s = sequenceInputs(g, B, T);
+  const advantages = g.input('advantages', [B]);
+  const logp = policyTokenLogProbs(c, policy, s);
+  return { loss: policyGradientLoss(logp, s.lossMask, advantages), batch: [...sequenceInputList(s), advantages], outputs: {} };
+}
+
+/** Keep rollout lines of steps ≤ step (a resumed run rewrites what came after its checkpoint). */
+export function truncateRollouts(path: string, step: number): void {
+  keepJsonLines(path, (r) => (r.step as number) <= step);
+}
+
+export interface StepRecord {
+  prompts: PolicyPrompt[];
+  responses: string[];
+  tokens: number[];
+  rewards: number[];
+  kl: number[];
+  rewardWithKl: number[];
+  advantages: ArrayLike<number>;
+  ended: boolean[];
+  entropySum: number;
+  update: { loss: number; gradNorm: number };
+  /** performance.now() at the start, after generation, log-probs, scoring and the update. */
+  times: [number, number, number, number, number];
+}
+
+/** The first `n` rollouts of a step, appended to rollouts.jsonl. */
+export function logRollouts(path: string, step: number, r: StepRecord, n: number): void {
+  if (n <= 0) return;
+  const lines = r.responses.slice(0, n).map((response, b) => JSON.stringify({ step, prompt: r.prompts[b], response, reward: r.rewards[b], kl: r.kl[b], advantage: r.advantages[b], ended: r.ended[b] }));
+  appendFileSync(path, lines.join('\n') + '\n');
+}
+
+/** The step's metrics (see the file header). */
+export function rolloutMetrics(r: StepRecord): Record<string, number> {
+  const [t0, t1, t2, t3, t4] = r.times;
+  return {
+    reward_mean: mean(r.rewards),
+    reward_std: std(r.rewards, 0),
+    kl: mean(r.kl),
+    reward_with_kl: mean(r.rewardWithKl),
+    advantage_abs: mean(Array.from(r.advantages, Math.abs)),
+    response_tokens: mean(r.tokens),
+    response_chars: mean(r.responses.map((s) => s.length)),
+    ended: mean(r.ended.map(Number)),
+    entropy: r.entropySum / Math.max(1, r.tokens.reduce((a, b) => a + b, 0)),
+    loss: r.update.loss,
+    grad_norm: r.update.gradNorm,
+    generation_ms: t1 - t0,
+    logprob_ms: t2 - t1,
+    scoring_ms: t3 - t2,
+    update_ms: t4 - t3,
+    generation_share: (t1 - t0) / (t4 - t0),
+  };
+}
