@@ -1,7 +1,9 @@
 // REINFORCE with a leave-one-out baseline, as NeMo-Aligner runs it (algorithms/reinforce.py,
 // models/nlp/gpt/megatron_gpt_reinforce_actor.py; docs/recipe.md). One step:
 //   1. rollout   k samples for each of P prompts from the current policy (KV-cache generation)
-//   2. log-probs log π and log π_ref of every response token by full forward passes (rollout.ts)
+//   2. log-probs log π of every response token as generation returned it (temperature 1, no top-k /
+//                top-p: exact to float32 rounding), or by a full forward pass otherwise; log π_ref
+//                by a full pass of the frozen reference (rollout.ts)
 //   3. reward    r_i from the scorer (a steer RM, an HTTP endpoint, …), optionally clipped
 //   4. KL        KL_i = token-mean over response i of |log π − log π_ref| (or k1 / k3)
 //                r̃_i = r_i − β·KL_i
@@ -30,15 +32,12 @@ import { encodePrompts, generateFixed } from './sample.js';
 import { buildSequenceBatch, responseValues } from './sequences.js';
 import { PolicyForward, PolicyUpdater } from './update.js';
 import { finishPolicy, microBatch, openPolicyRun, startPolicy, type TrainerResult } from './common.js';
-import { logRollouts, rolloutGraph, rolloutMetrics, truncateRollouts, updateGraph } from './rollout.js';
-
-export { updateGraph } from './rollout.js';
+import { generationLogprobsExact, logRollouts, type StepRecord, referenceLogpGraph, rolloutGraph, rolloutMetrics, truncateRollouts, updateGraph } from './rollout.js';
 
 export const REINFORCE_DEFAULTS: TrainerDefaults = { steps: 60, lr: 3e-4 };
 
 export const reinforceSchema = z.strictObject({
   ...trainerFields(REINFORCE_DEFAULTS),
-  /** Prompts per step. */
   promptsPerStep: posInt.default(8),
   /** Samples per prompt, k: with k = 1 the leave-one-out baseline is the sample itself and nothing trains. */
   samplesPerPrompt: int.min(2, { error: 'an integer ≥ 2 (the leave-one-out baseline needs another sample of the same prompt; the recipe uses 4)' }).default(4),
@@ -50,9 +49,7 @@ export const reinforceSchema = z.strictObject({
   whiten: z.boolean().default(false),
   /** Clip RM rewards to [−c, c] before the KL penalty (absent: no clipping). */
   rewardClip: num.positive().optional(),
-  /** New tokens per response at most. */
   maxNewTokens: posInt.default(48),
-  /** Sampling temperature (> 0: REINFORCE needs sampling). */
   temperature: num.positive({ error: 'a number > 0 (REINFORCE needs sampling)' }).default(1),
   topP: num.positive().max(1).default(1),
   topK: int.min(0).default(0),
@@ -60,6 +57,8 @@ export const reinforceSchema = z.strictObject({
   microBatchSize: posInt.optional(),
   /** Rollouts written to rollouts.jsonl per step (default: the first prompt's k samples). */
   logRollouts: int.min(0).optional(),
+  /** Recompute log π by a full forward pass even where generation's log-probs are exact. */
+  recomputeLogprobs: z.boolean().default(false),
 });
 
 export type ReinforceOptions = z.input<typeof reinforceSchema> & {
@@ -81,19 +80,20 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
   const { policy, reference, c, lora, engine } = st;
   const k = cfg.samplesPerPrompt;
   if (prompts.length === 0) throw new UserError({ what: 'no prompts to train on', where: 'reinforce.prompts', fix: 'pass a prompt file (e.g. the toy world\'s rl-prompts.jsonl)' });
-  // Encode every prompt once. Generation pads every batch to one prompt length (one compiled
-  // shape); the log-prob and update graphs take the batch's longest sequence rounded up to a
-  // multiple of 16 (a few shapes, each compiled once).
+  // Prompts encoded once; generation pads every batch to one prompt length (one compiled shape),
+  // the log-prob and update graphs take the batch's length bucket (multiples of 16).
   const promptIds = encodePrompts(policy, prompts, cfg.maxNewTokens);
   const promptLength = Math.max(...promptIds.map((x) => x.length));
   const maxT = lengthBucket(promptLength + cfg.maxNewTokens, 16, c.maxPositionEmbeddings);
   const B = cfg.promptsPerStep * k;
   const micro = microBatch('reinforce.microBatchSize', B, cfg.microBatchSize, 'promptsPerStep × samplesPerPrompt');
   const run = openPolicyRun(cfg, 'reinforce', { reward: reward.name, policy: policy.source, reference: reference.source, prompts: prompts.length, maxSequenceLength: maxT, microBatchSize: micro, data: contentHash(prompts) });
-  // With LoRA and the default reference, the KL reference is the graph's frozen base read without
-  // the adapter (one copy of the weights in the log-prob graph).
+  // With LoRA and the default reference, the KL reference is the frozen base without the adapter.
   const sharedReference = lora !== null && ref === undefined;
-  const forward = new PolicyForward(c, rolloutGraph, sharedReference ? null : reference.weights, engine, true, lora);
+  const fromGeneration = !cfg.recomputeLogprobs && generationLogprobsExact(cfg, c.vocabSize);
+  const forward = fromGeneration
+    ? new PolicyForward(c, referenceLogpGraph, sharedReference ? policy.weights : reference.weights, engine, false)
+    : new PolicyForward(c, rolloutGraph, sharedReference ? null : reference.weights, engine, true, lora);
   const updater = new PolicyUpdater(c, updateGraph, cfg, engine, lora);
   const rolloutsPath = join(cfg.out, 'rollouts.jsonl');
   let generator: LlamaGenerator | null = null;
@@ -104,8 +104,7 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
       init: () => TrainState.init(initialParams(c, lora, policy.weights, cfg.seed)),
       initialCursor: FIRST_ITEM,
       step: async ({ state, lr, cursor, step }) => {
-        if (firstStep) truncateRollouts(rolloutsPath, step);
-        firstStep = false;
+        if (firstStep) (truncateRollouts(rolloutsPath, step), (firstStep = false));
         const t0 = performance.now();
         // 1. rollout: each prompt k times, rows [p0 × k, p1 × k, …]
         const next = nextBatch(prompts.length, cfg.promptsPerStep, cursor, cfg.seed, 'reinforce/epoch');
@@ -116,7 +115,7 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
           maxNewTokens: cfg.maxNewTokens, temperature: cfg.temperature, topP: cfg.topP, topK: cfg.topK, seed: stepSeed(cfg.seed, 'reinforce', step), batchSize: B, stopTokens: policy.codec.stopTokens, promptLength,
         });
         const t1 = performance.now();
-        // 2. log-probs of the policy and the reference, full passes
+        // 2. log-probs: the policy's from generation (or a full pass), the reference's by a full pass
         const examples = rowsPrompt.map((pi, b) => ({ prompt: promptIds[pi], response: gens[b].tokens }));
         const T = lengthBucket(Math.max(...examples.map((e) => e.prompt.length + e.response.length)), 16, maxT);
         const batch = buildSequenceBatch(examples, { padId: policy.codec.padId, T });
@@ -128,13 +127,15 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
         const t3 = performance.now();
         // 4. KL and r̃; 5. RLOO advantages
         const ended = gens.map((g) => g.finishReason === 'stop');
-        const kl = gens.map((_, b) => sequenceKl(responseValues(lp.logp as Float32Array, batch, b), responseValues(lp.logp_ref as Float32Array, batch, b), cfg.klForm));
+        const logp = (b: number) => (fromGeneration ? gens[b].logprobs : responseValues(lp.logp as Float32Array, batch, b));
+        const kl = gens.map((_, b) => sequenceKl(logp(b), responseValues(lp.logp_ref as Float32Array, batch, b), cfg.klForm));
         const rTilde = rewards.map((x, b) => rewardWithKl(x, kl[b], cfg.beta, cfg.rewardClip));
         const adv = ended.some(Boolean) ? rlooAdvantages({ promptKeys: rowsPrompt, rewards: rTilde, ended }, { whiten: cfg.whiten }) : new Float64Array(B);
         // 6. update
         const feeds = { ...sequenceFeeds(batch), advantages: Float32Array.from(adv) };
         const update = await updater.step(state, micro, T, micro === B ? feeds : splitRows(feeds, B, B / micro), lr);
-        const record = { prompts: rowsPrompt.map((pi) => prompts[pi]), responses, tokens: gens.map((g) => g.tokens.length), rewards, kl, rewardWithKl: rTilde, advantages: adv, ended, entropySum: Array.from(lp.entropy as Float32Array).reduce((a, b) => a + b, 0), update, times: [t0, t1, t2, t3, performance.now()] as [number, number, number, number, number] };
+        const entropySum = fromGeneration ? -gens.reduce((a, g) => a + g.logprobs.reduce((x, y) => x + y, 0), 0) : Array.from(lp.entropy as Float32Array).reduce((a, b) => a + b, 0);
+        const record = { prompts: rowsPrompt.map((pi) => prompts[pi]), responses, tokens: gens.map((g) => g.tokens.length), rewards, kl, rewardWithKl: rTilde, advantages: adv, ended, entropySum, update, times: [t0, t1, t2, t3, performance.now()] as StepRecord['times'] };
         logRollouts(rolloutsPath, step + 1, record, cfg.logRollouts ?? k);
         return { metrics: rolloutMetrics(record), cursor: next.cursor };
       },
@@ -146,7 +147,7 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
   } finally {
     await forward.release();
     await updater.release();
-    if (generator) await (generator as LlamaGenerator).release();
+    await (generator as LlamaGenerator | null)?.release();
     run.release(ok);
   }
 }

@@ -1,6 +1,9 @@
 // REINFORCE's graphs and per-step bookkeeping (the loop is src/policy/reinforce.ts):
 //   rollout graph  log π and log π_ref per position, and Σ entropy over the response tokens
-//                  (the policy's weights fed, the frozen reference's baked in as initializers)
+//                  (the policy's weights fed, the frozen reference's baked in as initializers);
+//                  when generation's log-probs are exact (temperature 1, no truncation) only
+//                  log π_ref is computed: log π is generation's, and the entropy metric is the
+//                  sampled tokens' mean −log π (an unbiased estimate of the same per-token entropy)
 //   update graph   L = Σ_{i,t} m·(−log π(y_t)·A_i) / Σ m over all response tokens of the batch
 //   metrics        reward mean/std, KL, r̃, response length, fraction ended, entropy, loss, and the
 //                  step time split into generation / log-probs / scoring / update
@@ -21,6 +24,20 @@ export function rolloutGraph(g: Graph, c: LlamaConfig, B: number, T: number, pol
   const logp = tokenLogProbs(logits, s.targets); // [B, T]
   const logpRef = policyTokenLogProbs(c, reference!, s); // [B, T]
   return { batch: sequenceInputList(s), outputs: { logp, logp_ref: logpRef, entropy: maskedRowSum(tokenEntropy(logits), s.lossMask) } };
+}
+
+/** Only the reference's log π_ref per position: the rollout graph when the policy's log-probs come from generation. */
+export function referenceLogpGraph(g: Graph, c: LlamaConfig, B: number, T: number, _policy: LlamaParams, reference: LlamaParams | null) {
+  const s = sequenceInputs(g, B, T);
+  return { batch: sequenceInputList(s), outputs: { logp_ref: policyTokenLogProbs(c, reference!, s) } };
+}
+
+/**
+ * Whether generation's per-token log-probs are the policy's log π(y_t) (to float32 rounding, ~1e-6):
+ * plain sampling at temperature 1 without top-k / top-p truncation draws from softmax(logits) itself.
+ */
+export function generationLogprobsExact(o: { temperature: number; topP: number; topK: number }, vocabSize: number): boolean {
+  return o.temperature === 1 && o.topP >= 1 && (o.topK === 0 || o.topK >= vocabSize);
 }
 
 /** The update graph: token-mean policy-gradient loss with per-sample advantages (also bench/checkpoints/lora_policy.ts). */
