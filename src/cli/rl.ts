@@ -44,6 +44,7 @@ export function registerRl(program: Command): void {
     .option('--temperature <x>', 'sampling temperature', defaultOf(reinforceSchema, 'temperature'))
     .option('--top-p <x>', 'nucleus sampling (1 = off)', defaultOf(reinforceSchema, 'topP'))
     .option('--top-k <n>', 'top-k sampling (0 = off)', defaultOf(reinforceSchema, 'topK'))
+    .option('--recompute-logprobs', 'compute log π by a full forward pass even where generation\'s log-probs are exact (temperature 1, no top-k/top-p)')
     .option('--log-rollouts <n>', 'rollouts written to OUT/rollouts.jsonl per step (default: the first prompt\'s k samples)')
     .option('--tokenizer <path>', 'tokenizer (default: the one in the policy directory)')
     .addHelpText('after', '\nExample (the toy world, after `steer sft` and `steer rm train`):\n  steer rl reinforce --policy runs/sft/model --reward-model runs/rm/model --prompts toy/rl-prompts.jsonl --out runs/rl');
