@@ -21,7 +21,7 @@ import { contentHash } from '../train/run.js';
 import { FIRST_ITEM, lengthBucket, nextBatch, stepSeed, type EpochCursor } from '../train/batches.js';
 import { splitRows } from '../train/steps.js';
 import { int, loopOptions, num, parseTrainerOptions, posInt, trainerFields, type TrainerDefaults } from '../train/options.js';
-import type { PolicyPrompt } from './codec.js';
+import type { Prompt } from '../data/helpsteer2.js';
 import { sequenceFeeds } from './graph.js';
 import { sequenceKl, rewardWithKl } from './kl.js';
 import type { PolicyModel } from './model.js';
@@ -67,7 +67,7 @@ export type ReinforceOptions = z.input<typeof reinforceSchema> & {
   /** The frozen reference of the KL penalty (default: the starting policy). */
   reference?: PolicyModel | string;
   reward: RewardSource;
-  prompts: readonly PolicyPrompt[];
+  prompts: readonly Prompt[];
   /** Called at each evaluation (evalEvery, and at the end) with the current policy. */
   evaluate?: (policy: PolicyModel, step: number) => Promise<Record<string, number>>;
 };

@@ -13,10 +13,10 @@ import { UserError, describeValue } from '../util/errors.js';
 import { scorePromptAnswer } from '../data/toy/tasks.js';
 import { RewardScorer } from '../reward/score.js';
 import type { RewardModel } from '../reward/model.js';
-import type { PolicyPrompt } from './codec.js';
+import type { Prompt } from '../data/helpsteer2.js';
 
 export interface RewardItem {
-  prompt: PolicyPrompt;
+  prompt: Prompt;
   response: string;
 }
 

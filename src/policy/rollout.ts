@@ -15,7 +15,7 @@ import { tokenLogProbs, type LlamaParams } from '../nn/llama.js';
 import { mean, std } from '../util/stats.js';
 import { maskedRowSum, policyLogits, policyTokenLogProbs, sequenceInputList, sequenceInputs, tokenEntropy } from './graph.js';
 import { policyGradientLoss } from './losses.js';
-import type { PolicyPrompt } from './codec.js';
+import type { Prompt } from '../data/helpsteer2.js';
 
 /** The forward graph of a rollout: log π, log π_ref per position and Σ entropy over response tokens. */
 export function rolloutGraph(g: Graph, c: LlamaConfig, B: number, T: number, policy: LlamaParams, reference: LlamaParams | null) {
@@ -54,7 +54,7 @@ export function truncateRollouts(path: string, step: number): void {
 }
 
 export interface StepRecord {
-  prompts: PolicyPrompt[];
+  prompts: Prompt[];
   responses: string[];
   tokens: number[];
   rewards: number[];
