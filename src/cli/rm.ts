@@ -6,7 +6,7 @@ import { addCommonOptions, announce, commonSchema, resolveConfig } from './comma
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { checkOutputFile, prepareOutputDir } from '../io/output.js';
-import { REWARD_LOSSES, type RewardLossKind } from '../reward/losses.js';
+import { REWARD_LOSSES } from '../reward/losses.js';
 import { rewardTrainSchema, trainRewardModel } from '../reward/train.js';
 import { scratchModelSchema } from '../reward/start.js';
 import { addTrainerOptions, commandSchema, defaultOf, trainerOptions } from './sft.js';

@@ -7,7 +7,6 @@ import { UserError } from '../util/errors.js';
 import { keptPreferencePair, ratedFromHelpSteer2Row, readPairRecords, readRatedRecords, type RatedResponseRow } from '../data/load.js';
 import type { HelpSteer2PreferenceRow, PreferencePair } from '../data/pairs.js';
 import type { HelpSteer2Row } from '../data/helpsteer2.js';
-import type { Prompt } from './encode.js';
 
 /** A pair to train on or evaluate; `subset` groups results (RewardBench subset, file name). */
 export interface RewardPair extends PreferencePair {

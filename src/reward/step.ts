@@ -102,3 +102,16 @@ export function rewardFeeds(loss: RewardLossKind, d: RewardBatchData, idx: reado
   for (const s of seqs) real += s.length;
   return { T, feeds, real, padded: seqs.length * T };
 }
+
+/** Pair accuracy (r_c > r_r) and mean margin r_c − r_r of a step's pairs. */
+export function diffStats(d: TypedArray | undefined): { accuracy: number; margin: number } {
+  let correct = 0;
+  let sum = 0;
+  const n = d?.length ?? 0;
+  for (let i = 0; i < n; i++) {
+    const v = Number(d![i]);
+    if (v > 0) correct++;
+    sum += v;
+  }
+  return { accuracy: correct / n, margin: sum / n };
+}

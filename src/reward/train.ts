@@ -9,10 +9,8 @@
 //      evaluation scores the validation pairs / ratings with the live weights;
 //   4. the final reward model directory (model.ts) under <out>/model (+ adapter/ with LoRA).
 import { join } from 'node:path';
-import { z } from 'zod';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import type { TypedArray } from '../graph/index.js';
 import { LM_HEAD, type LlamaWeights } from '../nn/weights.js';
 import { initLora, loraWeightShapes, mergeLora } from '../nn/lora.js';
 import { savePeftAdapter } from '../io/peft.js';
@@ -21,67 +19,18 @@ import { runTrainLoop } from '../train/loop.js';
 import { openRun } from '../train/run.js';
 import { FIRST_ITEM, nextBatch, type EpochCursor } from '../train/batches.js';
 import { ShapeSteps } from '../train/steps.js';
-import { int, num, loopOptions, maxLengthSchema, parseTrainerOptions, posInt, trainerFields, type TrainerDefaults } from '../train/options.js';
-import { REWARD_LOSSES, logSigmoid, type RewardLossKind } from './losses.js';
+import { loopOptions, parseTrainerOptions } from '../train/options.js';
+import { logSigmoid } from './losses.js';
 import { mergeSlots } from './head.js';
 import { HEAD_BIAS, HEAD_WEIGHT, saveRewardModel, trunkWeightShapes, type RewardModel, type RewardModelInfo } from './model.js';
 import { SequenceScorer } from './score.js';
 import { pairStats, type PairStats } from './evaluate.js';
-import { rewardStart, scratchModelSchema, type RewardTrainData } from './start.js';
-import { rewardFeeds, rewardStepSpec } from './step.js';
+import { rewardStart } from './start.js';
+import { diffStats, rewardFeeds, rewardStepSpec } from './step.js';
+import { rewardTrainSchema, type RewardTrainOptions, type RewardTrainResult } from './options.js';
 
-export const RM_DEFAULTS: TrainerDefaults = { lr: 1e-3, schedule: 'cosine', warmupSteps: 10, minLrRatio: 0.1 };
-
-export const rewardTrainSchema = z.strictObject({
-  ...trainerFields(RM_DEFAULTS),
-  loss: z.enum(REWARD_LOSSES as [RewardLossKind, ...RewardLossKind[]]),
-  /** Start from: a reward model dir (head kept), a model dir or llama2.c file (new head); absent = from scratch. */
-  init: z.string().min(1).optional(),
-  /** Tokenizer (default: the init's, else the toy world's char tokenizer). */
-  tokenizer: z.string().min(1).optional(),
-  /** Head slots of a new regression head (default the five HelpSteer2 attributes). */
-  attributes: z.array(z.string().min(1)).min(1).optional(),
-  /** Which slot (or "nemotron") a pair loss trains and the model's reward reads (default helpfulness for a multi-slot init). */
-  readSlot: z.string().min(1).optional(),
-  /** Longest sequence in tokens (longer ones keep their last maxLength tokens). Default: the longest in the data. */
-  maxLength: maxLengthSchema.optional(),
-  scratch: scratchModelSchema.default(scratchModelSchema.parse({})),
-  /** Passes over the training items when steps is not given. */
-  epochs: num.positive().default(1),
-  /** Pairs (or rated rows) per micro-batch. */
-  batchSize: posInt.default(16),
-  /** Micro-batches per optimizer step. */
-  gradAccum: posInt.default(1),
-  /** Sequence-length bucket width (tokens): one compiled graph per bucket. */
-  bucketWidth: int.min(1).default(32),
-});
-export type RewardTrainConfig = z.output<typeof rewardTrainSchema>;
+export { RM_DEFAULTS, rewardTrainSchema, type RewardTrainConfig, type RewardTrainHooks, type RewardTrainOptions, type RewardTrainResult } from './options.js';
 export type { RewardTrainData, PairSource, RatingSource, ScratchModel } from './start.js';
-
-export interface RewardTrainHooks {
-  /** Called after every optimizer step with its metrics (progress displays, plots). An exception stops training like a crash: resume continues from the last checkpoint. */
-  onStep?: (info: { step: number; metrics: Readonly<Record<string, number>> }) => void | Promise<void>;
-}
-
-export type RewardTrainOptions = z.input<typeof rewardTrainSchema> & RewardTrainData & RewardTrainHooks;
-
-export interface RewardTrainResult {
-  /** The trained reward model directory (<out>/model). */
-  modelDir: string;
-  runDir: string;
-  metricsPath: string;
-  steps: number;
-  resumedFrom: number | null;
-  /** Validation pairs at the end (null without validation pairs). */
-  eval: PairStats | null;
-  /** Validation masked MSE at the end (regression with validation ratings). */
-  valMse: number | null;
-  /** Real (non-padding) tokens per second of training steps run in this call. */
-  tokensPerSecond: number;
-  /** Padded tokens per second (what the engine computed). */
-  paddedTokensPerSecond: number;
-  config: RewardTrainConfig;
-}
 
 /** Train a reward model (see the file header). Returns the model directory and the run's numbers. */
 export async function trainRewardModel(options: RewardTrainOptions): Promise<RewardTrainResult> {
@@ -191,17 +140,4 @@ export async function trainRewardModel(options: RewardTrainOptions): Promise<Rew
     await scorer.release();
     run.release(ok);
   }
-}
-
-/** Pair accuracy (r_c > r_r) and mean margin r_c − r_r of a step's pairs. */
-function diffStats(d: TypedArray | undefined): { accuracy: number; margin: number } {
-  let correct = 0;
-  let sum = 0;
-  const n = d?.length ?? 0;
-  for (let i = 0; i < n; i++) {
-    const v = Number(d![i]);
-    if (v > 0) correct++;
-    sum += v;
-  }
-  return { accuracy: correct / n, margin: sum / n };
 }
