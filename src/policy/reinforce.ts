@@ -12,7 +12,6 @@
 //   6. update    L = Σ_{i,t} m·(−log π(y_t)·A_i) / Σ m over all response tokens of the batch,
 //                one AdamW step (no update signal when no sample ended, as NeMo-Aligner)
 import { join } from 'node:path';
-import { z } from 'zod';
 import { UserError } from '../util/errors.js';
 import { LlamaGenerator } from '../nn/generate.js';
 import { TrainState } from '../train/optim.js';
@@ -20,57 +19,18 @@ import { runTrainLoop } from '../train/loop.js';
 import { contentHash } from '../train/run.js';
 import { FIRST_ITEM, lengthBucket, nextBatch, stepSeed, type EpochCursor } from '../train/batches.js';
 import { splitRows } from '../train/steps.js';
-import { int, loopOptions, num, parseTrainerOptions, posInt, trainerFields, type TrainerDefaults } from '../train/options.js';
-import type { Prompt } from '../data/helpsteer2.js';
+import { loopOptions, parseTrainerOptions } from '../train/options.js';
 import { sequenceFeeds } from './graph.js';
 import { sequenceKl, rewardWithKl } from './kl.js';
-import type { PolicyModel } from './model.js';
 import { initialParams, policyWeights } from './lora.js';
-import type { RewardSource } from './reward.js';
 import { rlooAdvantages } from './rloo.js';
 import { encodePrompts, generateFixed } from './sample.js';
 import { buildSequenceBatch, responseValues } from './sequences.js';
 import { PolicyForward, PolicyUpdater } from './update.js';
 import { finishPolicy, microBatch, openPolicyRun, startPolicy, type TrainerResult } from './common.js';
-import { generationLogprobsExact, logRollouts, type StepRecord, referenceLogpGraph, rolloutGraph, rolloutMetrics, truncateRollouts, updateGraph } from './rollout.js';
+import { generationLogprobsExact, logRollouts, reinforceSchema, type ReinforceOptions, type StepRecord, referenceLogpGraph, rolloutGraph, rolloutMetrics, truncateRollouts, updateGraph } from './rollout.js';
 
-export const REINFORCE_DEFAULTS: TrainerDefaults = { steps: 60, lr: 3e-4 };
-
-export const reinforceSchema = z.strictObject({
-  ...trainerFields(REINFORCE_DEFAULTS),
-  promptsPerStep: posInt.default(8),
-  /** Samples per prompt, k: with k = 1 the leave-one-out baseline is the sample itself and nothing trains. */
-  samplesPerPrompt: int.min(2, { error: 'an integer ≥ 2 (the leave-one-out baseline needs another sample of the same prompt; the recipe uses 4)' }).default(4),
-  /** KL penalty weight β (the recipe: 0.01). */
-  beta: num.min(0).default(0.01),
-  /** abs (the recipe) | k1 | k3. */
-  klForm: z.enum(['abs', 'k1', 'k3'], { error: 'abs | k1 | k3' }).default('abs'),
-  /** Whiten advantages over the batch (off in the recipe). */
-  whiten: z.boolean().default(false),
-  /** Clip RM rewards to [−c, c] before the KL penalty (absent: no clipping). */
-  rewardClip: num.positive().optional(),
-  maxNewTokens: posInt.default(48),
-  temperature: num.positive({ error: 'a number > 0 (REINFORCE needs sampling)' }).default(1),
-  topP: num.positive().max(1).default(1),
-  topK: int.min(0).default(0),
-  /** Samples per micro-batch of the update (default: all promptsPerStep × k); gradients are averaged. */
-  microBatchSize: posInt.optional(),
-  /** Rollouts written to rollouts.jsonl per step (default: the first prompt's k samples). */
-  logRollouts: int.min(0).optional(),
-  /** Recompute log π by a full forward pass even where generation's log-probs are exact. */
-  recomputeLogprobs: z.boolean().default(false),
-});
-
-export type ReinforceOptions = z.input<typeof reinforceSchema> & {
-  /** The starting policy (usually the SFT model). */
-  policy: PolicyModel | string;
-  /** The frozen reference of the KL penalty (default: the starting policy). */
-  reference?: PolicyModel | string;
-  reward: RewardSource;
-  prompts: readonly Prompt[];
-  /** Called at each evaluation (evalEvery, and at the end) with the current policy. */
-  evaluate?: (policy: PolicyModel, step: number) => Promise<Record<string, number>>;
-};
+export { REINFORCE_DEFAULTS, reinforceSchema, type ReinforceOptions } from './rollout.js';
 
 /** Train a policy with REINFORCE + RLOO against a reward scorer. */
 export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult> {

@@ -1,4 +1,5 @@
-// REINFORCE's graphs and per-step bookkeeping (the loop is src/policy/reinforce.ts):
+// REINFORCE's options, graphs and per-step bookkeeping (the loop is src/policy/reinforce.ts):
+//   options        one schema for trainReinforce and `steer rl reinforce` (src/train/options.ts fields + its own)
 //   rollout graph  log π and log π_ref per position, and Σ entropy over the response tokens
 //                  (the policy's weights fed, the frozen reference's baked in as initializers);
 //                  when generation's log-probs are exact (temperature 1, no truncation) only
@@ -8,6 +9,10 @@
 //   metrics        reward mean/std, KL, r̃, response length, fraction ended, entropy, loss, and the
 //                  step time split into generation / log-probs / scoring / update
 import { appendFileSync } from 'node:fs';
+import { z } from 'zod';
+import { int, num, posInt, trainerFields, type TrainerDefaults } from '../train/options.js';
+import type { PolicyModel } from './model.js';
+import type { RewardSource } from './reward.js';
 import { keepJsonLines } from '../io/atomic.js';
 import type { Graph } from '../graph/index.js';
 import type { LlamaConfig } from '../nn/config.js';
@@ -16,6 +21,44 @@ import { mean, std } from '../util/stats.js';
 import { maskedRowSum, policyLogits, policyTokenLogProbs, sequenceInputList, sequenceInputs, tokenEntropy } from './graph.js';
 import { policyGradientLoss } from './losses.js';
 import type { Prompt } from '../data/helpsteer2.js';
+
+export const REINFORCE_DEFAULTS: TrainerDefaults = { steps: 60, lr: 3e-4 };
+
+export const reinforceSchema = z.strictObject({
+  ...trainerFields(REINFORCE_DEFAULTS),
+  promptsPerStep: posInt.default(8),
+  /** Samples per prompt, k: with k = 1 the leave-one-out baseline is the sample itself and nothing trains. */
+  samplesPerPrompt: int.min(2, { error: 'an integer ≥ 2 (the leave-one-out baseline needs another sample of the same prompt; the recipe uses 4)' }).default(4),
+  /** KL penalty weight β (the recipe: 0.01). */
+  beta: num.min(0).default(0.01),
+  /** abs (the recipe) | k1 | k3. */
+  klForm: z.enum(['abs', 'k1', 'k3'], { error: 'abs | k1 | k3' }).default('abs'),
+  /** Whiten advantages over the batch (off in the recipe). */
+  whiten: z.boolean().default(false),
+  /** Clip RM rewards to [−c, c] before the KL penalty (absent: no clipping). */
+  rewardClip: num.positive().optional(),
+  maxNewTokens: posInt.default(48),
+  temperature: num.positive({ error: 'a number > 0 (REINFORCE needs sampling)' }).default(1),
+  topP: num.positive().max(1).default(1),
+  topK: int.min(0).default(0),
+  /** Samples per micro-batch of the update (default: all promptsPerStep × k); gradients are averaged. */
+  microBatchSize: posInt.optional(),
+  /** Rollouts written to rollouts.jsonl per step (default: the first prompt's k samples). */
+  logRollouts: int.min(0).optional(),
+  /** Recompute log π by a full forward pass even where generation's log-probs are exact. */
+  recomputeLogprobs: z.boolean().default(false),
+});
+
+export type ReinforceOptions = z.input<typeof reinforceSchema> & {
+  /** The starting policy (usually the SFT model). */
+  policy: PolicyModel | string;
+  /** The frozen reference of the KL penalty (default: the starting policy). */
+  reference?: PolicyModel | string;
+  reward: RewardSource;
+  prompts: readonly Prompt[];
+  /** Called at each evaluation (evalEvery, and at the end) with the current policy. */
+  evaluate?: (policy: PolicyModel, step: number) => Promise<Record<string, number>>;
+};
 
 /** The forward graph of a rollout: log π, log π_ref per position and Σ entropy over response tokens. */
 export function rolloutGraph(g: Graph, c: LlamaConfig, B: number, T: number, policy: LlamaParams, reference: LlamaParams | null) {
