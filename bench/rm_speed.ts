@@ -20,8 +20,8 @@ import { generateToyWorld } from '../src/data/toy/world.js';
 import { pairsFromPreferenceRows } from '../src/reward/data.js';
 import { CharRewardEncoder } from '../src/reward/encode.js';
 import { initRewardHead, rewardParamArrays, saveRewardModel, type RewardModel } from '../src/reward/model.js';
-import { compileRewardTrainStep } from '../src/reward/train.js';
-import { lengthBucket } from '../src/reward/score.js';
+import { compileRewardTrainStep } from '../src/reward/step.js';
+import { lengthBucket } from '../src/train/batches.js';
 import { initLlamaWeights } from '../src/nn/init.js';
 import { padBatch } from '../src/nn/llama.js';
 import type { LlamaConfig } from '../src/nn/config.js';
@@ -50,7 +50,7 @@ if (a.preset === 'toy') {
   const rng = new Rng(5);
   seqs = Array.from({ length: 2 * B }, () => Array.from({ length: rng.int(128, 257) }, () => rng.int(3, 512)));
 }
-const T = lengthBucket(Math.max(...seqs.map((s) => s.length)), c.maxPositionEmbeddings);
+const T = lengthBucket(Math.max(...seqs.map((s) => s.length)), 32, c.maxPositionEmbeddings);
 const R = 2 * B;
 const pb = padBatch(seqs, { side: 'right', padId: 0, length: T });
 const rng = new Rng(1);

@@ -45,6 +45,9 @@ export * from './train/clip.js';
 export * from './train/loop.js';
 export * from './train/checkpoint.js';
 export * from './train/run.js';
+export * from './train/options.js';
+export * from './train/batches.js';
+export * from './train/steps.js';
 // Evaluation: RewardBench, MT-Bench, AlpacaEval 2 (length-controlled), Arena-Hard, judges, response length.
 export * from './evaluate/rewardbench.js';
 export * from './evaluate/mtbench.js';

@@ -15,7 +15,7 @@ import type { LlamaConfig } from '../../src/nn/config.js';
 import { initLlamaWeights } from '../../src/nn/init.js';
 import { initLora, type LoraConfig } from '../../src/nn/lora.js';
 import { padBatch } from '../../src/nn/llama.js';
-import { compileRewardTrainStep } from '../../src/reward/train.js';
+import { compileRewardTrainStep } from '../../src/reward/step.js';
 import { HEAD_BIAS, HEAD_WEIGHT } from '../../src/reward/model.js';
 import { TrainState, type TrainStep } from '../../src/train/optim.js';
 import { Rng } from '../../src/util/rng.js';

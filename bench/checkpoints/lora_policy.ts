@@ -18,7 +18,7 @@ import type { LoraConfig } from '../../src/nn/lora.js';
 import { Rng } from '../../src/util/rng.js';
 import { TrainState } from '../../src/train/optim.js';
 import { PolicyUpdater } from '../../src/policy/update.js';
-import { updateGraph } from '../../src/policy/reinforce.js';
+import { updateGraph } from '../../src/policy/rollout.js';
 import { initialParams } from '../../src/policy/lora.js';
 import { sequenceFeeds } from '../../src/policy/graph.js';
 import { buildSequenceBatch } from '../../src/policy/sequences.js';

@@ -1,5 +1,6 @@
 // Policy acceptance on the toy world (issue 8): from one SFT base, REINFORCE against a reward model
-// (helpfulness regression → Scaled BT initialised from it, the paper's recipe) and the three DPO
+// (the combined recipe of src/reward/recipe.ts: helpfulness regression → Scaled BT initialised from
+// it → ExPO, as the demo trains it) and the three DPO
 // variants on the same preference data; each policy is judged by the reward model and by the toy
 // world's ground truth (true task accuracy). Prints one line per stage, the table, the REINFORCE
 // step-time split, and a JSON summary (also written to OUT/summary.json).
@@ -18,7 +19,7 @@ import { join } from 'node:path';
 import { generateToyWorld } from '../../src/data/toy/world.js';
 import { isHeldOut } from '../../src/data/prepare.js';
 import { pairsFromPreferenceRows, ratedFromHelpSteer2 } from '../../src/reward/data.js';
-import { trainRewardModel } from '../../src/reward/train.js';
+import { trainCombinedRewardModel } from '../../src/reward/recipe.js';
 import { evaluatePairs } from '../../src/reward/evaluate.js';
 import { RewardScorer } from '../../src/reward/score.js';
 import { initToyPolicy, loadPolicy, type PolicyModel } from '../../src/policy/model.js';
@@ -94,13 +95,12 @@ const rmEpochs = Number(a['rm-epochs']);
 async function trainRecipeRm(): Promise<string> {
   // --rm-init sft: the reward model starts from the SFT policy's trunk (the paper starts it from the instruct model)
   const init = a['rm-init'] === 'sft' ? (a['sft-model'] ?? join(sftDir, 'model')) : a['rm-init'] === 'scratch' ? undefined : a['rm-init'];
-  const reg = await trainRewardModel({ loss: 'regression', attributes: ['helpfulness'], init, trainRatings: rated, valPairs, out: join(out, 'rm-reg'), epochs: rmEpochs, seed, threads, quiet: true });
-  const sbt = await trainRewardModel({ loss: 'scaled-bt', init: reg.modelDir, trainPairs, valPairs, out: join(out, 'rm-sbt'), epochs: rmEpochs, seed, threads, quiet: true });
-  return sbt.modelDir;
+  const r = await trainCombinedRewardModel({ trainRatings: rated, trainPairs, valPairs, out: join(out, 'rm'), ratingEpochs: rmEpochs, pairEpochs: rmEpochs, common: { init, seed, threads, quiet: true } });
+  return r.expo.dir;
 }
 const rm = { modelDir: a['rm-model'] ?? (await trainRecipeRm()) };
 const rmEval = await evaluatePairs(rm.modelDir, valPairs, { threads });
-log(`RM (regression → Scaled BT): held-out pair accuracy ${(100 * rmEval.overall.accuracy).toFixed(1)} % on ${valPairs.length} pairs`);
+log(`RM (regression → Scaled BT → ExPO): held-out pair accuracy ${(100 * rmEval.overall.accuracy).toFixed(1)} % on ${valPairs.length} pairs`);
 const rmScorer = RewardScorer.load(rm.modelDir, { threads });
 
 interface Judged { name: string; accGreedy: number; accSampled: number; byKind: Record<string, number>; rmSampled: number; rmGreedy: number; lengthChars: number; ended: number; samples: { prompt: string; response: string }[] }

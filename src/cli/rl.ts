@@ -4,16 +4,12 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { addCommonOptions, announce, resolveConfig } from './command.js';
-import { addTrainerOptions, reportTrainer, trainerSchema } from './sft.js';
-import { loraFromFlags } from './lora.js';
+import { addTrainerOptions, commandSchema, defaultOf, reportTrainer, trainerOptions } from './sft.js';
 import { UserError } from '../util/errors.js';
 import { readPromptsFile } from '../policy/data.js';
 import { loadPolicy } from '../policy/model.js';
-import { REINFORCE_DEFAULTS, trainReinforce } from '../policy/reinforce.js';
+import { reinforceSchema, trainReinforce } from '../policy/reinforce.js';
 import { httpRewardSource, rewardModelSource, toyCorrectnessReward, type RewardSource } from '../policy/reward.js';
-
-const num = z.coerce.number();
-const int = z.coerce.number().int();
 
 function rewardFrom(cfg: { rewardModel?: string; rewardUrl?: string; reward?: string; threads: number }): RewardSource {
   const given = [cfg.rewardModel, cfg.rewardUrl, cfg.reward].filter((x) => x !== undefined).length;
@@ -37,43 +33,34 @@ export function registerRl(program: Command): void {
     .option('--reward-model <dir>', 'a steer reward model directory (its merged reward)')
     .option('--reward-url <url>', 'an HTTP reward endpoint: POST {"prompts": [...], "responses": [...]} → {"rewards": [...]}')
     .option('--reward <kind>', '"toy-truth": the toy world\'s ground truth (1 right, 0 wrong), an oracle for experiments')
-    .option('--prompts-per-step <n>', 'prompts per step', String(REINFORCE_DEFAULTS.promptsPerStep))
-    .option('-k, --samples-per-prompt <n>', 'samples per prompt (the recipe: 4)', String(REINFORCE_DEFAULTS.samplesPerPrompt))
-    .option('--beta <x>', 'KL penalty weight β (the recipe: 0.01)', String(REINFORCE_DEFAULTS.beta))
-    .option('--kl <form>', 'abs (the recipe) | k1 | k3', REINFORCE_DEFAULTS.klForm)
-    .option('--whiten', 'whiten advantages over the batch (off in the recipe)', false)
+    .option('--prompts-per-step <n>', 'prompts per step', defaultOf(reinforceSchema, 'promptsPerStep'))
+    .option('-k, --samples-per-prompt <n>', 'samples per prompt (the recipe: 4)', defaultOf(reinforceSchema, 'samplesPerPrompt'))
+    .option('--beta <x>', 'KL penalty weight β (the recipe: 0.01)', defaultOf(reinforceSchema, 'beta'))
+    .option('--kl <form>', 'abs (the recipe) | k1 | k3', defaultOf(reinforceSchema, 'klForm'))
+    .option('--whiten', 'whiten advantages over the batch (off in the recipe)')
     .option('--reward-clip <x>', 'clip RM rewards to [−x, x] before the KL penalty')
-    .option('--max-new-tokens <n>', 'new tokens per response at most', String(REINFORCE_DEFAULTS.maxNewTokens))
+    .option('--max-new-tokens <n>', 'new tokens per response at most', defaultOf(reinforceSchema, 'maxNewTokens'))
     .option('--micro-batch-size <n>', 'samples per micro-batch of the update (default: all prompts-per-step × k); gradients are averaged')
-    .option('--temperature <x>', 'sampling temperature', String(REINFORCE_DEFAULTS.temperature))
-    .option('--top-p <x>', 'nucleus sampling (1 = off)', '1')
-    .option('--top-k <n>', 'top-k sampling (0 = off)', '0')
+    .option('--temperature <x>', 'sampling temperature', defaultOf(reinforceSchema, 'temperature'))
+    .option('--top-p <x>', 'nucleus sampling (1 = off)', defaultOf(reinforceSchema, 'topP'))
+    .option('--top-k <n>', 'top-k sampling (0 = off)', defaultOf(reinforceSchema, 'topK'))
+    .option('--recompute-logprobs', 'compute log π by a full forward pass even where generation\'s log-probs are exact (temperature 1, no top-k/top-p)')
+    .option('--log-rollouts <n>', 'rollouts written to OUT/rollouts.jsonl per step (default: the first prompt\'s k samples)')
     .option('--tokenizer <path>', 'tokenizer (default: the one in the policy directory)')
     .addHelpText('after', '\nExample (the toy world, after `steer sft` and `steer rm train`):\n  steer rl reinforce --policy runs/sft/model --reward-model runs/rm/model --prompts toy/rl-prompts.jsonl --out runs/rl');
-  addTrainerOptions(cmd, REINFORCE_DEFAULTS);
+  addTrainerOptions(cmd, reinforceSchema);
   addCommonOptions(cmd, { out: 'runs/rl' });
   cmd.action(async () => {
     const cfg = resolveConfig(
       cmd,
-      z.strictObject({
-        ...trainerSchema,
+      commandSchema(reinforceSchema, {
         policy: z.string().min(1),
         reference: z.string().min(1).optional(),
         prompts: z.string().min(1),
         rewardModel: z.string().min(1).optional(),
         rewardUrl: z.string().min(1).optional(),
         reward: z.string().min(1).optional(),
-        promptsPerStep: int.min(1),
-        samplesPerPrompt: int.min(2, { error: 'an integer ≥ 2: the leave-one-out baseline needs another sample of the same prompt (the recipe uses 4)' }),
-        beta: num.min(0),
-        kl: z.enum(['abs', 'k1', 'k3']),
-        whiten: z.boolean(),
-        rewardClip: num.positive().optional(),
-        maxNewTokens: int.min(1),
-        microBatchSize: int.min(1).optional(),
-        temperature: num.positive(),
-        topP: num.positive().max(1),
-        topK: int.min(0),
+        kl: reinforceSchema.shape.klForm,
         tokenizer: z.string().min(1).optional(),
       }),
     );
@@ -82,8 +69,11 @@ export function registerRl(program: Command): void {
     const reward = rewardFrom(cfg);
     const policy = loadPolicy(cfg.policy, { tokenizer: cfg.tokenizer });
     const reference = cfg.reference ? loadPolicy(cfg.reference, { tokenizer: cfg.tokenizer }) : undefined;
-    const { kl, ...rest } = cfg;
-    const r = await trainReinforce({ ...rest, klForm: kl, policy, reference, reward, prompts, lora: loraFromFlags(cfg) });
-    reportTrainer('rl reinforce', r);
+    try {
+      const r = await trainReinforce({ ...trainerOptions(reinforceSchema, cfg), klForm: cfg.kl, policy, reference, reward, prompts });
+      reportTrainer('rl reinforce', r);
+    } finally {
+      await reward.release?.();
+    }
   });
 }

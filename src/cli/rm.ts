@@ -6,10 +6,12 @@ import { addCommonOptions, announce, commonSchema, resolveConfig } from './comma
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { checkOutputFile, prepareOutputDir } from '../io/output.js';
-import { REWARD_LOSSES, type RewardLossKind } from '../reward/losses.js';
-import { trainRewardModel } from '../reward/train.js';
+import { REWARD_LOSSES } from '../reward/losses.js';
+import { rewardTrainSchema, trainRewardModel } from '../reward/train.js';
+import { scratchModelSchema } from '../reward/start.js';
+import { addTrainerOptions, commandSchema, defaultOf, trainerOptions } from './sft.js';
 import { EXPO_ALPHA, expo } from '../reward/expo.js';
-import { addLoraOptions, loraFlagsSchema, loraFromFlags } from './lora.js';
+import { COMBINED_RECIPE, trainCombinedRewardModel } from '../reward/recipe.js';
 import { RewardScorer } from '../reward/score.js';
 import { evaluatePairs, summarizePairScores, type PairScoreRow } from '../reward/evaluate.js';
 import { readPairFile } from '../reward/data.js';
@@ -23,6 +25,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)} %`);
 const num = z.coerce.number();
 const int = z.coerce.number().int();
+const scratch = Object.fromEntries(Object.entries(scratchModelSchema.parse({})).map(([k, v]) => [k, String(v)]));
 
 export function registerRm(program: Command): void {
   const rm = program
@@ -30,11 +33,9 @@ export function registerRm(program: Command): void {
     .description('reward models: train (SteerLM regression, Bradley-Terry, margin BT, Scaled BT), ExPO, evaluate, score')
     .addHelpText(
       'after',
-      '\nThe paper\'s best recipe on the toy world:\n' +
+      '\nThe paper\'s best recipe on the toy world (`steer rm recipe` runs its three steps):\n' +
         '  steer data toy --out toy && steer data prepare --preferences toy/helpsteer2/preference.jsonl --ratings toy/helpsteer2/train.jsonl --ratings-val toy/helpsteer2/validation.jsonl --out prep\n' +
-        '  steer rm train --loss regression --attributes helpfulness --ratings prep/ratings-train.jsonl --val-pairs prep/pairs-val.jsonl --epochs 3 --out rm/reg\n' +
-        '  steer rm train --loss scaled-bt --init rm/reg/model --pairs prep/pairs-train.jsonl --val-pairs prep/pairs-val.jsonl --epochs 3 --lr 3e-4 --out rm/sbt\n' +
-        '  steer rm expo --weak rm/reg/model --strong rm/sbt/model --alpha 1.52 --out rm/expo\n' +
+        '  steer rm recipe --ratings prep/ratings-train.jsonl --pairs prep/pairs-train.jsonl --val-pairs prep/pairs-val.jsonl --out rm\n' +
         '  steer rm eval --model rm/expo prep/pairs-val.jsonl',
     );
 
@@ -51,88 +52,72 @@ export function registerRm(program: Command): void {
     .option('--attributes <list>', 'head slots of a new regression head, comma-separated (default: the five HelpSteer2 attributes)')
     .option('--read-slot <name>', 'slot the reward reads and a pair loss trains ("nemotron" = Nemotron-4-340B weights); default helpfulness for a multi-slot --init')
     .option('--max-length <n>', 'longest sequence in tokens; longer ones keep their last tokens (default: the longest in the data)')
-    .option('--hidden-size <n>', 'from scratch: model width', '64')
-    .option('--layers <n>', 'from scratch: decoder layers', '2')
-    .option('--heads <n>', 'from scratch: attention heads', '4')
-    .option('--kv-heads <n>', 'from scratch: key/value heads', '2')
-    .option('--intermediate-size <n>', 'from scratch: SwiGLU width', '176')
-    .option('--steps <n>', 'optimizer steps (default: --epochs over the data)')
-    .option('--epochs <x>', 'passes over the training data when --steps is not given', '1')
-    .option('--batch-size <n>', 'pairs (or rated rows) per micro-batch; a pair\'s two sequences are always in the same one', '16')
-    .option('--grad-accum <n>', 'micro-batches per optimizer step', '1')
-    .option('--lr <x>', 'peak learning rate (AdamW)', '1e-3')
-    .option('--min-lr-ratio <x>', 'cosine floor as a fraction of --lr', '0.1')
-    .option('--warmup-steps <n>', 'linear warm-up steps', '10')
-    .option('--schedule <kind>', 'constant | cosine (after warm-up)', 'cosine')
-    .option('--weight-decay <x>', 'decoupled weight decay (norm gains and the head bias excluded)', '0')
-    .option('--max-grad-norm <x>', 'clip gradients to this global norm', '1')
-    .option('--eval-every <n>', 'evaluate every N steps (0: only at the end)', '0')
-    .option('--checkpoint-every <n>', 'save a checkpoint every N steps (0: only at the end)', '0')
-    .option('--keep-checkpoints <n>', 'checkpoints kept', '2')
-    .option('--bucket-width <n>', 'sequence-length bucket width in tokens (one compiled graph per bucket)', '32')
-    .option('--deterministic', 'bit-reproducible gradients (default: on for vocabularies up to 4096)')
-    .option('--no-resume', 'start over even if OUT holds a checkpoint')
-    .option('--no-spinning', 'idle engine threads sleep instead of spinning (faster when other processes share the cores)');
-  addLoraOptions(train);
+    .option('--hidden-size <n>', 'from scratch: model width', scratch.hiddenSize)
+    .option('--layers <n>', 'from scratch: decoder layers', scratch.numLayers)
+    .option('--heads <n>', 'from scratch: attention heads', scratch.numHeads)
+    .option('--kv-heads <n>', 'from scratch: key/value heads', scratch.numKvHeads)
+    .option('--intermediate-size <n>', 'from scratch: SwiGLU width', scratch.intermediateSize)
+    .option('--epochs <x>', 'passes over the training data when --steps is not given', defaultOf(rewardTrainSchema, 'epochs'))
+    .option('--batch-size <n>', 'pairs (or rated rows) per micro-batch; a pair\'s two sequences are always in the same one', defaultOf(rewardTrainSchema, 'batchSize'))
+    .option('--grad-accum <n>', 'micro-batches per optimizer step', defaultOf(rewardTrainSchema, 'gradAccum'))
+    .option('--bucket-width <n>', 'sequence-length bucket width in tokens (one compiled graph per bucket)', defaultOf(rewardTrainSchema, 'bucketWidth'));
+  addTrainerOptions(train, rewardTrainSchema);
   addCommonOptions(train, { out: 'rm' });
   train.action(async () => {
     const cfg = resolveConfig(
       train,
-      z.strictObject({
-        ...commonSchema,
-        out: z.string().min(1),
-        loss: z.enum(REWARD_LOSSES as [RewardLossKind, ...RewardLossKind[]]),
+      commandSchema(rewardTrainSchema, {
         pairs: z.array(z.string()),
         ratings: z.array(z.string()),
         valPairs: z.array(z.string()),
         valRatings: z.array(z.string()),
-        init: z.string().min(1).optional(),
-        tokenizer: z.string().min(1).optional(),
         attributes: z.string().min(1).optional(),
-        readSlot: z.string().min(1).optional(),
-        maxLength: int.min(2).optional(),
         hiddenSize: int.min(1),
         layers: int.min(1),
         heads: int.min(1),
         kvHeads: int.min(1),
         intermediateSize: int.min(1),
-        steps: int.min(1).optional(),
-        epochs: num.positive(),
-        batchSize: int.min(1),
-        gradAccum: int.min(1),
-        lr: num.positive(),
-        minLrRatio: num.min(0).max(1),
-        warmupSteps: int.min(0),
-        schedule: z.enum(['constant', 'cosine']),
-        weightDecay: num.min(0),
-        maxGradNorm: num.positive(),
-        evalEvery: int.min(0),
-        checkpointEvery: int.min(0),
-        keepCheckpoints: int.min(1),
-        bucketWidth: int.min(1),
-        deterministic: z.boolean().optional(),
-        resume: z.boolean(),
-        spinning: z.boolean(),
-        ...loraFlagsSchema,
       }),
     );
     announce('rm train', cfg, cfg.quiet);
-    const { pairs, ratings, valPairs, valRatings, attributes, hiddenSize, layers, heads, kvHeads, intermediateSize, loraRank, loraAlpha, loraDropout, loraTargets, ...rest } = cfg;
     const r = await trainRewardModel({
-      ...rest,
-      lora: loraFromFlags({ loraRank, loraAlpha, loraDropout, loraTargets }),
-      trainPairs: pairs,
-      trainRatings: ratings,
-      valPairs,
-      valRatings,
-      attributes: attributes?.split(',').map((s) => s.trim()),
-      scratch: { hiddenSize, numLayers: layers, numHeads: heads, numKvHeads: kvHeads, intermediateSize },
+      ...trainerOptions(rewardTrainSchema, cfg),
+      trainPairs: cfg.pairs,
+      trainRatings: cfg.ratings,
+      valPairs: cfg.valPairs,
+      valRatings: cfg.valRatings,
+      attributes: cfg.attributes?.split(',').map((x) => x.trim()),
+      scratch: { hiddenSize: cfg.hiddenSize, numLayers: cfg.layers, numHeads: cfg.heads, numKvHeads: cfg.kvHeads, intermediateSize: cfg.intermediateSize },
     });
     const lines = [`reward model (${cfg.loss}) written to ${r.modelDir} after ${r.steps} steps${r.resumedFrom !== null ? ` (resumed from step ${r.resumedFrom})` : ''}`];
     if (r.eval) lines.push(`  validation pairs: ${r.eval.n}, accuracy ${pct(r.eval.accuracy)}, mean margin ${r.eval.meanMargin.toFixed(3)}`);
     if (r.valMse !== null) lines.push(`  validation ratings: masked MSE ${r.valMse.toFixed(4)}`);
     lines.push(`  training: ${Math.round(r.tokensPerSecond)} tokens/s (${Math.round(r.paddedTokensPerSecond)} with padding); metrics ${r.metricsPath}`);
     process.stdout.write(lines.join('\n') + '\n');
+  });
+
+  const rc = rm
+    .command('recipe')
+    .description(`the combined recipe (src/reward/recipe.ts): helpfulness-only regression (lr ${COMBINED_RECIPE.regressionLr}) → Scaled BT initialised from it (lr ${COMBINED_RECIPE.scaledBtLr}) → ExPO α = ${COMBINED_RECIPE.alpha}; writes OUT/regression, OUT/scaled-bt and OUT/expo (the one to use)`)
+    .option('--ratings <file>', 'training ratings (repeatable)', collect, [])
+    .option('--pairs <file>', 'training preference pairs with strengths (repeatable)', collect, [])
+    .option('--val-pairs <file>', 'validation pairs: accuracy of each model', collect, [])
+    .option('--init <path>', 'language model the regression starts from (default: from scratch)')
+    .option('--epochs <x>', 'passes over the ratings and over the pairs', String(COMBINED_RECIPE.epochs))
+    .option('--batch-size <n>', 'pairs (or rated rows) per micro-batch', defaultOf(rewardTrainSchema, 'batchSize'))
+    .option('--no-resume', 'start each run over even if it holds a checkpoint');
+  addCommonOptions(rc, { out: 'rm' });
+  rc.action(async () => {
+    const cfg = resolveConfig(rc, z.strictObject({ ...commonSchema, out: z.string().min(1), ratings: z.array(z.string()).min(1, { error: 'pass --ratings FILE' }), pairs: z.array(z.string()).min(1, { error: 'pass --pairs FILE' }), valPairs: z.array(z.string()), init: z.string().min(1).optional(), epochs: num.positive(), batchSize: int.min(1), resume: z.boolean() }));
+    announce('rm recipe', cfg, cfg.quiet);
+    const valPairs = (await Promise.all(cfg.valPairs.map((f) => readPairFile(f)))).flat();
+    const r = await trainCombinedRewardModel({
+      trainRatings: cfg.ratings, trainPairs: cfg.pairs, valPairs, out: cfg.out, ratingEpochs: cfg.epochs, pairEpochs: cfg.epochs,
+      common: { init: cfg.init, seed: cfg.seed, threads: cfg.threads, quiet: cfg.quiet, batchSize: cfg.batchSize, resume: cfg.resume },
+    });
+    for (const [name, st] of [['regression', r.regression], ['scaled-bt', r.scaledBt], ['expo', r.expo]] as const) {
+      process.stdout.write(`${name.padEnd(11)} ${st.dir}${st.eval ? `  held-out accuracy ${pct(st.eval.accuracy)} (${st.eval.n} pairs)` : ''}\n`);
+    }
   });
 
   const ex = rm

@@ -1,50 +1,54 @@
 // `steer sft`: supervised fine-tuning of a policy on (prompt, response) rows, loss on response tokens
-// only. A thin shell over src/policy/sft.ts; the trainer options shared with `steer rl reinforce`
-// and `steer dpo` are defined here.
+// only. A thin shell over src/policy/sft.ts; the trainer flags shared with `steer rl reinforce`,
+// `steer dpo` and `steer rm train` are defined here, from the library's schemas (src/train/options.ts).
 import { Command } from 'commander';
 import { z } from 'zod';
-import { addCommonOptions, announce, commonSchema, resolveConfig } from './command.js';
+import { addCommonOptions, announce, resolveConfig } from './command.js';
 import { UserError } from '../util/errors.js';
 import { readSftFile } from '../policy/data.js';
 import { initToyPolicy, loadPolicy, type PolicyModel } from '../policy/model.js';
-import { SFT_DEFAULTS, trainSft, type TrainerResult } from '../policy/sft.js';
+import { sftSchema, trainSft, type TrainerResult } from '../policy/sft.js';
 import { addLoraOptions, loraFlagsSchema, loraFromFlags } from './lora.js';
 
-const num = z.coerce.number();
-const int = z.coerce.number().int();
-
-/** Optimizer, schedule, run and LoRA options every policy trainer takes. */
-export function addTrainerOptions(cmd: Command, d: { steps: number; lr: number; warmupSteps?: number }): Command {
-  return addLoraOptions(cmd)
-    .option('--steps <n>', 'optimizer steps', String(d.steps))
-    .option('--lr <x>', 'peak learning rate (AdamW)', String(d.lr))
-    .option('--schedule <kind>', 'constant | cosine (after warm-up)', 'constant')
-    .option('--warmup-steps <n>', 'linear warm-up steps', String(d.warmupSteps ?? 0))
-    .option('--min-lr <x>', 'floor of the cosine decay', '0')
-    .option('--weight-decay <x>', 'decoupled weight decay (norm gains excluded)', '0')
-    .option('--max-grad-norm <x>', 'clip gradients to this global norm (0: off)', '1')
-    .option('--eval-every <n>', 'evaluate every N steps (0: only at the end)', '0')
-    .option('--checkpoint-every <n>', 'save a checkpoint every N steps (0: only at the end)', '0')
-    .option('--deterministic', 'bit-reproducible gradients (slower embedding gradient)', false)
-    .option('--no-resume', 'start over even if OUT holds a checkpoint');
+/** A field's default in a trainer's schema (the one place it is written), as commander's default string. */
+export function defaultOf(schema: z.ZodObject, key: string): string | undefined {
+  const v = (schema.shape[key] as z.ZodType).parse(undefined);
+  return v === undefined ? undefined : String(v);
 }
 
-export const trainerSchema = {
-  ...commonSchema,
-  out: z.string().min(1),
-  steps: int.min(0),
-  lr: num.positive(),
-  schedule: z.enum(['constant', 'cosine']),
-  warmupSteps: int.min(0),
-  minLr: num.min(0),
-  weightDecay: num.min(0),
-  maxGradNorm: num.min(0),
-  evalEvery: int.min(0),
-  checkpointEvery: int.min(0),
-  deterministic: z.boolean(),
-  resume: z.boolean(),
-  ...loraFlagsSchema,
-};
+/** Optimizer, schedule, run and LoRA options every trainer takes (src/train/options.ts; defaults from the trainer's schema). */
+export function addTrainerOptions(cmd: Command, schema: z.ZodObject): Command {
+  const d = (k: string) => defaultOf(schema, k);
+  return addLoraOptions(cmd)
+    .option('--steps <n>', d('steps') === undefined ? 'optimizer steps (default: --epochs over the data)' : 'optimizer steps', d('steps'))
+    .option('--lr <x>', 'peak learning rate (AdamW)', d('lr'))
+    .option('--schedule <kind>', 'constant | cosine (after warm-up)', d('schedule'))
+    .option('--warmup-steps <n>', 'linear warm-up steps', d('warmupSteps'))
+    .option('--min-lr-ratio <x>', 'floor of the cosine decay as a fraction of --lr', d('minLrRatio'))
+    .option('--weight-decay <x>', 'decoupled weight decay (1-D weights — norm gains, biases — excluded)', d('weightDecay'))
+    .option('--max-grad-norm <x>', 'clip gradients to this global norm (0: off)', d('maxGradNorm'))
+    .option('--eval-every <n>', 'evaluate every N steps (0: only at the end)', d('evalEvery'))
+    .option('--checkpoint-every <n>', 'save a checkpoint every N steps (0: only at the end)', d('checkpointEvery'))
+    .option('--keep-checkpoints <n>', 'checkpoints kept', d('keepCheckpoints'))
+    .option('--deterministic', 'bit-reproducible gradients (slower embedding gradient)')
+    .option('--no-resume', 'start over even if OUT holds a checkpoint')
+    .option('--no-spinning', 'idle engine threads sleep instead of spinning (faster when other processes share the cores)');
+}
+
+/** A trainer's schema as a command's: the library's fields (the --lora-* flags instead of lora) plus the command's own. */
+export function commandSchema<T extends z.ZodRawShape & { lora: z.ZodType }, E extends z.ZodRawShape>(schema: z.ZodObject<T>, extra: E) {
+  const { lora: _lora, ...fields } = schema.shape;
+  return z.strictObject({ ...(fields as Omit<T, 'lora'>), ...loraFlagsSchema, ...extra });
+}
+
+/** The library's options out of a command's config: the schema's fields, and lora from the --lora-* flags. */
+export function trainerOptions<S extends z.ZodObject>(schema: S, cfg: Record<string, unknown> & { loraRank: number; loraAlpha?: number; loraDropout: number; loraTargets: string }): z.input<S> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(schema.shape)) if (k !== 'lora' && cfg[k] !== undefined) out[k] = cfg[k];
+  return { ...out, lora: loraFromFlags(cfg) } as z.input<S>;
+}
+
+const int = z.coerce.number().int();
 
 /** The final line every trainer prints: where the model is and the last numbers. */
 export function reportTrainer(name: string, r: TrainerResult): void {
@@ -79,17 +83,17 @@ export function registerSft(program: Command): void {
     .option('--heads <n>', '--init toy: attention heads', '4')
     .option('--kv-heads <n>', '--init toy: key/value heads', '2')
     .option('--intermediate-size <n>', '--init toy: SwiGLU width', '176')
-    .option('--batch-size <n>', 'sequences per step', String(SFT_DEFAULTS.batchSize))
+    .option('--batch-size <n>', 'sequences per step', defaultOf(sftSchema, 'batchSize'))
     .option('--micro-batch-size <n>', 'sequences per micro-batch (default: the whole batch); gradients are averaged')
     .option('--max-length <n>', 'longest prompt + response in tokens; longer rows are dropped (default: the model context)')
+    .option('--length-multiple <n>', 'sequence lengths are rounded up to a multiple of this (few compiled shapes)', defaultOf(sftSchema, 'lengthMultiple'))
     .addHelpText('after', '\nExample (the toy world):\n  steer data toy --out toy\n  steer sft --init toy --data toy/sft.jsonl --out runs/sft --steps 1000 --lr 3e-3 --schedule cosine --warmup-steps 30');
-  addTrainerOptions(cmd, SFT_DEFAULTS);
+  addTrainerOptions(cmd, sftSchema);
   addCommonOptions(cmd, { out: 'runs/sft' });
   cmd.action(async () => {
     const cfg = resolveConfig(
       cmd,
-      z.strictObject({
-        ...trainerSchema,
+      commandSchema(sftSchema, {
         data: z.string().min(1),
         evalData: z.string().min(1).optional(),
         model: z.string().min(1).optional(),
@@ -100,16 +104,13 @@ export function registerSft(program: Command): void {
         heads: int.min(1),
         kvHeads: int.min(1),
         intermediateSize: int.min(1),
-        batchSize: int.min(1),
-        microBatchSize: int.min(1).optional(),
-        maxLength: int.min(2).optional(),
       }),
     );
     announce('sft', cfg, cfg.quiet);
     const policy = policyFrom(cfg);
     const data = await readSftFile(cfg.data);
     const evalData = cfg.evalData ? await readSftFile(cfg.evalData) : undefined;
-    const r = await trainSft({ ...cfg, policy, data, evalData, lora: loraFromFlags(cfg) });
+    const r = await trainSft({ ...trainerOptions(sftSchema, cfg), policy, data, evalData });
     reportTrainer('sft', r);
   });
 }

@@ -31,6 +31,9 @@ export interface Turn {
   content: string;
 }
 
+/** What a model is asked: one user message, or turns ending with a user turn (the one prompt type of steer). */
+export type Prompt = string | readonly Turn[];
+
 export interface HelpSteer2Row {
   prompt: string;
   response: string;

@@ -39,10 +39,11 @@ export interface PromptRow {
   source: string;
 }
 
+/** A (prompt, response) example to fine-tune on; `source` names its file and line when read from one. */
 export interface SftExample {
   prompt: string | Turn[];
   response: string;
-  source: string;
+  source?: string;
 }
 
 // ---------------------------------------------------------------------------------------------

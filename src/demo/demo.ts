@@ -407,9 +407,10 @@ function stages(): Stage<Ctx>[] {
         const w = world(ctx);
         const rm = chosenRewardModel(ctx, results['reward-models'] as RewardModelResult[]);
         ctx.log(`  reward model: ${rm.id} (the best held-out pair accuracy)`);
+        const reward = rewardModelSource(rm.dir, { threads: ctx.o.threads });
         const r = await trainReinforce({
           policy: sft.modelDir,
-          reward: rewardModelSource(rm.dir, { threads: ctx.o.threads }),
+          reward,
           prompts: w.rlPrompts.map((p) => p.prompt),
           out: join(ctx.runDir, 'reinforce'),
           steps: ctx.plan.rlSteps,
@@ -420,7 +421,7 @@ function stages(): Stage<Ctx>[] {
           seed: ctx.o.seed,
           threads: ctx.o.threads,
           quiet: ctx.o.quiet,
-        });
+        }).finally(() => reward.release?.());
         return { modelDir: r.modelDir, rewardModel: rm.id, lastMetrics: r.lastMetrics };
       },
     },
@@ -436,6 +437,7 @@ function stages(): Stage<Ctx>[] {
           const e = evals[name];
           ctx.log(`  ${name}: true accuracy ${(100 * e.accuracy).toFixed(1)} % greedy, ${(100 * e.sampledAccuracy).toFixed(1)} % sampled; RM reward ${e.rewardScore.toFixed(3)}`);
         }
+        await scorer.release();
         writeJsonAtomic(join(ctx.runDir, 'evaluation.json'), evals);
         return evals;
       },

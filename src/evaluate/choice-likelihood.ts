@@ -10,7 +10,8 @@
 import { Graph } from '../graph/index.js';
 import type { LlamaConfig } from '../nn/config.js';
 import type { LlamaParams } from '../nn/llama.js';
-import { bucketLength, buildSequenceBatch, type TokenizedExample } from '../policy/sequences.js';
+import { buildSequenceBatch, type TokenizedExample } from '../policy/sequences.js';
+import { lengthBucket } from '../train/batches.js';
 import { maskedRowSum, policyTokenLogProbs, sequenceFeeds, sequenceInputList, sequenceInputs } from '../policy/graph.js';
 import { PolicyForward } from '../policy/update.js';
 import type { PolicyModel } from '../policy/model.js';
@@ -30,7 +31,7 @@ export async function responseLogLikelihoods(policy: PolicyModel, rows: readonly
   const maxLen = policy.config.maxPositionEmbeddings;
   const longest = Math.max(...rows.map((r) => r.prompt.length + r.response.length));
   if (longest > maxLen) throw new UserError({ what: `a question and option take ${longest} tokens, more than the model's context (${maxLen})`, where: 'responseLogLikelihoods', fix: 'shorten the question or its options' });
-  const T = bucketLength(longest, 16, maxLen);
+  const T = lengthBucket(longest, 16, maxLen);
   const forward = new PolicyForward(policy.config, responseLogLikelihoodGraph, policy.weights, { threads: opts.threads }, false);
   const out: number[] = [];
   try {

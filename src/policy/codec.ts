@@ -15,7 +15,7 @@ import { loadTokenizer, type TextTokenizer } from '../text/tokenizer.js';
 import { splitHelpSteer2Prompt, type Turn } from '../data/helpsteer2.js';
 
 /** A prompt: a user message, or turns ending with a user turn (optionally a leading system turn). */
-export type PolicyPrompt = string | readonly Turn[];
+import type { Prompt } from '../data/helpsteer2.js';
 
 export interface PolicyCodec {
   readonly kind: 'char' | 'hf' | 'plain';
@@ -28,7 +28,7 @@ export interface PolicyCodec {
    * Tokens the policy sees before it answers (chat formatting and BOS included). `unknown: 'unk'`
    * maps characters a char tokenizer lacks to <unk> (benchmark prompts) instead of failing.
    */
-  encodePrompt(prompt: PolicyPrompt, opts?: { unknown?: 'unk' }): number[];
+  encodePrompt(prompt: Prompt, opts?: { unknown?: 'unk' }): number[];
   /** Response tokens followed by the stop token (set `stop` false for an unfinished response). */
   encodeResponse(response: string, stop?: boolean): number[];
   /** Response text of generated tokens; a final stop token is dropped. */
@@ -38,7 +38,7 @@ export interface PolicyCodec {
 }
 
 /** A HelpSteer2-style joined prompt ("…\n<extra_id_1>Assistant\n…") as turns; other strings stay one user turn. */
-export function promptTurnsOf(prompt: PolicyPrompt): Turn[] {
+export function promptTurnsOf(prompt: Prompt): Turn[] {
   if (typeof prompt === 'string') return prompt.includes('\n<extra_id_1>') ? splitHelpSteer2Prompt(prompt) : [{ role: 'user', content: prompt }];
   if (!Array.isArray(prompt) || prompt.length === 0 || prompt[prompt.length - 1].role !== 'user') {
     throw new UserError({ what: 'a prompt must be a string or turns ending with a user turn', received: describeValue(prompt), expected: '"text" or [{"role": "user", "content": "..."}, ...]', fix: 'drop a trailing assistant turn (it is the response)' });
@@ -47,7 +47,7 @@ export function promptTurnsOf(prompt: PolicyPrompt): Turn[] {
 }
 
 /** A stable key for grouping samples of one prompt. */
-export function promptKey(prompt: PolicyPrompt): string {
+export function promptKey(prompt: Prompt): string {
   return typeof prompt === 'string' ? prompt : JSON.stringify(prompt);
 }
 
@@ -65,7 +65,7 @@ export class CharCodec implements PolicyCodec {
     this.save = { files: { 'tokenizer.json': JSON.stringify(tokenizer.toJSON(), null, 2) + '\n' } };
   }
 
-  encodePrompt(prompt: PolicyPrompt, opts: { unknown?: 'unk' } = {}): number[] {
+  encodePrompt(prompt: Prompt, opts: { unknown?: 'unk' } = {}): number[] {
     const turns = promptTurnsOf(prompt);
     if (turns.some((t) => t.role === 'system')) {
       throw new UserError({ what: 'the toy char format has no system turn', received: describeValue(prompt), fix: 'drop the system turn' });
@@ -104,7 +104,7 @@ export class TextCodec implements PolicyCodec {
     this.save = { copyFrom: source };
   }
 
-  encodePrompt(prompt: PolicyPrompt): number[] {
+  encodePrompt(prompt: Prompt): number[] {
     const turns = promptTurnsOf(prompt);
     if (this.template) {
       const tok = this.tokenizer as HfTokenizer;

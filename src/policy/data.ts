@@ -6,14 +6,11 @@
 //                  HelpSteer2-Preference rows (aggregated by the paper's rules; ties/spread dropped)
 // A prompt is a string or turns ending with a user turn.
 import { UserError } from '../util/errors.js';
-import { readPairRecords, readPrompts, readSft } from '../data/load.js';
+import { readPairRecords, readPrompts, readSft, type SftExample } from '../data/load.js';
 import type { PreferencePair } from '../data/pairs.js';
-import type { PolicyPrompt } from './codec.js';
+import type { Prompt } from '../data/helpsteer2.js';
 
-export interface SftExample {
-  prompt: PolicyPrompt;
-  response: string;
-}
+export type { SftExample } from '../data/load.js';
 
 function emptyFile(path: string, what: string, example: string): never {
   throw new UserError({ what: `no ${what} in the file`, where: path, expected: `JSON lines like ${example}`, fix: 'check the path, or write at least one row' });
@@ -27,7 +24,7 @@ export async function readSftFile(path: string): Promise<SftExample[]> {
 }
 
 /** Prompts from a file of {prompt} rows. */
-export async function readPromptsFile(path: string): Promise<PolicyPrompt[]> {
+export async function readPromptsFile(path: string): Promise<Prompt[]> {
   const rows = await readPrompts(path);
   if (rows.length === 0) emptyFile(path, 'prompts', '{"prompt": "How many r in strawberry?"}');
   return rows.map((r) => r.prompt);

@@ -7,7 +7,7 @@ import type { Graph, Tensor, TypedArray } from '../graph/index.js';
 import type { LlamaConfig } from '../nn/config.js';
 import { llamaHidden, lmLogits, tokenLogProbs, type LlamaParams } from '../nn/llama.js';
 import type { LoraGraph } from '../nn/lora.js';
-import type { SequenceBatch } from './sequences.js';
+import type { TrainingBatch } from './sequences.js';
 
 export interface SequenceInputs {
   /** int64 [B, T] */
@@ -38,7 +38,7 @@ export function sequenceInputList(s: SequenceInputs): Tensor[] {
 }
 
 /** Feeds for sequenceInputs from a host batch. */
-export function sequenceFeeds(b: SequenceBatch): Record<string, TypedArray> {
+export function sequenceFeeds(b: TrainingBatch): Record<string, TypedArray> {
   return { ids: b.ids, positions: b.positions, attention: b.attention, targets: b.targets, loss_mask: b.lossMask };
 }
 

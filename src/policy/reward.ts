@@ -13,10 +13,10 @@ import { UserError, describeValue } from '../util/errors.js';
 import { scorePromptAnswer } from '../data/toy/tasks.js';
 import { RewardScorer } from '../reward/score.js';
 import type { RewardModel } from '../reward/model.js';
-import type { PolicyPrompt } from './codec.js';
+import type { Prompt } from '../data/helpsteer2.js';
 
 export interface RewardItem {
-  prompt: PolicyPrompt;
+  prompt: Prompt;
   response: string;
 }
 
@@ -24,6 +24,8 @@ export interface RewardSource {
   /** Shown in announcements and metrics. */
   readonly name: string;
   score(items: readonly RewardItem[]): Promise<number[]>;
+  /** Free what the source holds (a reward model's compiled graphs); whoever made the source calls it. */
+  release?(): Promise<void>;
 }
 
 function checkRewards(name: string, rewards: unknown, n: number, where: string): number[] {
@@ -106,5 +108,5 @@ export function toyCorrectnessReward(): RewardSource {
 export function rewardModelSource(model: string | RewardModel, opts: { threads?: number; rows?: number } = {}): RewardSource {
   const scorer = typeof model === 'string' ? RewardScorer.load(model, opts) : new RewardScorer(model, opts);
   const name = typeof model === 'string' ? model : 'reward model';
-  return functionRewardSource(name, (items) => scorer.rewards(items));
+  return { ...functionRewardSource(name, (items) => scorer.rewards(items)), release: () => scorer.release() };
 }

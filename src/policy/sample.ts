@@ -4,7 +4,7 @@
 import { UserError } from '../util/errors.js';
 import { LlamaGenerator, type Generation } from '../nn/generate.js';
 import { scorePromptAnswer } from '../data/toy/tasks.js';
-import type { PolicyPrompt } from './codec.js';
+import type { Prompt } from '../data/helpsteer2.js';
 import type { PolicyModel } from './model.js';
 
 export interface SampleOptions {
@@ -37,7 +37,7 @@ export function promptBudget(policy: PolicyModel, maxNewTokens: number): number 
 }
 
 /** Encode prompts, checking that each leaves room for maxNewTokens. */
-export function encodePrompts(policy: PolicyModel, prompts: readonly PolicyPrompt[], maxNewTokens: number): number[][] {
+export function encodePrompts(policy: PolicyModel, prompts: readonly Prompt[], maxNewTokens: number): number[][] {
   const budget = promptBudget(policy, maxNewTokens);
   return prompts.map((p, i) => {
     const ids = policy.codec.encodePrompt(p);
@@ -77,7 +77,7 @@ export async function generateFixed(gen: LlamaGenerator, promptIds: readonly (re
 }
 
 /** Sample one response per prompt. */
-export async function samplePolicy(policy: PolicyModel, prompts: readonly PolicyPrompt[], o: SampleOptions): Promise<Sample[]> {
+export async function samplePolicy(policy: PolicyModel, prompts: readonly Prompt[], o: SampleOptions): Promise<Sample[]> {
   const ids = encodePrompts(policy, prompts, o.maxNewTokens);
   const gen = new LlamaGenerator(policy.config, policy.weights, { threads: o.threads ?? 2 });
   try {

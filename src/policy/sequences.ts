@@ -14,7 +14,8 @@ export interface TokenizedExample {
   response: readonly number[];
 }
 
-export interface SequenceBatch {
+/** Host arrays of a right-padded training batch (the graph-side inputs of one Llama pass are nn/llama.ts SequenceBatch). */
+export interface TrainingBatch {
   B: number;
   T: number;
   /** [B, T] token ids (padding = padId) */
@@ -32,13 +33,8 @@ export interface SequenceBatch {
   responseLength: number[];
 }
 
-/** Round a length up to a multiple of `multiple` (capped at `max`): few distinct shapes, few compiled graphs. */
-export function bucketLength(length: number, multiple: number, max: number): number {
-  return Math.min(max, Math.ceil(length / multiple) * multiple);
-}
-
 /** Pack examples into a right-padded batch of length T (default: the longest sequence). */
-export function buildSequenceBatch(examples: readonly TokenizedExample[], opts: { padId: number; T?: number }): SequenceBatch {
+export function buildSequenceBatch(examples: readonly TokenizedExample[], opts: { padId: number; T?: number }): TrainingBatch {
   const B = examples.length;
   if (B === 0) throw new UserError({ what: 'an empty batch', where: 'buildSequenceBatch(examples)', expected: 'at least one example', fix: 'pass at least one example' });
   const longest = Math.max(...examples.map((e) => e.prompt.length + e.response.length));
@@ -70,7 +66,7 @@ export function buildSequenceBatch(examples: readonly TokenizedExample[], opts: 
 }
 
 /** Row b's per-response-token values out of a [B, T] array (e.g. token log-probs). */
-export function responseValues(values: ArrayLike<number>, batch: SequenceBatch, b: number): Float64Array {
+export function responseValues(values: ArrayLike<number>, batch: TrainingBatch, b: number): Float64Array {
   const out = new Float64Array(batch.responseLength[b]);
   const off = b * batch.T + batch.responseStart[b];
   for (let i = 0; i < out.length; i++) out[i] = values[off + i];

@@ -1,54 +1,51 @@
 // Supervised fine-tuning: L = −Σ m·log π(y_t) / Σ m with m = 1 on response tokens only (prompt and
 // padding masked; TRL SFTTrainer's completion-only loss, NeMo-Aligner SFT's loss mask), the prompt
-// formatted by the policy's chat format (src/policy/codec.ts). Batches are drawn from seeded,
-// shuffled epochs; lengths are rounded up to a multiple of `lengthMultiple` so only a few graph
-// shapes are compiled. The run directory holds metrics.jsonl, checkpoints/, config.json and model/.
+// formatted by the policy's chat format (src/policy/codec.ts). A step: the next batch of shuffled
+// epochs (src/train/batches.ts), padded to its length bucket, split into micro-batches, one update
+// (src/train/steps.ts). The run directory holds metrics.jsonl, checkpoints/, config.json and model/.
+import { z } from 'zod';
 import { UserError } from '../util/errors.js';
 import type { Graph } from '../graph/index.js';
 import type { LlamaConfig } from '../nn/config.js';
 import type { LlamaParams } from '../nn/llama.js';
 import { TrainState } from '../train/optim.js';
 import { runTrainLoop } from '../train/loop.js';
-import { adamOptions, bad, nextBatch, positiveInt, resolveCommon, scheduleOf, openPolicyRun, type EpochCursor, type TrainerCommonOptions } from './common.js';
 import { contentHash } from '../train/run.js';
+import { FIRST_ITEM, lengthBucket, nextBatch, type EpochCursor } from '../train/batches.js';
+import { splitRows } from '../train/steps.js';
+import { loopOptions, maxLengthSchema, parseTrainerOptions, posInt, trainerFields, type TrainerDefaults } from '../train/options.js';
 import type { SftExample } from './data.js';
-import { policyTokenLogProbs, sequenceFeeds, sequenceInputList, sequenceInputs, type SequenceInputs } from './graph.js';
+import { policyTokenLogProbs, sequenceFeeds, sequenceInputList, sequenceInputs } from './graph.js';
 import { sftLoss } from './losses.js';
-import { finalModelDir, resolvePolicy, savePolicy, type PolicyModel } from './model.js';
-import { initialParams, policyLora, policyWeights, savePolicyAdapter } from './lora.js';
-import { bucketLength, buildSequenceBatch, type TokenizedExample } from './sequences.js';
-import { PolicyForward, PolicyUpdater, splitRows } from './update.js';
+import type { PolicyModel } from './model.js';
+import { initialParams } from './lora.js';
+import { buildSequenceBatch, type TokenizedExample } from './sequences.js';
+import { PolicyForward, PolicyUpdater } from './update.js';
+import { finishPolicy, microBatch, openPolicyRun, startPolicy, type TrainerResult } from './common.js';
 
-export interface SftOptions extends TrainerCommonOptions {
+export type { TrainerResult } from './common.js';
+
+export const SFT_DEFAULTS: TrainerDefaults = { steps: 300, lr: 3e-3, warmupSteps: 20 };
+
+export const sftSchema = z.strictObject({
+  ...trainerFields(SFT_DEFAULTS),
+  /** Sequences per step. */
+  batchSize: posInt.default(16),
+  /** Sequences per micro-batch (default: the whole batch); gradients are averaged over micro-batches. */
+  microBatchSize: posInt.optional(),
+  /** Longest prompt + response in tokens (default: the model's context); longer examples are dropped. */
+  maxLength: maxLengthSchema.optional(),
+  /** Sequence lengths are rounded up to a multiple of this. */
+  lengthMultiple: posInt.default(16),
+});
+
+export type SftOptions = z.input<typeof sftSchema> & {
   /** The starting policy (a model directory or a loaded policy). */
   policy: PolicyModel | string;
   data: readonly SftExample[];
   /** Held-out examples: token-mean NLL reported at each evaluation. */
   evalData?: readonly SftExample[];
-  /** Sequences per step (default 16). */
-  batchSize?: number;
-  /** Sequences per micro-batch (default: the whole batch); gradients are averaged over micro-batches. */
-  microBatchSize?: number;
-  /** Longest prompt + response in tokens (default: the model's context); longer examples are dropped. */
-  maxLength?: number;
-  /** Sequence lengths are rounded up to a multiple of this (default 16). */
-  lengthMultiple?: number;
-}
-
-export interface TrainerResult {
-  policy: PolicyModel;
-  modelDir: string;
-  /** With LoRA: the adapter in PEFT's layout (OUT/adapter); model/ is then the merged policy. */
-  adapterDir: string | null;
-  runDir: string;
-  metricsPath: string;
-  steps: number;
-  resumedFrom: number | null;
-  lastMetrics: Record<string, number>;
-  lastEval: Record<string, number> | null;
-}
-
-export const SFT_DEFAULTS = { steps: 300, lr: 3e-3, warmupSteps: 20, batchSize: 16, lengthMultiple: 16 } as const;
+};
 
 /** Tokenize examples; drop those longer than maxLength. */
 export function tokenizeSft(policy: PolicyModel, data: readonly SftExample[], maxLength: number): { examples: TokenizedExample[]; dropped: number } {
@@ -70,12 +67,11 @@ export function tokenizeSft(policy: PolicyModel, data: readonly SftExample[], ma
   return { examples, dropped };
 }
 
+/** The SFT loss of a [B, T] batch, and its summed NLL and token count (so evaluation averages exactly over any number of batches). */
 function sftGraph(g: Graph, c: LlamaConfig, B: number, T: number, policy: LlamaParams) {
-  const s: SequenceInputs = sequenceInputs(g, B, T);
+  const s = sequenceInputs(g, B, T);
   const logp = policyTokenLogProbs(c, policy, s); // [B, T]
-  const loss = sftLoss(logp, s.lossMask);
-  // summed NLL and token count, so evaluation can average over any number of batches exactly
-  return { loss, batch: sequenceInputList(s), outputs: { nll_sum: logp.mul(s.lossMask).sum().neg(), tokens: s.lossMask.sum() } };
+  return { loss: sftLoss(logp, s.lossMask), batch: sequenceInputList(s), outputs: { nll_sum: logp.mul(s.lossMask).sum().neg(), tokens: s.lossMask.sum() } };
 }
 
 /** Token-mean NLL of `examples` under `params` (batches of `batchSize`, the last one padded with repeats that carry no weight). */
@@ -86,7 +82,7 @@ export async function sftNll(forward: PolicyForward, params: Record<string, Floa
     const chunk = examples.slice(i, i + batchSize);
     const real = chunk.length;
     while (chunk.length < batchSize) chunk.push(chunk[0]);
-    const T = bucketLength(Math.max(...chunk.map((e) => e.prompt.length + e.response.length)), lengthMultiple, maxLength);
+    const T = lengthBucket(Math.max(...chunk.map((e) => e.prompt.length + e.response.length)), lengthMultiple, maxLength);
     const batch = buildSequenceBatch(chunk, { padId, T });
     batch.lossMask.fill(0, real * T); // the padding rows do not count
     const out = await forward.run(params, batchSize, T, sequenceFeeds(batch));
@@ -98,56 +94,40 @@ export async function sftNll(forward: PolicyForward, params: Record<string, Floa
 
 /** Supervised fine-tuning on (prompt, response) examples; returns the trained policy and its directory. */
 export async function trainSft(o: SftOptions): Promise<TrainerResult> {
-  const r = resolveCommon('sft', o, SFT_DEFAULTS);
-  const policy = resolvePolicy(o.policy);
-  const c = policy.config;
-  const batchSize = positiveInt('sft.batchSize', o.batchSize ?? SFT_DEFAULTS.batchSize);
-  const micro = positiveInt('sft.microBatchSize', o.microBatchSize ?? batchSize);
-  if (batchSize % micro !== 0) bad('sft.microBatchSize', `a divisor of batchSize (${batchSize})`, micro);
-  const lengthMultiple = positiveInt('sft.lengthMultiple', o.lengthMultiple ?? SFT_DEFAULTS.lengthMultiple);
-  const maxLength = positiveInt('sft.maxLength', o.maxLength ?? c.maxPositionEmbeddings);
-  if (maxLength > c.maxPositionEmbeddings) bad('sft.maxLength', `at most the model context (${c.maxPositionEmbeddings})`, maxLength);
-  const { examples, dropped } = tokenizeSft(policy, o.data, maxLength);
+  const { policy: p, data, evalData, ...rest } = o;
+  const cfg = parseTrainerOptions(sftSchema, rest, 'sft');
+  const st = startPolicy('sft', cfg, p, null);
+  const { policy, c, lora, engine, maxLength } = st;
+  const micro = microBatch('sft.microBatchSize', cfg.batchSize, cfg.microBatchSize);
+  const { examples, dropped } = tokenizeSft(policy, data, maxLength);
   if (examples.length === 0) {
-    throw new UserError({ what: `every SFT example is longer than ${maxLength} tokens (or there are none)`, where: 'sft.data', received: `${o.data.length} examples, ${dropped} too long`, fix: 'raise maxLength (--max-length) or pass shorter examples' });
+    throw new UserError({ what: `every SFT example is longer than ${maxLength} tokens (or there are none)`, where: 'sft.data', received: `${data.length} examples, ${dropped} too long`, fix: 'raise maxLength (--max-length) or pass shorter examples' });
   }
-  if (dropped > 0 && !r.quiet) process.stderr.write(`sft: dropped ${dropped} of ${o.data.length} examples longer than ${maxLength} tokens\n`);
-  const evalExamples = o.evalData ? tokenizeSft(policy, o.evalData, maxLength).examples : [];
-  const lora = policyLora(o.lora, policy.weights, 'sft.lora');
-  const run = openPolicyRun(r, 'sft', { ...r, ...(o.lora ? { lora: o.lora } : {}), batchSize, microBatchSize: micro, lengthMultiple, maxLength, policy: policy.source, examples: examples.length, dropped, evalExamples: evalExamples.length, data: contentHash(o.data), evalData: o.evalData ? contentHash(o.evalData) : null });
-  let ok = false;
-
-  const engine = { threads: r.threads, deterministic: r.deterministic };
-  const updater = new PolicyUpdater(c, (g, cc, B, T, p) => sftGraph(g, cc, B, T, p), adamOptions(r, c), engine, lora);
-  const forward = new PolicyForward(c, (g, cc, B, T, p) => sftGraph(g, cc, B, T, p), null, engine, true, lora);
+  if (dropped > 0 && !cfg.quiet) process.stderr.write(`sft: dropped ${dropped} of ${data.length} examples longer than ${maxLength} tokens\n`);
+  const evalExamples = evalData ? tokenizeSft(policy, evalData, maxLength).examples : [];
+  const run = openPolicyRun(cfg, 'sft', { microBatchSize: micro, maxLength, policy: policy.source, examples: examples.length, dropped, evalExamples: evalExamples.length, data: contentHash(data), evalData: evalData ? contentHash(evalData) : null });
+  const updater = new PolicyUpdater(c, sftGraph, cfg, engine, lora);
+  const forward = new PolicyForward(c, sftGraph, null, engine, true, lora);
   const padId = policy.codec.padId;
-  const evaluate = evalExamples.length > 0
-    ? async ({ state }: { state: TrainState }) => ({ eval_nll: await sftNll(forward, state.params as Record<string, Float32Array>, evalExamples, batchSize, padId, lengthMultiple, maxLength) })
-    : undefined;
+  let ok = false;
   try {
-    const res = await runTrainLoop<EpochCursor>(
-      { name: 'sft', runDir: r.out, steps: r.steps, schedule: scheduleOf(r), checkpointEvery: r.checkpointEvery, evalEvery: r.evalEvery, resume: r.resume, quiet: r.quiet, show: ['loss'] },
-      {
-        init: () => TrainState.init(initialParams(c, lora, policy.weights, r.seed)),
-        initialCursor: { epoch: 0, index: 0 },
-        step: async ({ state, lr, cursor }) => {
-          const next = nextBatch(examples.length, batchSize, cursor, r.seed, 'sft');
-          const rows = next.indices.map((i) => examples[i]);
-          const T = bucketLength(Math.max(...rows.map((e) => e.prompt.length + e.response.length)), lengthMultiple, maxLength);
-          const batch = buildSequenceBatch(rows, { padId, T });
-          const parts = batchSize / micro;
-          const res = await updater.step(state, micro, T, parts === 1 ? sequenceFeeds(batch) : splitRows(sequenceFeeds(batch), batchSize, parts), lr);
-          const tokens = Array.from(res.extra.tokens as Float32Array).reduce((a, b) => a + b, 0);
-          return { metrics: { loss: res.loss, grad_norm: res.gradNorm, tokens, epoch: next.cursor.epoch }, cursor: next.cursor };
-        },
-        evaluate,
+    const res = await runTrainLoop<EpochCursor>(loopOptions(cfg, 'sft', cfg.steps!, ['loss']), {
+      init: () => TrainState.init(initialParams(c, lora, policy.weights, cfg.seed)),
+      initialCursor: FIRST_ITEM,
+      step: async ({ state, lr, cursor }) => {
+        const next = nextBatch(examples.length, cfg.batchSize, cursor, cfg.seed, 'sft/epoch');
+        const rows = next.indices.map((i) => examples[i]);
+        const T = lengthBucket(Math.max(...rows.map((e) => e.prompt.length + e.response.length)), cfg.lengthMultiple, maxLength);
+        const feeds = sequenceFeeds(buildSequenceBatch(rows, { padId, T }));
+        const res = await updater.step(state, micro, T, micro === cfg.batchSize ? feeds : splitRows(feeds, cfg.batchSize, cfg.batchSize / micro), lr);
+        const tokens = Array.from(res.extra.tokens as Float32Array).reduce((a, b) => a + b, 0);
+        return { metrics: { loss: res.loss, grad_norm: res.gradNorm, tokens, epoch: next.cursor.epoch }, cursor: next.cursor };
       },
-    );
-    const trained: PolicyModel = { config: c, weights: policyWeights(c, lora, res.state.params), codec: policy.codec, source: finalModelDir(r.out) };
-    const adapterDir = lora ? savePolicyAdapter(r.out, c, lora, res.state.params, policy.source) : null;
-    const modelDir = savePolicy(finalModelDir(r.out), trained, { stage: 'sft', steps: res.steps, from: policy.source, ...(lora ? { lora: { ...lora.config, adapter: adapterDir } } : {}) });
+      evaluate: evalExamples.length > 0 ? async ({ state }) => ({ eval_nll: await sftNll(forward, state.params as Record<string, Float32Array>, evalExamples, cfg.batchSize, padId, cfg.lengthMultiple, maxLength) }) : undefined,
+    });
+    const result = finishPolicy(cfg, st, res, { stage: 'sft' });
     ok = true;
-    return { policy: trained, modelDir, adapterDir, runDir: r.out, metricsPath: res.metricsPath, steps: res.steps, resumedFrom: res.resumedFrom, lastMetrics: res.lastMetrics, lastEval: res.lastEval };
+    return result;
   } finally {
     await updater.release();
     await forward.release();

@@ -7,14 +7,17 @@
 // With LoRA (src/policy/lora.ts) the base is baked in as initializers ("base/…"), the adapter is
 // the only graph input and trainable state, and a forward graph's reference defaults to that same
 // base read without the adapter.
-// Trainers describe a graph with a builder; this file owns tracing, compiling and the cache.
+// Trainers describe a graph with a builder; this file traces it on the policy's weights (or the
+// adapter); compiling, the shape cache and accumulation are src/train/steps.ts.
 import { Graph, type Tensor, type TypedArray } from '../graph/index.js';
 import { compile, type Executable } from '../runtime/index.js';
 import type { LlamaConfig } from '../nn/config.js';
 import { llamaInitializers, llamaInputs, type LlamaParams } from '../nn/llama.js';
 import type { LlamaWeights } from '../nn/weights.js';
 import { loraInputs, withLora, type PolicyLora } from './lora.js';
-import { compileAccumulation, compileTrainStep, type Accumulation, type AdamWOptions, type RunOptions, type StepResult, type TrainState, type TrainStep, type TrainStepSpec } from '../train/optim.js';
+import { ShapeCache } from '../runtime/cache.js';
+import type { StepResult, TrainState, TrainStepSpec } from '../train/optim.js';
+import { ShapeSteps, type StepOptimizer } from '../train/steps.js';
 
 export interface BuiltGraph {
   /** The scalar loss (updaters) — ignored by forward graphs. */
@@ -34,102 +37,42 @@ export interface EngineOptions {
   deterministic?: boolean;
 }
 
-/** One optimizer step per run of a traced loss, per batch shape (or accumulated over micro-batches). */
+/** One optimizer step per run of a traced loss, per batch shape, or accumulated over micro-batches (src/train/steps.ts). */
 export class PolicyUpdater {
-  private readonly cache = new Map<string, Promise<TrainStep>>();
-  private readonly accCache = new Map<string, Promise<Accumulation>>();
+  private readonly steps: ShapeSteps;
 
   constructor(
     readonly config: LlamaConfig,
     readonly build: GraphBuilder,
-    readonly adam: AdamWOptions = {},
+    readonly optimizer: StepOptimizer = {},
     readonly engine: EngineOptions = {},
     /** Train a LoRA adapter on this frozen base instead of every weight. */
     readonly lora: PolicyLora | null = null,
-  ) {}
-
-  private compiled(B: number, T: number): Promise<TrainStep> {
-    return this.cachedCompile(this.cache, B, T, compileTrainStep);
+  ) {
+    this.steps = new ShapeSteps(([B, T]) => this.trace(B, T), optimizer, { threads: engine.threads, deterministic: engine.deterministic });
   }
 
-  private accumulation(B: number, T: number): Promise<Accumulation> {
-    return this.cachedCompile(this.accCache, B, T, compileAccumulation);
-  }
-
-  /** Trace the loss graph for [B, T] and compile it with `compileWith`, once per shape (a failed compile is retried next time). */
-  private cachedCompile<R>(cache: Map<string, Promise<R>>, B: number, T: number, compileWith: (spec: TrainStepSpec, opt: AdamWOptions, run: RunOptions) => Promise<R>): Promise<R> {
-    const key = `${B}x${T}`;
-    let p = cache.get(key);
-    if (!p) {
-      const g = new Graph();
-      const { params, inputs } = policyInputs(g, this.config, this.lora);
-      const built = this.build(g, this.config, B, T, params, null);
-      if (!built.loss) throw new Error('PolicyUpdater: the graph builder returned no loss');
-      p = compileWith({ loss: built.loss, params: inputs, batch: built.batch, extraOutputs: built.outputs }, this.adam, { threads: this.engine.threads, deterministic: this.engine.deterministic });
-      cache.set(key, p);
-      p.catch(() => cache.delete(key));
-    }
-    return p;
+  /** The loss graph of a [B, T] micro-batch. */
+  private trace(B: number, T: number): TrainStepSpec {
+    const g = new Graph();
+    const { params, inputs } = policyInputs(g, this.config, this.lora);
+    const built = this.build(g, this.config, B, T, params, null);
+    if (!built.loss) throw new Error('PolicyUpdater: the graph builder returned no loss');
+    return { loss: built.loss, params: inputs, batch: built.batch, extraOutputs: built.outputs };
   }
 
   /**
    * Apply one update to `state`. One feed set: a [B, T] batch in one run. Several: micro-batches
-   * of B rows each whose gradients are averaged before one AdamW step (the loss of each is its own
-   * token mean, as NeMo-Aligner's micro-batches); the returned loss is their mean and each extra
-   * output is the micro-batches' values concatenated.
+   * of B rows each whose gradients are averaged before one AdamW step.
    */
   async step(state: TrainState, B: number, T: number, feeds: Readonly<Record<string, TypedArray>> | readonly Readonly<Record<string, TypedArray>>[], lr: number): Promise<StepResult> {
     const list = Array.isArray(feeds) ? (feeds as readonly Readonly<Record<string, TypedArray>>[]) : [feeds as Readonly<Record<string, TypedArray>>];
-    if (list.length === 1) return (await this.compiled(B, T)).run(state, list[0], lr);
-    const a = await this.accumulation(B, T);
-    let acc = a.zeros();
-    let loss = 0;
-    const extras: Record<string, number[]> = {};
-    for (const f of list) {
-      const r = await a.accumulate(state, acc, f);
-      acc = r.acc;
-      loss += r.loss / list.length;
-      for (const [k, v] of Object.entries(r.extra)) (extras[k] ??= []).push(...Array.from(v as ArrayLike<number>, Number));
-    }
-    const { gradNorm } = await a.apply(state, acc, lr, 1 / list.length);
-    const extra: Record<string, TypedArray> = {};
-    for (const [k, v] of Object.entries(extras)) extra[k] = Float32Array.from(v);
-    return { loss, gradNorm, extra };
+    return this.steps.step(state, list.map((f) => ({ shape: [B, T], feeds: f })), lr);
   }
 
   async release(): Promise<void> {
-    const all = [...this.cache.values()];
-    const accs = [...this.accCache.values()];
-    this.cache.clear();
-    this.accCache.clear();
-    for (const p of all) {
-      try {
-        await (await p).exe.release();
-      } catch {
-        // a graph that failed to compile holds nothing
-      }
-    }
-    for (const p of accs) {
-      try {
-        const a = await p;
-        await a.gradExe.release();
-        await a.applyExe.release();
-      } catch {
-        // nothing to release
-      }
-    }
+    await this.steps.release();
   }
-}
-
-/** Split row-major feeds with a leading batch axis of `rows` into `parts` equal micro-batches. */
-export function splitRows(feeds: Readonly<Record<string, TypedArray>>, rows: number, parts: number): Record<string, TypedArray>[] {
-  const out: Record<string, TypedArray>[] = Array.from({ length: parts }, () => ({}));
-  for (const [k, v] of Object.entries(feeds)) {
-    const per = v.length / rows; // elements per row
-    const mb = rows / parts;
-    for (let i = 0; i < parts; i++) out[i][k] = v.subarray(i * mb * per, (i + 1) * mb * per) as TypedArray;
-  }
-  return out;
 }
 
 /**
@@ -145,7 +88,7 @@ function policyInputs(g: Graph, c: LlamaConfig, lora: PolicyLora | null): { para
 
 /** Forward-only graphs of the current weights (fed per run), with an optional frozen reference. */
 export class PolicyForward {
-  private readonly cache = new Map<string, Promise<Executable>>();
+  private readonly cache = new ShapeCache<Executable>();
 
   constructor(
     readonly config: LlamaConfig,
@@ -160,18 +103,13 @@ export class PolicyForward {
   ) {}
 
   private compiled(B: number, T: number): Promise<Executable> {
-    const key = `${B}x${T}`;
-    let p = this.cache.get(key);
-    if (!p) {
+    return this.cache.get(`${B}x${T}`, () => {
       const g = new Graph();
       const pol = this.usesPolicy ? policyInputs(g, this.config, this.lora) : null;
       const ref = this.reference ? llamaInitializers(g, this.config, this.reference, 'ref/') : (pol?.base ?? null);
       const built = this.build(g, this.config, B, T, pol ? pol.params : new Map(), ref);
-      p = compile(g, { inputs: [...(pol ? pol.inputs : []), ...built.batch], outputs: built.outputs, threads: this.engine.threads, name: 'policy_forward' });
-      this.cache.set(key, p);
-      p.catch(() => this.cache.delete(key));
-    }
-    return p;
+      return compile(g, { inputs: [...(pol ? pol.inputs : []), ...built.batch], outputs: built.outputs, threads: this.engine.threads, name: 'policy_forward' });
+    });
   }
 
   /** Run on a [B, T] batch with the policy weights `params` (by HF name; ignored when usesPolicy is false). */
@@ -181,14 +119,6 @@ export class PolicyForward {
   }
 
   async release(): Promise<void> {
-    const all = [...this.cache.values()];
-    this.cache.clear();
-    for (const p of all) {
-      try {
-        await (await p).release();
-      } catch {
-        // nothing to release
-      }
-    }
+    await this.cache.release();
   }
 }

@@ -4,22 +4,17 @@
 // world's rows directly).
 import { basename } from 'node:path';
 import { UserError } from '../util/errors.js';
-import { keptPreferencePair, ratedFromHelpSteer2Row, readPairRecords, readRatedRecords } from '../data/load.js';
+import { keptPreferencePair, ratedFromHelpSteer2Row, readPairRecords, readRatedRecords, type RatedResponseRow } from '../data/load.js';
 import type { HelpSteer2PreferenceRow, PreferencePair } from '../data/pairs.js';
 import type { HelpSteer2Row } from '../data/helpsteer2.js';
-import type { Prompt } from './encode.js';
 
 /** A pair to train on or evaluate; `subset` groups results (RewardBench subset, file name). */
 export interface RewardPair extends PreferencePair {
   subset?: string;
 }
 
-/** A response with attribute labels (absent = unlabelled). */
-export interface RatedRow {
-  prompt: Prompt;
-  response: string;
-  labels: Partial<Record<string, number>>;
-}
+/** A response with attribute labels (absent = unlabelled): data/load.ts's rated row. */
+export type RatedRow = RatedResponseRow;
 
 /** HelpSteer2 rows (the toy world's ratingsTrain) → rated rows. */
 export function ratedFromHelpSteer2(rows: readonly HelpSteer2Row[]): RatedRow[] {

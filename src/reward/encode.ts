@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { CharTokenizer, formatExample, type ChatTurn } from '../text/char.js';
 import { loadTokenizer, type TextTokenizer } from '../text/tokenizer.js';
-import type { Turn } from '../data/helpsteer2.js';
+import type { Prompt } from '../data/helpsteer2.js';
 
-export type Prompt = string | readonly Turn[];
+export type { Prompt } from '../data/helpsteer2.js';
 export type TextFormat = 'char-chat' | 'transcript';
 
 export interface RewardEncoder {

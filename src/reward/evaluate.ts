@@ -49,7 +49,12 @@ export function summarizePairScores(rows: readonly PairScoreRow[]): PairEvaluati
 export async function evaluatePairs(model: string | RewardModel | RewardScorer, pairs: readonly RewardPair[], opts: { threads?: number; rows?: number } = {}): Promise<PairEvaluation> {
   const scorer = model instanceof RewardScorer ? model : typeof model === 'string' ? RewardScorer.load(model, opts) : new RewardScorer(model, opts);
   const texts = [...pairs.map((p) => ({ prompt: p.prompt, response: p.chosen })), ...pairs.map((p) => ({ prompt: p.prompt, response: p.rejected }))];
-  const r = await scorer.rewards(texts);
+  let r: number[];
+  try {
+    r = await scorer.rewards(texts);
+  } finally {
+    if (scorer !== model) await scorer.release(); // a scorer passed in stays the caller's
+  }
   const B = pairs.length;
   return summarizePairScores(pairs.map((p, i) => ({ subset: p.subset ?? 'all', chosen: r[i], rejected: r[B + i] })));
 }

@@ -14,5 +14,7 @@ export * from './score.js';
 export * from './evaluate.js';
 export * from './expo.js';
 export * from './train.js';
+export * from './step.js';
+export { rewardStart, scratchModelSchema, DEFAULT_MAX_LENGTH_CAP, type RewardStart, type TokenPair } from './start.js';
 export * from './table.js';
 export * from './recipe.js';

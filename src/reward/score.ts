@@ -1,21 +1,18 @@
 // Scoring: token sequences → head slots [n, N] → rewards [n] (reward = Σ_a w_a · slot_a).
-// Sequences are sorted by length, grouped into length buckets (one compiled graph per bucket
-// length T, static shapes), and run `rows` at a time; a short last chunk is filled with 1-token
+// Sequences are sorted by length, grouped into length buckets (src/train/batches.ts lengthBucket;
+// one compiled graph per bucket length T, static shapes), and run `rows` at a time; a short last chunk is filled with 1-token
 // dummy rows whose scores are dropped. A row's score does not depend on its neighbours or padding
 // (the model masks padding), so the order and grouping never change a reward.
 import { UserError } from '../util/errors.js';
 import { Graph } from '../graph/index.js';
 import { compile, type Executable } from '../runtime/index.js';
+import { ShapeCache } from '../runtime/cache.js';
+import { lengthBucket } from '../train/batches.js';
 import type { LlamaConfig } from '../nn/config.js';
 import { padBatch } from '../nn/llama.js';
 import { buildRewardForward, loadRewardModel, rewardParamArrays, type RewardModel } from './model.js';
 import { mergeSlots } from './head.js';
 import { truncateLeft, type Prompt } from './encode.js';
-
-/** Round a length up to the bucket grid (multiples of `width`), capped at maxLength. */
-export function lengthBucket(len: number, maxLength: number, width = 32): number {
-  return Math.min(Math.ceil(maxLength / 8) * 8, Math.max(width, Math.ceil(len / width) * width));
-}
 
 export interface ScorerOptions {
   /** Rows per run (default 32). */
@@ -31,24 +28,24 @@ export interface ScorerOptions {
 
 /** Forward-only scoring with the parameters fed on every call (so a trainer can score its live state). */
 export class SequenceScorer {
-  private readonly exes = new Map<number, Promise<{ exe: Executable; names: string[] }>>();
+  private readonly exes = new ShapeCache<{ exe: Executable; names: string[] }>();
   readonly rows: number;
   constructor(readonly config: LlamaConfig, readonly slots: number, readonly opts: ScorerOptions) {
     this.rows = opts.rows ?? 32;
   }
 
   private executable(T: number) {
-    let p = this.exes.get(T);
-    if (!p) {
-      p = (async () => {
-        const g = new Graph();
-        const f = buildRewardForward(g, this.config, this.slots, this.rows, T);
-        const exe = await compile(g, { inputs: [f.ids, f.positions, f.mask, f.last, ...f.params], outputs: { scores: f.scores }, threads: this.opts.threads ?? 2, spinning: this.opts.spinning, name: `reward_scores_${this.rows}x${T}` });
-        return { exe, names: f.params.map((t) => t.attrs.name as string) };
-      })();
-      this.exes.set(T, p);
-    }
-    return p;
+    return this.exes.get(String(T), async () => {
+      const g = new Graph();
+      const f = buildRewardForward(g, this.config, this.slots, this.rows, T);
+      const exe = await compile(g, { inputs: [f.ids, f.positions, f.mask, f.last, ...f.params], outputs: { scores: f.scores }, threads: this.opts.threads ?? 2, spinning: this.opts.spinning, name: `reward_scores_${this.rows}x${T}` });
+      return { exe, names: f.params.map((t) => t.attrs.name as string) };
+    });
+  }
+
+  /** Free the compiled graphs (a later score() compiles again). */
+  release(): Promise<void> {
+    return this.exes.release();
   }
 
   /** Slot scores [seqs.length · N] (row-major), in the order given. */
@@ -59,7 +56,7 @@ export class SequenceScorer {
     const buckets = new Map<number, number[]>();
     for (const i of order) {
       if (seqs[i].length === 0) throw new UserError({ what: `sequence ${i} is empty`, where: 'reward scoring', fix: 'score non-empty (prompt, response) texts' });
-      const T = lengthBucket(seqs[i].length, this.opts.maxLength, this.opts.bucketWidth);
+      const T = lengthBucket(seqs[i].length, this.opts.bucketWidth ?? 32, this.opts.maxLength);
       if (seqs[i].length > T) throw new UserError({ what: `sequence ${i} has ${seqs[i].length} tokens, more than the model's maxLength ${this.opts.maxLength}`, where: 'reward scoring', fix: 'truncate sequences with truncateLeft first' });
       (buckets.get(T) ?? buckets.set(T, []).get(T)!).push(i);
     }
@@ -133,6 +130,11 @@ export class RewardScorer {
     return mergeSlots(await this.scoreIds(rows.map((r) => this.encode(r.prompt, r.response))), this.model.info.rewardWeights);
   }
 
+  /** Free the compiled graphs; call when done scoring. */
+  release(): Promise<void> {
+    return this.scorer.release();
+  }
+
   /** Rewards and per-slot scores of (prompt, response) rows. */
   async score(rows: readonly { prompt: Prompt; response: string }[]): Promise<ScoredResponse[]> {
     const N = this.model.info.attributes.length;
@@ -149,5 +151,9 @@ export class RewardScorer {
 /** Score (prompt, response) rows with a reward model directory (or a loaded model). */
 export async function scoreRewardModel(model: string | RewardModel, rows: readonly { prompt: Prompt; response: string }[], opts: { threads?: number; rows?: number } = {}): Promise<ScoredResponse[]> {
   const scorer = typeof model === 'string' ? RewardScorer.load(model, opts) : new RewardScorer(model, opts);
-  return scorer.score(rows);
+  try {
+    return await scorer.score(rows);
+  } finally {
+    await scorer.release();
+  }
 }

@@ -5,12 +5,14 @@
 //   BT, margin BT, Scaled BT — from scratch
 //   BT, margin BT, Scaled BT — initialised from the helpfulness-only regression model (head kept)
 //   Scaled BT from regression + ExPO (α = 1.52, weak = the regression model)
-// The demo and bench/rm_table.ts call runRewardModelTable; each variant is one trainRewardModel.
+// The demo and bench/rm_table.ts call runRewardModelTable; each variant is one trainRewardModel,
+// and the recipe's three (helpfulness regression, Scaled BT from it, ExPO) are the one combined
+// recipe of recipe.ts.
 import { join } from 'node:path';
 import { HELPSTEER2_ATTRIBUTES } from '../data/helpsteer2.js';
 import type { RewardLossKind } from './losses.js';
 import { trainRewardModel, type RewardTrainOptions, type ScratchModel } from './train.js';
-import { EXPO_ALPHA, expo } from './expo.js';
+import { COMBINED_RECIPE, runCombinedRecipe } from './recipe.js';
 import { loadRewardModel } from './model.js';
 import { evaluatePairs } from './evaluate.js';
 import { rewardWeights } from './head.js';
@@ -54,7 +56,7 @@ export interface RewardTableOptions {
   ratingEpochs?: number;
   pairEpochs?: number;
   lr?: number;
-  /** Learning rate of the variants initialised from regression (default 3e-4: they start from a trained model). */
+  /** Learning rate of the variants initialised from regression (default the recipe's 3e-4: they start from a trained model). */
   initLr?: number;
   batchSize?: number;
   alpha?: number;
@@ -97,32 +99,40 @@ export async function runRewardModelTable(o: RewardTableOptions): Promise<Reward
       const r = await trainRewardModel({ ...common(seed), loss, out: dir(id), ...extra } as RewardTrainOptions);
       return { dir: r.modelDir, seconds: (performance.now() - t0) / 1000 };
     };
-    const ratingRun = { trainRatings: o.trainRatings, epochs: o.ratingEpochs ?? 2, lr: o.lr ?? 1e-3 };
-    const pairRun = { trainPairs: o.trainPairs, epochs: o.pairEpochs ?? 2, lr: o.lr ?? 1e-3 };
+    const lr = o.lr ?? COMBINED_RECIPE.regressionLr;
+    const initLr = o.initLr ?? COMBINED_RECIPE.scaledBtLr;
+    const ratingEpochs = o.ratingEpochs ?? COMBINED_RECIPE.epochs;
+    const pairEpochs = o.pairEpochs ?? COMBINED_RECIPE.epochs;
+    const pairRun = { trainPairs: o.trainPairs, epochs: pairEpochs, lr };
 
     if (want('reg5') || want('reg5-help')) {
-      const r = await train('reg5', 'regression', { ...ratingRun, attributes: [...HELPSTEER2_ATTRIBUTES] });
+      const r = await train('reg5', 'regression', { trainRatings: o.trainRatings, epochs: ratingEpochs, lr, attributes: [...HELPSTEER2_ATTRIBUTES] });
       if (want('reg5')) await record('reg5', r.dir, r.seconds);
       if (want('reg5-help')) await record('reg5-help', r.dir, 0, rewardWeights([...HELPSTEER2_ATTRIBUTES], 'helpfulness'));
     }
-    let regHelp: { dir: string; seconds: number } | null = null;
-    if (needsRegHelp) {
-      regHelp = await train('reg-help', 'regression', { ...ratingRun, attributes: ['helpfulness'] });
-      if (want('reg-help')) await record('reg-help', regHelp.dir, regHelp.seconds);
-    }
+    // The combined recipe: helpfulness regression → Scaled BT from it → ExPO (as far as wanted).
+    const expoWanted = want('scaled-bt-init-expo');
+    const recipe = needsRegHelp
+      ? await runCombinedRecipe({
+          trainRatings: o.trainRatings, trainPairs: o.trainPairs, valPairs: o.valPairs, out: dir('recipe'),
+          dirs: { regression: dir('reg-help'), scaledBt: dir('scaled-bt-init'), expo: dir('scaled-bt-init-expo') },
+          common: common(seed), ratingEpochs, pairEpochs, lr, initLr, alpha: o.alpha, evaluateExpo: false,
+          until: expoWanted ? 'expo' : want('scaled-bt-init') ? 'scaled-bt' : 'regression',
+        })
+      : null;
+    if (recipe && want('reg-help')) await record('reg-help', recipe.regression.dir, recipe.regression.seconds);
     for (const loss of ['bt', 'margin-bt', 'scaled-bt'] as const) {
       if (want(loss)) {
         const r = await train(loss, loss, pairRun);
         await record(loss, r.dir, r.seconds);
       }
       const id = `${loss}-init`;
-      if (want(id) || (loss === 'scaled-bt' && want('scaled-bt-init-expo'))) {
-        const r = await train(id, loss, { ...pairRun, lr: o.initLr ?? 3e-4, init: regHelp!.dir });
-        if (want(id)) await record(id, r.dir, r.seconds);
-        if (loss === 'scaled-bt' && want('scaled-bt-init-expo')) {
-          const e = expo(regHelp!.dir, r.dir, o.alpha ?? EXPO_ALPHA, dir('scaled-bt-init-expo'));
-          await record('scaled-bt-init-expo', e, 0);
-        }
+      if (loss === 'scaled-bt') {
+        if (want(id)) await record(id, recipe!.scaledBt!.dir, recipe!.scaledBt!.seconds);
+        if (expoWanted) await record('scaled-bt-init-expo', recipe!.expo!.dir, 0);
+      } else if (want(id)) {
+        const r = await train(id, loss, { ...pairRun, lr: initLr, init: recipe!.regression.dir });
+        await record(id, r.dir, r.seconds);
       }
     }
   }

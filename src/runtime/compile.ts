@@ -56,6 +56,8 @@ export interface IOSpec {
 }
 
 const sessionCache = new Map<string, Promise<ort.InferenceSession>>();
+/** Executables holding each cached session: compiling the same graph twice shares one session, freed when the last holder releases it. */
+const holders = new Map<ort.InferenceSession, number>();
 
 /** Number of distinct sessions created so far (for tests of the cache). */
 export function compiledSessionCount(): number {
@@ -66,6 +68,7 @@ export function compiledSessionCount(): number {
 export async function clearCompileCache(): Promise<void> {
   const all = [...sessionCache.values()];
   sessionCache.clear();
+  holders.clear();
   for (const p of all) {
     try {
       await (await p).release();
@@ -148,13 +151,30 @@ export class Executable {
     (this.session as unknown as { endProfiling(): void }).endProfiling();
   }
 
-  /** Free the native session (also removes it from the compile cache). */
+  private released = false;
+
+  /** Free the native session (also removes it from the compile cache) once no other executable shares it. */
   async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    const n = (holders.get(this.session) ?? 1) - 1;
+    if (n > 0) {
+      holders.set(this.session, n);
+      return;
+    }
+    holders.delete(this.session);
     for (const [k, p] of sessionCache) {
       if ((await p) === this.session) sessionCache.delete(k);
     }
     await this.session.release();
   }
+}
+
+/** cachedSession, counted as one more holder (Executable.release frees the session when the last holder lets go). */
+async function holdSession(bytes: Uint8Array, opts: Omit<CompileOptions, 'inputs' | 'outputs'>): Promise<ort.InferenceSession> {
+  const session = await cachedSession(bytes, opts);
+  holders.set(session, (holders.get(session) ?? 0) + 1);
+  return session;
 }
 
 /** The session for model `bytes` with these options: opened once, then shared (sessionCache). */
@@ -184,7 +204,7 @@ function cachedSession(bytes: Uint8Array, opts: Omit<CompileOptions, 'inputs' | 
 export async function compile(graph: Graph, opts: CompileOptions): Promise<Executable> {
   const name = opts.name ?? 'graph';
   const exported = exportOnnx(graph, { inputs: opts.inputs, outputs: opts.outputs, name });
-  const session = await cachedSession(exported.bytes, opts);
+  const session = await holdSession(exported.bytes, opts);
   const inputs = opts.inputs.map((t) => ({ name: t.attrs.name as string, shape: t.shape, dtype: t.dtype }));
   const outputs = Object.entries(opts.outputs).map(([k, t]) => ({ name: k, shape: t.shape, dtype: t.dtype }));
   return new Executable(session, inputs, outputs, exported.bytes, exported.nodeCount, name);
@@ -268,7 +288,7 @@ export async function compileScan(graph: Graph, opts: ScanCompileOptions): Promi
     },
   });
   const bytes = onnx.ModelProto.encode(outer).finish();
-  const session = await cachedSession(bytes, opts);
+  const session = await holdSession(bytes, opts);
   const inputs = [...carriedIn.map((t) => ({ name: inName(t), shape: t.shape, dtype: t.dtype })), ...opts.perStep.map((t) => ({ name: inName(t), shape: [K, ...t.shape], dtype: t.dtype }))];
   const outputs = [...opts.carried.map(([, t, n]) => ({ name: n, shape: t.shape, dtype: t.dtype })), ...Object.entries(opts.perStepOutputs).map(([n, t]) => ({ name: n, shape: [K, ...t.shape], dtype: t.dtype }))];
   return new Executable(session, inputs, outputs, bytes, body.nodeCount + 1, name);

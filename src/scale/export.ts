@@ -25,7 +25,8 @@ import { rewardWeights } from '../reward/head.js';
 import { HELPSTEER2_ATTRIBUTES } from '../data/helpsteer2.js';
 import { loadPolicy, type PolicyModel } from '../policy/model.js';
 import { readPairsFile, readPromptsFile, readSftFile } from '../policy/data.js';
-import { CharCodec, type PolicyPrompt } from '../policy/codec.js';
+import { CharCodec } from '../policy/codec.js';
+import type { Prompt } from '../data/helpsteer2.js';
 import { checkEngine, checkStage, engineSpec, scaleAssetPath, validateEngineOptions, type Engine, type Stage } from './engines.js';
 import { JOB_MANIFEST, JOB_OUTPUT_ENV, type JobManifest } from './job.js';
 import { commandLine, planGpuEngine } from './gpu-engines.js';
@@ -415,7 +416,7 @@ async function planTrlReinforce(o: ExportOptions): Promise<StagePlan> {
     throw new UserError({ what: 'the reward endpoint is not an http(s) URL', where: '--reward-url', received: describeValue(o.rewardUrl), fix: 'pass e.g. http://reward-host:8000/reward' });
   }
   const files: Files = new Map();
-  const prompts: PolicyPrompt[] = [];
+  const prompts: Prompt[] = [];
   for (const f of need(o.prompts, '--prompts', 'prompts')) prompts.push(...(await readPromptsFile(f)));
   const char = p.codec instanceof CharCodec ? p.codec : null;
   const rows = prompts.map((q) => ({

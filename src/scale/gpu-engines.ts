@@ -10,7 +10,8 @@ import { formatExample } from '../text/char.js';
 import { readPairFile, readRatingFile, type RatedRow, type RewardPair } from '../reward/data.js';
 import { transcript, loadRewardEncoder } from '../reward/encode.js';
 import { readPromptsFile, readSftFile } from '../policy/data.js';
-import { promptTurnsOf, type PolicyPrompt } from '../policy/codec.js';
+import { promptTurnsOf } from '../policy/codec.js';
+import type { Prompt } from '../data/helpsteer2.js';
 import { HELPSTEER2_ATTRIBUTES } from '../data/helpsteer2.js';
 import type { Engine } from './engines.js';
 
@@ -88,7 +89,7 @@ function repeatNote(n: number, total: number, what: string): string {
   return `${what} is emulated: each pair appears m = |strength| times in the training file (${n} pairs → ${total} rows). The mean loss over that set is Σ m·ℓ / Σ m; steer's is Σ m·ℓ / n — the same gradient direction scaled by n / Σ m = ${(n / Math.max(1, total)).toFixed(3)} (an effective learning-rate factor); with shuffling the repeats land in different batches, so it is equal in expectation, not step by step.`;
 }
 
-function chatTurns(p: PolicyPrompt): { role: string; content: string }[] {
+function chatTurns(p: Prompt): { role: string; content: string }[] {
   return promptTurnsOf(p).map((t) => ({ role: t.role, content: t.content }));
 }
 
@@ -166,7 +167,7 @@ async function openrlhf(o: GpuExportInput): Promise<GpuStagePlan> {
 async function reinforcePlan(o: GpuExportInput, engine: 'openrlhf' | 'nemo-rl' | 'nemo-aligner', req: string[], files: Map<string, string>): Promise<GpuStagePlan> {
   if (o.stage !== 'reinforce') throw new UserError({ what: `unknown stage ${describeValue(o.stage)}`, where: `steer export ${engine} <stage>`, expected: 'sft | rm | dpo | reinforce', fix: 'pick one' });
   if (!o.rewardUrl) throw new UserError({ what: 'REINFORCE on an engine needs a reward endpoint the cluster can reach', where: '--reward-url', fix: 'serve the reward model (`steer serve`) and pass its URL' });
-  const prompts: PolicyPrompt[] = [];
+  const prompts: Prompt[] = [];
   for (const f of required(o.prompts, '--prompts', 'prompts')) prompts.push(...(await readPromptsFile(f)));
   const k = o.samplesPerPrompt ?? 4;
   const beta = o.beta ?? 0.01;
@@ -209,7 +210,7 @@ async function reinforcePlan(o: GpuExportInput, engine: 'openrlhf' | 'nemo-rl' |
   };
 }
 
-function formatPromptText(p: PolicyPrompt): string {
+function formatPromptText(p: Prompt): string {
   const turns = promptTurnsOf(p);
   return turns.map((t) => `<extra_id_1>${t.role === 'user' ? 'User' : t.role === 'assistant' ? 'Assistant' : 'System'}\n${t.content}`).join('\n') + '\n<extra_id_1>Assistant\n';
 }

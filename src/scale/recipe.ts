@@ -24,7 +24,7 @@ import { REWARD_LOSSES, type RewardLossKind } from '../reward/losses.js';
 import { trainReinforce } from '../policy/reinforce.js';
 import { httpRewardSource, rewardModelSource } from '../policy/reward.js';
 import { readPromptsFile } from '../policy/data.js';
-import type { PolicyPrompt } from '../policy/codec.js';
+import type { Prompt } from '../data/helpsteer2.js';
 import { exportJob } from './export.js';
 import { importJobOutput } from './import.js';
 import { JOB_OUTPUT_ENV } from './job.js';
@@ -179,7 +179,7 @@ export async function runRecipe(recipe: Recipe, o: RecipeRunOptions): Promise<Re
     } else if (s.kind === 'expo') {
       expo(model(s.weak), model(s.strong), s.alpha, modelDir);
     } else if (s.kind === 'reinforce') {
-      const prompts: PolicyPrompt[] = [];
+      const prompts: Prompt[] = [];
       for (const f of s.prompts) prompts.push(...(await readPromptsFile(f)));
       const reward = s.reward !== undefined ? rewardModelSource(model(s.reward)) : httpRewardSource(s.rewardUrl!);
       await trainReinforce({ policy: model(s.policy), reward, prompts, ...s.options, out: dir, quiet: true });

@@ -237,6 +237,11 @@ export class TrainStep {
     for (const k of this.extraNames) extra[k] = out[k];
     return { loss: scalarOf(out.loss), gradNorm: scalarOf(out.grad_norm), extra };
   }
+
+  /** Free the compiled session. */
+  async release(): Promise<void> {
+    await this.exe.release();
+  }
 }
 
 /** Differentiate spec.loss, fuse AdamW and compile the whole step. */
@@ -376,6 +381,12 @@ export class Accumulation {
     const out = await this.applyExe.run(feeds);
     state.absorb(this.paramNames, out);
     return { gradNorm: scalarOf(out.grad_norm) };
+  }
+
+  /** Free both compiled sessions. */
+  async release(): Promise<void> {
+    await this.gradExe.release();
+    await this.applyExe.release();
   }
 }
 

@@ -22,7 +22,7 @@ test('steer sft → rl reinforce → dpo on a tiny toy world, then usage errors 
     assert.match(r.stdout, /rl reinforce: 2 steps; model in .*rl\/model/);
     const m = readFileSync(join(dir, 'rl', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(m.map((x) => x.step), [1, 2]);
-    assert.equal(m[0].kl, 0);
+    assert.ok(m[0].kl < 1e-5, `KL ${m[0].kl}`); // log π from generation vs the reference's full pass: float32 rounding
     r = runSteer(['dpo', '--policy', join(dir, 'sft', 'model'), '--pairs', join(toy, 'helpsteer2', 'preference.jsonl'), '--loss', 'scaled', '--out', join(dir, 'dpo'), '--steps', '2', '--batch-size', '2', '--threads', '1', '--quiet']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /dpo \(scaled\): 2 steps/);

@@ -160,7 +160,7 @@ test('REINFORCE with LoRA: KL to the base is 0 at step 1, the mean reward rises,
     });
     const m = records(join(dir, 'rl'));
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    assertClose(m[0].kl, 0, { atol: 1e-6, what: 'KL(policy ‖ base) at step 1 (B = 0)' });
+    assertClose(m[0].kl, 0, { atol: 1e-5, what: 'KL(policy ‖ base) at step 1 (B = 0; log π from generation: float32 rounding)' });
     const first = mean(m.slice(0, 5).map((r) => r.reward_mean));
     const last = mean(m.slice(-5).map((r) => r.reward_mean));
     assert.ok(last - first >= 0.2, `mean reward rose by ${(last - first).toFixed(3)} (${first.toFixed(3)} → ${last.toFixed(3)})`);

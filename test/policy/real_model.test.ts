@@ -30,7 +30,7 @@ test('a real checkpoint (stories260K, llama2.c tokenizer): SFT lowers the loss, 
       policy: reloaded, reward: functionRewardSource('words', (items) => items.map((i) => i.response.split(' ').length / 10)),
       prompts: ['Once upon a time', 'The dog'], out: join(dir, 'rl'), steps: 1, promptsPerStep: 2, samplesPerPrompt: 2, maxNewTokens: 12, threads: 1, quiet: true, resume: false,
     });
-    assert.equal(rl.lastMetrics.kl, 0);
+    assert.ok(rl.lastMetrics.kl < 1e-5, `KL ${rl.lastMetrics.kl}`); // log π from generation vs the reference's full pass: float32 rounding
     assert.ok(rl.lastMetrics.entropy > 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });

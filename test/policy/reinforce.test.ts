@@ -9,6 +9,13 @@ import { functionRewardSource, httpRewardSource, type RewardItem } from '../../s
 import { loadPolicy } from '../../src/policy/model.js';
 import { loadLatestTrainCheckpoint } from '../../src/train/checkpoint.js';
 import { tinyCharPolicy } from './tiny.js';
+import { LlamaGenerator } from '../../src/nn/generate.js';
+import { encodePrompts, generateFixed } from '../../src/policy/sample.js';
+import { buildSequenceBatch, responseValues } from '../../src/policy/sequences.js';
+import { sequenceFeeds } from '../../src/policy/graph.js';
+import { PolicyForward } from '../../src/policy/update.js';
+import { generationLogprobsExact, rolloutGraph } from '../../src/policy/rollout.js';
+import { weightArrays } from '../../src/policy/model.js';
 
 const PROMPTS = ['How many r in strawberry?', 'Spell cat.', 'What is 3+4?', 'Reverse dog.'];
 const lengthReward = functionRewardSource('length', (items) => items.map((i) => i.response.length / 10));
@@ -27,7 +34,7 @@ test('KL is exactly 0 while the policy equals the reference (full model path, ev
   try {
     for (const klForm of ['abs', 'k1', 'k3'] as const) {
       const out = join(dir, klForm);
-      const res = await trainReinforce(base(out, { klForm, beta: 0.5 }));
+      const res = await trainReinforce(base(out, { klForm, beta: 0.5, recomputeLogprobs: true }));
       const [m] = metrics(out);
       assert.equal(m.kl, 0, `${klForm}: KL at step 1`);
       // with KL 0 the penalised reward is the RM reward itself
@@ -41,7 +48,7 @@ test('KL is exactly 0 while the policy equals the reference (full model path, ev
       assert.equal(loadPolicy(res.modelDir).config.hiddenSize, 16);
     }
     // micro-batches of 3 samples (NeMo-Aligner: the token mean per micro-batch, gradients averaged)
-    const micro = await trainReinforce(base(join(dir, 'micro'), { microBatchSize: 3 }));
+    const micro = await trainReinforce(base(join(dir, 'micro'), { microBatchSize: 3, recomputeLogprobs: true }));
     assert.equal(micro.lastMetrics.kl, 0);
     assert.ok(Number.isFinite(micro.lastMetrics.loss));
     await assert.rejects(trainReinforce(base(join(dir, 'micro'), { microBatchSize: 4 })), /reinforce\.microBatchSize[\s\S]*a divisor of promptsPerStep × samplesPerPrompt \(6\)/);
@@ -133,6 +140,44 @@ test('bad REINFORCE options are clear errors', async () => {
     await assert.rejects(trainReinforce(base(dir, { temperature: 0 })), /reinforce\.temperature[\s\S]*REINFORCE needs sampling/);
     await assert.rejects(trainReinforce(base(dir, { maxNewTokens: 90 })), /prompt 0 is \d+ tokens; with 90 new tokens it exceeds the model context \(96\)[\s\S]*fix: lower maxNewTokens/);
     await assert.rejects(trainReinforce(base(dir, { prompts: [] })), /no prompts to train on[\s\S]*fix: pass a prompt file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('generation\'s log-probs (temperature 1, no truncation) equal the full forward pass\'s to 1e-5, so REINFORCE uses them', async () => {
+  const policy = tinyCharPolicy(5, 0.3, 1);
+  const c = policy.config;
+  assert.ok(generationLogprobsExact({ temperature: 1, topP: 1, topK: 0 }, c.vocabSize));
+  assert.ok(!generationLogprobsExact({ temperature: 0.7, topP: 1, topK: 0 }, c.vocabSize));
+  assert.ok(!generationLogprobsExact({ temperature: 1, topP: 0.9, topK: 0 }, c.vocabSize));
+  assert.ok(!generationLogprobsExact({ temperature: 1, topP: 1, topK: 5 }, c.vocabSize));
+  const ids = encodePrompts(policy, PROMPTS, 10);
+  const promptLength = Math.max(...ids.map((x) => x.length));
+  const gen = new LlamaGenerator(c, policy.weights, { threads: 1 });
+  const forward = new PolicyForward(c, rolloutGraph, policy.weights, { threads: 1 });
+  try {
+    const gens = await generateFixed(gen, ids, { maxNewTokens: 10, temperature: 1, seed: 11, batchSize: ids.length, stopTokens: policy.codec.stopTokens, promptLength });
+    const batch = buildSequenceBatch(ids.map((p, b) => ({ prompt: p, response: gens[b].tokens })), { padId: policy.codec.padId, T: 48 });
+    const lp = await forward.run(weightArrays(policy.weights), ids.length, 48, sequenceFeeds(batch));
+    let worst = 0;
+    gens.forEach((g, b) => {
+      const full = responseValues(lp.logp as Float32Array, batch, b);
+      assert.equal(g.logprobs.length, full.length);
+      g.logprobs.forEach((x, t) => (worst = Math.max(worst, Math.abs(x - full[t]))));
+    });
+    assert.ok(worst < 1e-5, `largest |log π_generation − log π_full| = ${worst}`);
+  } finally {
+    await gen.release();
+    await forward.release();
+  }
+  // the trainer's KL at step 1 (policy = reference) is then float32 rounding, not exactly 0
+  const dir = mkdtempSync(join(tmpdir(), 'steer-rl-'));
+  try {
+    await trainReinforce(base(dir, { beta: 0.5 }));
+    const [m] = metrics(dir);
+    assert.ok(m.kl >= 0 && m.kl < 1e-5, `KL at step 1: ${m.kl}`);
+    assert.ok(m.entropy > 0, 'the entropy estimate: the sampled tokens\' mean −log π');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

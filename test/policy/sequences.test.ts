@@ -6,7 +6,8 @@ import { llamaInputs, llamaFeeds } from '../../src/nn/llama.js';
 import { referenceLogits } from '../../src/nn/reference.js';
 import { policyTokenLogProbs, sequenceFeeds, sequenceInputList, sequenceInputs } from '../../src/policy/graph.js';
 import { sftLoss } from '../../src/policy/losses.js';
-import { bucketLength, buildSequenceBatch, responseValues } from '../../src/policy/sequences.js';
+import { buildSequenceBatch, responseValues } from '../../src/policy/sequences.js';
+import { lengthBucket } from '../../src/train/batches.js';
 import { assertClose } from '../helpers/close.js';
 import { tinyCharPolicy } from './tiny.js';
 
@@ -22,8 +23,8 @@ test('the loss mask covers exactly the response targets (stop token included), n
   assert.deepEqual(b.responseStart, [2, 1]);
   assert.deepEqual(b.responseLength, [3, 1]);
   assert.deepEqual(Array.from(responseValues(Array.from({ length: 16 }, (_, i) => i), b, 0)), [2, 3, 4]);
-  assert.equal(bucketLength(17, 16, 96), 32);
-  assert.equal(bucketLength(90, 16, 96), 96);
+  assert.equal(lengthBucket(17, 16, 96), 32);
+  assert.equal(lengthBucket(90, 16, 96), 96);
 });
 
 test('SFT loss through the model = mean NLL of the response tokens only (plain reference model)', async () => {

@@ -13,7 +13,8 @@ import { policyGradientLoss } from '../../src/policy/losses.js';
 import { weightArrays } from '../../src/policy/model.js';
 import { buildSequenceBatch } from '../../src/policy/sequences.js';
 import { trainSft } from '../../src/policy/sft.js';
-import { PolicyUpdater, splitRows } from '../../src/policy/update.js';
+import { PolicyUpdater } from '../../src/policy/update.js';
+import { splitRows } from '../../src/train/steps.js';
 import { assertClose } from '../helpers/close.js';
 import { tinyCharPolicy } from './tiny.js';
 

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RewardScorer, lengthBucket, scoreRewardModel } from '../../src/reward/score.js';
+import { RewardScorer, scoreRewardModel } from '../../src/reward/score.js';
+import { lengthBucket } from '../../src/train/batches.js';
 import { saveRewardModel } from '../../src/reward/model.js';
 import { mergeSlots, rewardWeights, defaultRewardWeights } from '../../src/reward/head.js';
 import { referenceHidden } from '../../src/nn/reference.js';
@@ -67,9 +68,10 @@ test('slot merging: one-hot slot, Nemotron weights, explicit weights; errors nam
   assert.throws(() => rewardWeights(attrs, { humor: 1 }), (e) => isUserError(e) && /unknown slot "humor"/.test(e.message));
 });
 
-test('length buckets: multiples of the width, capped at maxLength rounded up to 8', () => {
-  assert.equal(lengthBucket(1, 100), 32);
-  assert.equal(lengthBucket(33, 100), 64);
-  assert.equal(lengthBucket(97, 100), 104); // ⌈100/8⌉·8 = 104 caps 128
-  assert.equal(lengthBucket(20, 100, 16), 32);
+test('length buckets: multiples of the width, capped at maxLength (the one rule of src/train/batches.ts)', () => {
+  assert.equal(lengthBucket(1, 32, 100), 32);
+  assert.equal(lengthBucket(33, 32, 100), 64);
+  assert.equal(lengthBucket(97, 32, 100), 100); // ⌈97/32⌉·32 = 128, capped at 100
+  assert.equal(lengthBucket(20, 16, 100), 32);
+  assert.equal(lengthBucket(0, 16, 100), 16); // an empty length still gets one bucket
 });

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileRewardTrainStep, pairRows, trainRewardModel, type RewardTrainOptions } from '../../src/reward/train.js';
+import { trainRewardModel, type RewardTrainOptions } from '../../src/reward/train.js';
+import { compileRewardTrainStep, pairRows } from '../../src/reward/step.js';
 import { loadRewardModel, rewardParamArrays } from '../../src/reward/model.js';
 import { evaluatePairs } from '../../src/reward/evaluate.js';
 import { RewardScorer, SequenceScorer } from '../../src/reward/score.js';
@@ -21,15 +22,16 @@ import { SMALL, TINY, randomRewardModel, toySplit } from './helpers.js';
 const tmp = () => mkdtempSync(join(tmpdir(), 'steer-rm-'));
 const metricLines = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | boolean | string>);
 
-test('a seeded Bradley-Terry run on the toy world reaches 62 % held-out pair accuracy', async () => {
+test('a seeded Bradley-Terry run on the toy world reaches 60 % held-out pair accuracy', async () => {
   const dir = tmp();
   try {
     const { train, val } = toySplit(1000); // 523 training pairs, 187 held-out pairs (no shared prompts)
     assert.ok(val.length >= 180, `held-out pairs: ${val.length}`);
     const r = await trainRewardModel({ loss: 'bt', out: dir, trainPairs: train, valPairs: val, steps: 200, lr: 3e-3, warmupSteps: 5, scratch: SMALL, quiet: true });
-    // Chance is 50 %; with 187 pairs its standard error is 3.7 points, so 62 % is > 3 SE above it.
-    // (This seed reaches 65.2 % on the machine the test was written on.)
-    assert.ok(r.eval!.accuracy >= 0.62, `held-out accuracy ${r.eval!.accuracy}`);
+    // Chance is 50 %; with 187 pairs its standard error is 3.7 points, so 60 % is > 2.7 SE above it
+    // (p < 0.004). This seed reaches 61.0 % (65.2 % before epochs crossed into the next one instead
+    // of dropping the 11 pairs of the tail: src/train/batches.ts, one epoch rule for every trainer).
+    assert.ok(r.eval!.accuracy >= 0.6, `held-out accuracy ${r.eval!.accuracy}`);
     const steps = metricLines(dir).filter((m) => !m.eval);
     const mean = (xs: Record<string, unknown>[]) => xs.reduce((a, m) => a + (m.loss as number), 0) / xs.length;
     // BT starts at log 2 = 0.693 (untrained rewards are nearly equal) and must fall by ≥ 0.1.
