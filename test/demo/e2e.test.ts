@@ -17,14 +17,14 @@ test('steer demo --quick runs every stage, resumes, and writes a report whose nu
     const out = join(dir, 'run');
     const first = runSteer(['demo', '--quick', '--out', out], { timeoutMs: 14 * 60_000 });
     assert.equal(first.status, 0, first.stderr.slice(-3000));
-    for (const stage of ['world', 'sft', 'rate', 'reward-models', 'dpo', 'reinforce', 'evaluate', 'knowledge']) assert.match(first.stderr, new RegExp(`${stage}: finished in`));
+    for (const stage of ['world', 'sft', 'rate', 'reward-models', 'dpo', 'reinforce', 'evaluate', 'benchmarks', 'knowledge']) assert.match(first.stderr, new RegExp(`${stage}: finished in`));
     assert.match(first.stdout, /Report: .*report\.html/);
 
     // Re-running continues after the last finished stage: here, all of them.
     const again = runSteer(['demo', '--quick', '--out', out, '--quiet']);
     assert.equal(again.status, 0, again.stderr);
     const stages = JSON.parse(readFileSync(join(out, 'stages.json'), 'utf8')) as { finished: Record<string, unknown> };
-    assert.deepEqual(Object.keys(stages.finished), ['world', 'sft', 'rate', 'reward-models', 'dpo', 'reinforce', 'evaluate', 'knowledge']);
+    assert.deepEqual(Object.keys(stages.finished), ['world', 'sft', 'rate', 'reward-models', 'dpo', 'reinforce', 'evaluate', 'benchmarks', 'knowledge']);
 
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
       policies: Record<string, { trueAccuracy: number; sampledAccuracy: number; rewardScore: number; knowledgeAccuracy: number }>;

@@ -178,6 +178,46 @@ function convene<T>(panel: Annotator[], rng: Rng, annotate: (a: Annotator) => T,
   return out;
 }
 
+/**
+ * The panel as a judge (the toy benchmarks' judge, src/evaluate/toyjudge.ts): the same raters, the
+ * same convening (3 annotators, up to 5 when they disagree) and the same aggregation (the three most
+ * similar) as the world's own ratings and preferences, so a judgment carries the panel's knowledge
+ * of the ground truth and its biases (leniency, position bias, careless raters, and its taste for
+ * the longer right answer: worked > phrased > terse in true helpfulness).
+ */
+export class ToyJudgePanel {
+  private readonly panel: Annotator[];
+
+  constructor(readonly seed: number) {
+    this.panel = makePanel(Rng.derive(seed, 'toy/panel'));
+  }
+
+  /**
+   * A response read as the panel reads it (assessResponse), its hidden attributes drawn from the
+   * prompt and text alone: the same answer to the same prompt is the same response to every judgment.
+   */
+  response(task: ToyTask, prompt: string, text: string): ToyResponse {
+    return assessResponse(task, text, Rng.derive(this.seed, `toy/judge-truth:${prompt}\u0000${text}`));
+  }
+
+  /** Single grading: 3–5 annotators rate the response; the mean helpfulness (0–4) of the three most similar. */
+  grade(r: ToyResponse, key: string): { helpfulness: number; ratings: number[] } {
+    const rng = Rng.derive(this.seed, `toy/judge-grade:${key}`);
+    const ratings = convene(this.panel, rng, (a) => rateResponse(a, r.truth, rng), (x) => x[0]).map((x) => x[0]);
+    return { helpfulness: threeMostSimilar(ratings).mean, ratings };
+  }
+
+  /**
+   * Pairwise: 3–5 annotators' preference strengths (−3 … 3, negative = response 1 better, position
+   * bias included) and their HelpSteer2-Preference aggregate, unrounded (the mean of the three most similar).
+   */
+  compare(r1: ToyResponse, r2: ToyResponse, key: string): { strength: number; strengths: number[] } {
+    const rng = Rng.derive(this.seed, `toy/judge-compare:${key}`);
+    const strengths = convene(this.panel, rng, (a) => preferResponse(a, r1, r2, rng), (x) => x);
+    return { strength: aggregatePreference(strengths, { dropTies: false }).mean, strengths };
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Justifications
 
