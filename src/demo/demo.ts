@@ -48,6 +48,8 @@ export interface DemoOptions {
 /** Sizes per preset: `quick` is for CI (≤ 2 min), `default` ≤ 10 min on 2 cores, `full` the whole comparison. */
 export interface DemoPlan {
   worldSize: number;
+  /** Held-out prompts beyond the world's own 20 % of its size (drawn last, so the other sets stay as they are). */
+  extraEvalPrompts: number;
   policy: { hiddenSize: number; numLayers: number };
   sftSteps: number;
   /**
@@ -77,6 +79,7 @@ export interface DemoPlan {
 export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
   quick: {
     worldSize: 400,
+    extraEvalPrompts: 0,
     policy: { hiddenSize: 64, numLayers: 2 },
     sftSteps: 150,
     ratedSamples: 2,
@@ -94,6 +97,7 @@ export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
   },
   default: {
     worldSize: 1000,
+    extraEvalPrompts: 400,
     policy: { hiddenSize: 64, numLayers: 2 },
     sftSteps: 2000,
     ratedSamples: 4,
@@ -106,11 +110,12 @@ export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
     rlPromptsPerStep: 8,
     rlBeta: 0.1,
     rlLr: 1e-4,
-    evalPrompts: 256,
-    samplesPerPrompt: 16,
+    evalPrompts: 600,
+    samplesPerPrompt: 8,
   },
   full: {
     worldSize: 1000,
+    extraEvalPrompts: 400,
     policy: { hiddenSize: 64, numLayers: 2 },
     sftSteps: 2000,
     ratedSamples: 4,
@@ -124,7 +129,7 @@ export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
     rlPromptsPerStep: 8,
     rlBeta: 0.1,
     rlLr: 1e-4,
-    evalPrompts: 512,
+    evalPrompts: 600,
     samplesPerPrompt: 16,
   },
 };
@@ -218,8 +223,8 @@ const MAX_NEW_TOKENS = 48;
 
 let worldCache: { key: string; world: ToyWorld } | null = null;
 function world(ctx: Ctx): ToyWorld {
-  const key = `${ctx.o.seed}/${ctx.plan.worldSize}`;
-  if (worldCache?.key !== key) worldCache = { key, world: generateToyWorld({ seed: ctx.o.seed, size: ctx.plan.worldSize }) };
+  const key = `${ctx.o.seed}/${ctx.plan.worldSize}/${ctx.plan.extraEvalPrompts}`;
+  if (worldCache?.key !== key) worldCache = { key, world: generateToyWorld({ seed: ctx.o.seed, size: ctx.plan.worldSize, extraEvalPrompts: ctx.plan.extraEvalPrompts }) };
   return worldCache.world;
 }
 
