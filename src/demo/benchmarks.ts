@@ -12,8 +12,8 @@
 //                    and gamed rows = the baseline's answers rewritten verbose and concise
 //                    (styles.ts gamedRewrites) judged against the baseline, Δlen standardised over them.
 //   Arena-Hard-style: run.ts judgeArena (both position orders) → arenahard.ts battlesFromJudgment +
-//                    arenaHardV01 (Bradley–Terry, score = 100·P(beats the baseline), 95 % interval from
-//                    100 bootstrap refits).
+//                    arenaHardV01 (Bradley–Terry, score = 100·P(beats the baseline)); 95 % interval from
+//                    100 bootstrap refits, percentiles of the win rate (arenaWinRateIntervals).
 // Answers are the policies' greedy ones (arena-hard generates at temperature 0, and MT-Bench does for
 // its math, reasoning and extraction questions, which the toy tasks are). Every file is written in the
 // official layout and format, so the official scripts — and the e2e test — can read them back.
@@ -21,14 +21,15 @@ import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { startProgress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
-import { codePointLength, mean, std } from '../util/stats.js';
+import { codePointLength, mean, percentile, std } from '../util/stats.js';
 import { bootstrapMean, pairedBootstrapDiff, type BootstrapInterval } from '../util/bootstrap.js';
 import { taskFromPrompt } from '../data/toy/tasks.js';
 import { gamedRewrites } from '../data/toy/styles.js';
 import { judgeMtBenchSingle, annotateAlpaca, judgeArena, judgmentRecordsToArena, type ProgressFn } from '../evaluate/run.js';
 import { aggregateSingle, type MtBenchQuestion } from '../evaluate/mtbench.js';
-import { alpacaEvalFromAnnotations, type GamedRows } from '../evaluate/alpacaeval.js';
-import { arenaHardV01, battlesFromJudgment } from '../evaluate/arenahard.js';
+import { alpacaEvalFromAnnotations, alpacaWinRate, type GamedRows } from '../evaluate/alpacaeval.js';
+import { arenaHardV01, battlesFromJudgment, computeMleElo, eloWinProbability, type Battle } from '../evaluate/arenahard.js';
+import { MT19937 } from '../evaluate/mt19937.js';
 import { toyJudgeClient, TOY_JUDGE_MODEL, TOY_JUDGE_PROMPTS } from '../evaluate/toyjudge.js';
 
 export interface ToyBenchmarkInput {
@@ -67,6 +68,8 @@ export interface AlpacaToyResult {
   standardError: number;
   /** Mean length of the policy's outputs (code points, truncated as alpaca_eval does). */
   avgLength: number;
+  /** Every output pair differed in length by the same amount (e.g. all identical): no length to control for, LC = the raw win rate. */
+  lcIsRawWinRate?: true;
 }
 
 export interface ArenaToyResult {
@@ -98,6 +101,26 @@ export const TOY_BENCHMARK_FILES = {
   alpacaGamed: 'alpaca-eval/df_gamed.json',
   arenaJudgments: (model: string) => `arena-hard/model_judgment/${TOY_JUDGE_MODEL}/${model}.jsonl`,
 } as const;
+
+/**
+ * 95 % intervals of Arena-Hard's score, 100·P(model beats the baseline): arena-hard v0.1's bootstrap
+ * (100 rounds, battles resampled with replacement by a seeded MT19937, the BT model refitted), with
+ * the win rate taken in each round and its 2.5 / 97.5 percentiles reported. (v0.1 itself takes the
+ * percentiles of each model's Elo separately and converts them against the baseline's own
+ * percentile, anchored only when the baseline is gpt-4-0314: with any other baseline its interval
+ * says nothing — README, "Evaluating a policy".)
+ */
+export function arenaWinRateIntervals(battles: readonly Battle[], baseline: string, models: readonly string[], seed: number, rounds = 100): Record<string, { lower: number; upper: number }> {
+  const rng = new MT19937(seed);
+  const rates = new Map(models.map((m) => [m, [] as number[]]));
+  for (let r = 0; r < rounds; r++) {
+    const counts = new Int32Array(battles.length);
+    for (let i = 0; i < battles.length; i++) counts[rng.randint(battles.length)]++;
+    const elo = computeMleElo(battles, { anchor: baseline, counts });
+    for (const m of models) rates.get(m)!.push(100 * eloWinProbability(elo.get(m)!, elo.get(baseline)!));
+  }
+  return Object.fromEntries(models.map((m) => [m, { lower: percentile(rates.get(m)!, 2.5), upper: percentile(rates.get(m)!, 97.5) }]));
+}
 
 const jsonl = (rows: readonly unknown[]) => rows.map((r) => JSON.stringify(r) + '\n').join('');
 
@@ -166,6 +189,14 @@ export async function runToyBenchmarks(o: ToyBenchmarkInput): Promise<ToyBenchma
   for (const p of others) {
     const ann = await annotateAlpaca({ client, annotator: TOY_JUDGE_MODEL, instructions: o.prompts, baselineOutputs: base, modelOutputs: o.answers[p], baselineName: modelId(o.baseline), modelName: modelId(p), seed: 0, onProgress: progress(`  AlpacaEval-style: ${p}`) });
     writeJsonAtomic(join(o.dir, f.alpacaAnnotations(modelId(p))), ann);
+    const deltas = ann.map((a) => codePointLength(a.output_1) - codePointLength(a.output_2));
+    if (deltas.every((d) => d === deltas[0])) {
+      // every pair differs in length by the same amount (e.g. identical answers): the GLM's length
+      // feature is undefined, so there is nothing to control for: LC is the raw win rate
+      const w = alpacaWinRate(ann.map((a) => a.preference));
+      alpacaEval[p] = { lcWinRate: w.win_rate, lcStandardError: w.standard_error, lcLower: w.win_rate - 1.96 * w.standard_error, lcUpper: w.win_rate + 1.96 * w.standard_error, winRate: w.win_rate, standardError: w.standard_error, avgLength: Math.trunc(mean(o.answers[p].map(codePointLength))), lcIsRawWinRate: true };
+      continue;
+    }
     const m = alpacaEvalFromAnnotations(ann, gamedRows, f.alpacaAnnotations(modelId(p)));
     alpacaEval[p] = {
       lcWinRate: m.length_controlled_winrate,
@@ -184,11 +215,11 @@ export async function runToyBenchmarks(o: ToyBenchmarkInput): Promise<ToyBenchma
   const records = await judgeArena({ client, judgeName: TOY_JUDGE_MODEL, questions: arenaQuestions, answers: arenaAnswers, baseline: modelId(o.baseline), onProgress: progress('  Arena-Hard-style games') });
   for (const p of others) writeFileAtomic(join(o.dir, f.arenaJudgments(modelId(p))), jsonl(records.filter((r) => r.model === modelId(p))));
   const battles = judgmentRecordsToArena(records).flatMap((j) => battlesFromJudgment(j, modelId(o.baseline)));
-  const arena = arenaHardV01(battles, { baseline: modelId(o.baseline), rounds: 100, seed: o.seed });
+  const arena = arenaHardV01(battles, { baseline: modelId(o.baseline), rounds: 0 });
   const arenaHard: Record<string, ArenaToyResult> = {};
+  const boot = arenaWinRateIntervals(battles, modelId(o.baseline), others.map(modelId), o.seed);
   for (const p of policies) {
-    const r = arena.models[modelId(p)];
-    arenaHard[p] = p === o.baseline ? { score: 50, lower: 50, upper: 50 } : { score: r.score, lower: r.winRateLower, upper: r.winRateUpper };
+    arenaHard[p] = p === o.baseline ? { score: 50, lower: 50, upper: 50 } : { score: arena.models[modelId(p)].score, ...boot[modelId(p)] };
   }
 
   const result: ToyBenchmarks = { judge: TOY_JUDGE_MODEL, baseline: o.baseline, questions: n, mtBench, alpacaEval, arenaHard };

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runSteer } from '../helpers/cli.js';
 import type { DemoSummary } from '../../src/demo/demo.js';
-import { modelId, TOY_BENCHMARK_FILES, type ToyBenchmarks } from '../../src/demo/benchmarks.js';
+import { arenaWinRateIntervals, modelId, TOY_BENCHMARK_FILES, type ToyBenchmarks } from '../../src/demo/benchmarks.js';
 import { aggregateSingle } from '../../src/evaluate/mtbench.js';
-import { alpacaEvalFromAnnotations } from '../../src/evaluate/alpacaeval.js';
+import { alpacaEvalFromAnnotations, alpacaWinRate, type AlpacaAnnotation } from '../../src/evaluate/alpacaeval.js';
 import { readGamedRows } from '../../src/evaluate/alpacaeval-io.js';
 import { arenaHardV01, battlesFromJudgment } from '../../src/evaluate/arenahard.js';
 import { judgmentRecordsToArena, type ArenaJudgmentRecord } from '../../src/evaluate/run.js';
@@ -76,15 +76,19 @@ test('steer demo --quick runs every stage, resumes, and writes a report whose nu
     assert.equal(gamed.index.length, 2 * 96, 'a verbose and a concise rewrite of each baseline answer');
     const judgments = ['DPO', 'REINFORCE'].flatMap((p) => readJsonl(TOY_BENCHMARK_FILES.arenaJudgments(modelId(p))) as ArenaJudgmentRecord[]);
     assert.equal(judgments.length, 2 * 96);
-    const arena = arenaHardV01(judgmentRecordsToArena(judgments).flatMap((j) => battlesFromJudgment(j, 'sft-base')), { baseline: 'sft-base', rounds: 100, seed: 0 });
+    const battles = judgmentRecordsToArena(judgments).flatMap((j) => battlesFromJudgment(j, 'sft-base'));
+    const arena = arenaHardV01(battles, { baseline: 'sft-base', rounds: 0 });
+    const arenaCi = arenaWinRateIntervals(battles, 'sft-base', ['dpo', 'reinforce'], 0);
     for (const p of ['SFT base', 'DPO', 'REINFORCE']) {
       assert.equal(bench.mtBench[p].score, mt[modelId(p)].average);
       assert.equal(summary.policies[p].mtBench!.score, mt[modelId(p)].average);
       if (p === 'SFT base') continue;
-      const lc = alpacaEvalFromAnnotations(JSON.parse(readFileSync(join(bdir, TOY_BENCHMARK_FILES.alpacaAnnotations(modelId(p))), 'utf8')), gamed);
-      assert.equal(bench.alpacaEval[p].lcWinRate, lc.length_controlled_winrate);
+      const annotations = JSON.parse(readFileSync(join(bdir, TOY_BENCHMARK_FILES.alpacaAnnotations(modelId(p))), 'utf8')) as AlpacaAnnotation[];
+      // (when every answer pair differs in length alike — say DPO kept every greedy answer — there is no length to control for)
+      const lc = bench.alpacaEval[p].lcIsRawWinRate ? alpacaWinRate(annotations.map((a) => a.preference)).win_rate : alpacaEvalFromAnnotations(annotations, gamed).length_controlled_winrate;
+      assert.equal(bench.alpacaEval[p].lcWinRate, lc);
       assert.equal(bench.arenaHard[p].score, arena.models[modelId(p)].score);
-      assert.equal(summary.policies[p].arenaHard!.lower, arena.models[modelId(p)].winRateLower);
+      assert.deepEqual([summary.policies[p].arenaHard!.lower, summary.policies[p].arenaHard!.upper], [arenaCi[modelId(p)].lower, arenaCi[modelId(p)].upper]);
       // the accuracy gains: paired bootstrap over the per-prompt answers kept in evaluation.json
       const correct = (k: string) => evaluation[k].greedy.map((g) => (g.correct ? 1 : 0));
       assert.deepEqual(summary.policies[p].greedyVsBase, pairedBootstrapDiff(correct(p), correct('SFT base'), { seed: 0 }));
