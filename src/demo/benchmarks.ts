@@ -6,7 +6,7 @@
 //   AlpacaEval-style: run.ts annotateAlpaca (pairwise against the SFT baseline, positions switched as
 //                    alpaca_eval does, preference from the "m"/"M" log-probs) → alpacaeval.ts
 //                    alpacaEvalFromAnnotations (win rate and the length-controlled GLM);
-//                    95 % interval: LC ± 1.96 · lc_standard_error.
+//                    95 % interval: bootstrap over questions, the GLM refitted (lcBootstrapInterval).
 //                    The GLM's side data are the toy's own: instruction difficulty
 //                    d_i = logit((wrong_i + ½)/(k + 1)) from the baseline's k sampled answers to prompt i,
 //                    and gamed rows = the baseline's answers rewritten verbose and concise
@@ -27,7 +27,7 @@ import { taskFromPrompt } from '../data/toy/tasks.js';
 import { gamedRewrites } from '../data/toy/styles.js';
 import { judgeMtBenchSingle, annotateAlpaca, judgeArena, judgmentRecordsToArena, type ProgressFn } from '../evaluate/run.js';
 import { aggregateSingle, type MtBenchQuestion } from '../evaluate/mtbench.js';
-import { alpacaEvalFromAnnotations, alpacaWinRate, type GamedRows } from '../evaluate/alpacaeval.js';
+import { alpacaEvalFromAnnotations, alpacaWinRate, lengthControlledWinRate, type AlpacaAnnotation, type GamedRows } from '../evaluate/alpacaeval.js';
 import { arenaHardV01, battlesFromJudgment, computeMleElo, eloWinProbability, type Battle } from '../evaluate/arenahard.js';
 import { MT19937 } from '../evaluate/mt19937.js';
 import { toyJudgeClient, TOY_JUDGE_MODEL, TOY_JUDGE_PROMPTS } from '../evaluate/toyjudge.js';
@@ -122,6 +122,39 @@ export function arenaWinRateIntervals(battles: readonly Battle[], baseline: stri
   return Object.fromEntries(models.map((m) => [m, { lower: percentile(rates.get(m)!, 2.5), upper: percentile(rates.get(m)!, 97.5) }]));
 }
 
+/**
+ * A 95 % interval for the length-controlled win rate: 100 bootstrap resamples of the questions (each
+ * with its gamed rows), the GLM refitted on each at the C the full fit chose, percentiles 2.5 / 97.5.
+ * (alpaca_eval's lc_standard_error is the spread of the GLM's predictions over questions, not a
+ * sampling error: when the fit puts no weight on instruction difficulty it is 0.)
+ */
+export function lcBootstrapInterval(ann: readonly AlpacaAnnotation[], gamed: GamedRows, C: number | null, seed: number, rounds = 100): { lower: number; upper: number } {
+  const n = ann.length;
+  const gamedOf = new Map<number, number[]>();
+  gamed.index.forEach((idx, r) => gamedOf.set(idx, [...(gamedOf.get(idx) ?? []), r]));
+  const rng = new Rng(seed, 'toy-benchmarks/lc-bootstrap');
+  const rates: number[] = [];
+  for (let b = 0; b < rounds; b++) {
+    const pick = Array.from({ length: n }, () => rng.int(0, n));
+    const g: GamedRows = { index: [], preference: [], stdDeltaLen: [], instructionDifficulty: [], notGamedBaseline: [] };
+    pick.forEach((i, j) => {
+      for (const r of gamedOf.get(i) ?? []) {
+        g.index.push(j);
+        g.preference.push(gamed.preference[r]);
+        g.stdDeltaLen.push(gamed.stdDeltaLen[r]);
+        g.instructionDifficulty.push(gamed.instructionDifficulty[r]);
+        g.notGamedBaseline!.push(false);
+      }
+    });
+    const rows = pick.map((i) => ann[i]);
+    const lenModel = rows.map((a) => codePointLength(a.output_2));
+    const lenBaseline = rows.map((a) => codePointLength(a.output_1));
+    if (lenModel.every((l, j) => l - lenBaseline[j] === lenModel[0] - lenBaseline[0])) continue; // no length feature in this resample
+    rates.push(lengthControlledWinRate({ preference: rows.map((a) => a.preference), lenBaseline, lenModel, gamed: g, ...(C === null ? {} : { Cs: [C] }) }).length_controlled_winrate);
+  }
+  return { lower: percentile(rates, 2.5), upper: percentile(rates, 97.5) };
+}
+
 const jsonl = (rows: readonly unknown[]) => rows.map((r) => JSON.stringify(r) + '\n').join('');
 
 export async function runToyBenchmarks(o: ToyBenchmarkInput): Promise<ToyBenchmarks> {
@@ -198,11 +231,12 @@ export async function runToyBenchmarks(o: ToyBenchmarkInput): Promise<ToyBenchma
       continue;
     }
     const m = alpacaEvalFromAnnotations(ann, gamedRows, f.alpacaAnnotations(modelId(p)));
+    const ci = lcBootstrapInterval(ann, gamedRows, m.chosen_C, o.seed);
     alpacaEval[p] = {
       lcWinRate: m.length_controlled_winrate,
       lcStandardError: m.lc_standard_error,
-      lcLower: m.length_controlled_winrate - 1.96 * m.lc_standard_error,
-      lcUpper: m.length_controlled_winrate + 1.96 * m.lc_standard_error,
+      lcLower: ci.lower,
+      lcUpper: ci.upper,
       winRate: m.win_rate,
       standardError: m.standard_error,
       avgLength: m.avg_length,

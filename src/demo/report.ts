@@ -39,7 +39,7 @@ export interface AlignmentRow {
   policy: string;
   /** Arena-Hard-style score: 100·P(beats the SFT base), Bradley–Terry, 95 % bootstrap interval. */
   arenaHard: Interval;
-  /** AlpacaEval-style length-controlled win rate against the SFT base, %, ± 1.96 standard errors. */
+  /** AlpacaEval-style length-controlled win rate against the SFT base, %, 95 % bootstrap interval over questions (the GLM refitted). */
   alpacaLc: Interval;
   /** MT-Bench-style score, 1–10, 95 % bootstrap interval over questions. */
   mtBench: Interval;
@@ -144,7 +144,7 @@ on ${questions ?? '?'} held-out prompts, with the world's annotator panel as the
 the panel's biases (position, leniency, careless raters, a taste for the longer right answer). The scores are computed by
 steer's real benchmark code: Arena-Hard-style = 100 · P(beats the SFT base) from a Bradley–Terry fit of both-order games
 (95 % bootstrap interval), AlpacaEval-LC-style = the length-controlled win rate against the SFT base from alpaca_eval's GLM
-(± 1.96 standard errors), MT-Bench-style = the mean 1–10 grade (95 % bootstrap interval over questions). Each policy's greedy
+(95 % bootstrap interval over questions, the GLM refitted each time), MT-Bench-style = the mean 1–10 grade (95 % bootstrap interval over questions). Each policy's greedy
 answers are judged. The last two columns are the true accuracy from the world's ground truth — greedy, and sampled at t = 1
 (${samplesPerPrompt} per prompt) — with the change from the SFT base and its paired-bootstrap 95 % interval (points).
 The SFT base is every pairwise benchmark's baseline: 50 by construction.</p>
