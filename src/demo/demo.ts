@@ -26,6 +26,9 @@ import { toyAccuracy } from '../policy/sample.js';
 import { LlamaGenerator } from '../nn/generate.js';
 import { ratePolicySamples } from '../policy/rate.js';
 import { toyKnowledgeRows } from '../data/toy/knowledge.js';
+import { makeResponse } from '../data/toy/styles.js';
+import { taskFromPrompt } from '../data/toy/tasks.js';
+import { Rng } from '../util/rng.js';
 import { readMultipleChoice } from '../evaluate/mmlupro.js';
 import { scoreByLikelihood } from '../evaluate/choice-likelihood.js';
 import { runToyBenchmarks, type ToyBenchmarks } from './benchmarks.js';
@@ -627,6 +630,8 @@ async function writeReport(ctx: Ctx, finished: Record<string, StageRecord>): Pro
   const probes: ProbeRow[] = (evals['SFT base']?.probes ?? []).map((p, i) => ({
     prompt: p.prompt,
     answer: truth.get(p.prompt) ?? '?',
+    // the right answer worked out, as the world's worked style writes it ("r at 3, 8, 9, so 3.")
+    worked: makeResponse(taskFromPrompt(p.prompt)!, 'worked', Rng.derive(ctx.o.seed, 'report/worked')).text,
     samples: Object.entries(evals).map(([policy, e]) => ({
       policy,
       text: e.probes[i].response,

@@ -23,6 +23,8 @@ export interface PolicyRow {
 export interface ProbeRow {
   prompt: string;
   answer: string;
+  /** The right answer worked out ("r at 3, 8, 9, so 3."). */
+  worked?: string;
   /** Per policy: the greedy answer, and sampled answers at t = 1 when the run kept them. */
   samples: { policy: string; text: string; correct: boolean; sampled?: { text: string; correct: boolean }[] }[];
 }
@@ -204,7 +206,7 @@ export async function renderDemoReport(d: DemoReportData): Promise<string> {
           return `<li><b>${esc(s.policy)}</b>: <code>${esc(s.text)}</code> ${mark(s.correct)}${sampled}</li>`;
         })
         .join('');
-      return `<tr><td><code>${esc(p.prompt)}</code></td><td><code>${esc(p.answer)}</code></td><td><ul>${samples}</ul></td></tr>`;
+      return `<tr><td><code>${esc(p.prompt)}</code></td><td><code>${esc(p.answer)}</code>${p.worked ? `<br><span class="caption">worked: <code>${esc(p.worked)}</code></span>` : ''}</td><td><ul>${samples}</ul></td></tr>`;
     })
     .join('\n');
   const kCats = [...new Set((d.knowledge ?? []).flatMap((k) => Object.keys(k.categories)))];

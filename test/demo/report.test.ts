@@ -47,6 +47,7 @@ test('the report is self-contained HTML carrying the given numbers, escaped, wit
       {
         prompt: 'How many r in <strawberry>?',
         answer: '3',
+        worked: 'r at 3, 8, 9, so 3.',
         samples: [
           { policy: 'REINFORCE', text: '3', correct: true, sampled: [{ text: 'r at 3, 8, so 2.', correct: false }, { text: '3', correct: true }] },
           { policy: 'SFT base', text: '2', correct: false },
@@ -83,6 +84,7 @@ test('the report is self-contained HTML carrying the given numbers, escaped, wit
   assert.match(html, /data-metric="sampled-accuracy.reinforce">71\.3</);
   assert.match(html, /sampled, t = 1, 12 per prompt/);
   assert.match(html, /How many r in &lt;strawberry&gt;\?/);
+  assert.match(html, /<code>3<\/code><br><span class="caption">worked: <code>r at 3, 8, 9, so 3\.<\/code>/);
   // the greedy answer, then the sampled ones with their marks; a policy without samples shows none
   assert.match(html, /<b>REINFORCE<\/b>: <code>3<\/code> <span class="ok">✔<\/span><br>sampled: <code>r at 3, 8, so 2\.<\/code> <span class="bad">✘<\/span> · <code>3<\/code> <span class="ok">✔<\/span><\/li>/);
   assert.match(html, /<b>SFT base<\/b>: <code>2<\/code> <span class="bad">✘<\/span><\/li>/);
