@@ -92,7 +92,12 @@ test('answers with quotes, braces and newlines are read back exactly', async () 
   const res = await f('http://toy-panel.invalid/v1/chat/completions', { method: 'POST', body: JSON.stringify({ messages: [{ role: 'system', content: ARENA_JUDGE_SYSTEM_PROMPT }, { role: 'user', content: user }] }) });
   assert.equal(res.status, 200);
   const body = (await res.json()) as { choices: { message: { content: string } }[] };
-  assert.match(body.choices[0].message.content, /\[\[(A|B)[<>=]+(A|B)?\]\]$/);
+  // the verdict is the panel's on exactly these two texts (the tricky one read back whole)
+  const panel = new ToyJudgePanel(0);
+  const task = taskFromPrompt(prompt)!;
+  const key = createHash('sha256').update(JSON.stringify([ARENA_JUDGE_SYSTEM_PROMPT, user])).digest('hex');
+  const expected = arenaVerdict(panel.compare(panel.response(task, prompt, tricky), panel.response(task, prompt, RIGHT), key).strength);
+  assert.ok(body.choices[0].message.content.endsWith(`[[${expected}]]`), body.choices[0].message.content);
 });
 
 test('a request the panel cannot read is answered 400 in OpenAI\'s error shape, and the client reports it as a user error', async () => {
