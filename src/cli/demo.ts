@@ -15,7 +15,7 @@ const schema = z.strictObject({
 export function registerDemo(program: Command): void {
   const cmd = program
     .command('demo')
-    .description('run the whole recipe on the built-in toy world and write an HTML report (≈6 min on 2 cores; --quick ≈2 min)')
+    .description('run the whole recipe on the built-in toy world and write an HTML report (≈6–8 min on 2 quiet cores; --quick ≈2 min)')
     .option('--quick', 'the smallest run that still shows every stage (≈2 minutes; used by CI)', false)
     .option('--full', 'every reward-model variant of the paper over 3 seeds, and all three DPO losses', false)
     .addHelpText(
@@ -29,8 +29,8 @@ KL β = 0.1, lr 1e-4) → evaluation (true task accuracy from the world's ground
 sampled, reward, length, the strawberry probe) → the toy benchmarks (MT-Bench-style grading,
 AlpacaEval-style length-controlled win rate and Arena-Hard-style score against the SFT base, computed
 by steer's benchmark code with the world's annotator panel as the judge) → knowledge check →
-report.html, whose first table is the paper's alignment table in miniature. Running the same command again continues after the
-last finished stage.
+report.html, whose first table is the paper's alignment table in miniature. Running the same
+command again continues after the last finished stage.
 
 Examples:
   steer demo                       # default run into runs/demo
