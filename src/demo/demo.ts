@@ -23,12 +23,18 @@ import { trainDpo } from '../policy/dpo.js';
 import { trainReinforce } from '../policy/reinforce.js';
 import { rewardModelSource } from '../policy/reward.js';
 import { toyAccuracy } from '../policy/sample.js';
+import { LlamaGenerator } from '../nn/generate.js';
 import { ratePolicySamples } from '../policy/rate.js';
 import { toyKnowledgeRows } from '../data/toy/knowledge.js';
+import { makeResponse } from '../data/toy/styles.js';
+import { taskFromPrompt } from '../data/toy/tasks.js';
+import { Rng } from '../util/rng.js';
 import { readMultipleChoice } from '../evaluate/mmlupro.js';
 import { scoreByLikelihood } from '../evaluate/choice-likelihood.js';
+import { runToyBenchmarks, type ToyBenchmarks } from './benchmarks.js';
 import { runPipeline, type Stage, type StageRecord } from './stages.js';
-import { renderDemoReport, type DemoReportData, type ProbeRow } from './report.js';
+import { renderDemoReport, type AlignmentRow, type DemoReportData, type Interval, type ProbeRow } from './report.js';
+import { pairedBootstrapDiff, type BootstrapInterval } from '../util/bootstrap.js';
 
 export type DemoPreset = 'quick' | 'default' | 'full';
 
@@ -45,6 +51,8 @@ export interface DemoOptions {
 /** Sizes per preset: `quick` is for CI (≤ 2 min), `default` ≤ 10 min on 2 cores, `full` the whole comparison. */
 export interface DemoPlan {
   worldSize: number;
+  /** Held-out prompts beyond the world's own 20 % of its size (drawn last, so the other sets stay as they are). */
+  extraEvalPrompts: number;
   policy: { hiddenSize: number; numLayers: number };
   sftSteps: number;
   /**
@@ -67,11 +75,14 @@ export interface DemoPlan {
    */
   rlLr: number;
   evalPrompts: number;
+  /** Samples per held-out prompt (t = 1) behind the sampled accuracy. */
+  samplesPerPrompt: number;
 }
 
 export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
   quick: {
     worldSize: 400,
+    extraEvalPrompts: 0,
     policy: { hiddenSize: 64, numLayers: 2 },
     sftSteps: 150,
     ratedSamples: 2,
@@ -85,9 +96,11 @@ export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
     rlBeta: 0.1,
     rlLr: 1e-4,
     evalPrompts: 96,
+    samplesPerPrompt: 16,
   },
   default: {
     worldSize: 1000,
+    extraEvalPrompts: 400,
     policy: { hiddenSize: 64, numLayers: 2 },
     sftSteps: 2000,
     ratedSamples: 4,
@@ -100,10 +113,12 @@ export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
     rlPromptsPerStep: 8,
     rlBeta: 0.1,
     rlLr: 1e-4,
-    evalPrompts: 256,
+    evalPrompts: 600,
+    samplesPerPrompt: 8,
   },
   full: {
     worldSize: 1000,
+    extraEvalPrompts: 400,
     policy: { hiddenSize: 64, numLayers: 2 },
     sftSteps: 2000,
     ratedSamples: 4,
@@ -117,7 +132,8 @@ export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
     rlPromptsPerStep: 8,
     rlBeta: 0.1,
     rlLr: 1e-4,
-    evalPrompts: 512,
+    evalPrompts: 600,
+    samplesPerPrompt: 16,
   },
 };
 
@@ -133,8 +149,12 @@ interface Ctx {
 interface PolicyEval {
   /** Greedy answers. */
   accuracy: number;
-  /** Sampled answers (temperature 1, the policy REINFORCE optimises), SAMPLES_PER_PROMPT per prompt. */
+  /** Sampled answers (temperature 1, the policy REINFORCE optimises), plan.samplesPerPrompt per prompt. */
   sampledAccuracy: number;
+  /** The greedy answer to each held-out prompt (the toy benchmarks judge these). */
+  greedy: { prompt: string; response: string; correct: boolean }[];
+  /** Per held-out prompt: how many of its sampled answers are right. */
+  sampledCorrect: number[];
   rewardScore: number;
   lengthChars: number;
   ended: number;
@@ -157,7 +177,26 @@ export interface DemoSummary {
   rewardModels: { id: string; name: string; accuracies: number[] }[];
   /** Id of the reward model REINFORCE optimised (and every policy is scored with). */
   rlRewardModel: string;
-  policies: Record<string, { trueAccuracy: number; sampledAccuracy: number; rewardScore: number; meanLengthChars: number; ended: number; knowledgeAccuracy?: number }>;
+  policies: Record<
+    string,
+    {
+      trueAccuracy: number;
+      sampledAccuracy: number;
+      rewardScore: number;
+      meanLengthChars: number;
+      ended: number;
+      /** Paired-bootstrap 95 % intervals of the accuracy difference to the SFT base (fractions; absent for the base). */
+      greedyVsBase?: BootstrapInterval;
+      sampledVsBase?: BootstrapInterval;
+      /** The toy benchmarks' scores (absent in runs from before them). */
+      arenaHard?: ToyBenchmarks['arenaHard'][string];
+      alpacaEval?: ToyBenchmarks['alpacaEval'][string];
+      mtBench?: ToyBenchmarks['mtBench'][string];
+      knowledgeAccuracy?: number;
+      /** Probe words answered right greedily (of the 7). */
+      probesRight: number;
+    }
+  >;
   stageSeconds: Record<string, number>;
 }
 
@@ -184,13 +223,11 @@ const PROBE_SAMPLES = 3;
 /** Longest answer sampled from a policy (toy answers take at most ~40 characters). */
 const MAX_NEW_TOKENS = 48;
 
-/** Samples per held-out prompt for the sampled accuracy. */
-const SAMPLES_PER_PROMPT = 16;
 
 let worldCache: { key: string; world: ToyWorld } | null = null;
 function world(ctx: Ctx): ToyWorld {
-  const key = `${ctx.o.seed}/${ctx.plan.worldSize}`;
-  if (worldCache?.key !== key) worldCache = { key, world: generateToyWorld({ seed: ctx.o.seed, size: ctx.plan.worldSize }) };
+  const key = `${ctx.o.seed}/${ctx.plan.worldSize}/${ctx.plan.extraEvalPrompts}`;
+  if (worldCache?.key !== key) worldCache = { key, world: generateToyWorld({ seed: ctx.o.seed, size: ctx.plan.worldSize, extraEvalPrompts: ctx.plan.extraEvalPrompts }) };
   return worldCache.world;
 }
 
@@ -260,24 +297,38 @@ function chosenRewardModel(ctx: Ctx, table: readonly RewardModelResult[]): { id:
 
 async function evaluatePolicy(ctx: Ctx, policy: PolicyModel, scorer: RewardScorer): Promise<PolicyEval> {
   const w = world(ctx);
-  const prompts = w.evalPrompts.filter((p) => !p.probe).slice(0, ctx.plan.evalPrompts).map((p) => p.prompt);
-  const acc = await toyAccuracy(policy, prompts, { temperature: 0, threads: ctx.o.threads, seed: ctx.o.seed });
-  const repeated = prompts.flatMap((p) => Array.from({ length: SAMPLES_PER_PROMPT }, () => p));
-  const sampled = await toyAccuracy(policy, repeated, { temperature: 1, threads: ctx.o.threads, seed: ctx.o.seed + 1 });
-  const rewards = await scorer.rewards(acc.responses.map((r) => ({ prompt: r.prompt, response: r.response })));
-  const probePrompts = w.evalPrompts.filter((p) => p.probe).map((p) => p.prompt);
-  const probes = await toyAccuracy(policy, probePrompts, { temperature: 0, threads: ctx.o.threads, seed: ctx.o.seed });
-  const probeRepeats = probePrompts.flatMap((p) => Array.from({ length: PROBE_SAMPLES }, () => p));
-  const probeSamples = await toyAccuracy(policy, probeRepeats, { temperature: 1, threads: ctx.o.threads, seed: ctx.o.seed + 2 });
-  return {
-    accuracy: acc.accuracy,
-    sampledAccuracy: sampled.accuracy,
-    rewardScore: rewards.reduce((a, b) => a + b, 0) / Math.max(1, rewards.length),
-    lengthChars: acc.lengthChars,
-    ended: acc.ended,
-    probes: probes.responses,
-    probeSamples: probeSamples.responses,
-  };
+  const prompts = evalPrompts(ctx);
+  const k = ctx.plan.samplesPerPrompt;
+  // one generator for all of this policy's answers: its graphs are compiled once per shape
+  const generator = new LlamaGenerator(policy.config, policy.weights, { threads: ctx.o.threads });
+  try {
+    const answer = (ps: readonly string[], temperature: number, seed: number) => toyAccuracy(policy, ps, { temperature, threads: ctx.o.threads, seed, generator });
+    const acc = await answer(prompts, 0, ctx.o.seed);
+    const sampled = await answer(prompts.flatMap((p) => Array.from({ length: k }, () => p)), 1, ctx.o.seed + 1);
+    const sampledCorrect = prompts.map((_, i) => sampled.responses.slice(i * k, (i + 1) * k).filter((r) => r.correct).length);
+    const rewards = await scorer.rewards(acc.responses.map((r) => ({ prompt: r.prompt, response: r.response })));
+    const probePrompts = w.evalPrompts.filter((p) => p.probe).map((p) => p.prompt);
+    const probes = await answer(probePrompts, 0, ctx.o.seed);
+    const probeSamples = await answer(probePrompts.flatMap((p) => Array.from({ length: PROBE_SAMPLES }, () => p)), 1, ctx.o.seed + 2);
+    return {
+      accuracy: acc.accuracy,
+      sampledAccuracy: sampled.accuracy,
+      rewardScore: rewards.reduce((a, b) => a + b, 0) / Math.max(1, rewards.length),
+      lengthChars: acc.lengthChars,
+      ended: acc.ended,
+      greedy: acc.responses,
+      sampledCorrect,
+      probes: probes.responses,
+      probeSamples: probeSamples.responses,
+    };
+  } finally {
+    await generator.release();
+  }
+}
+
+/** The held-out (non-probe) prompts every policy is evaluated on, in the world's order. */
+function evalPrompts(ctx: Ctx): string[] {
+  return world(ctx).evalPrompts.filter((p) => !p.probe).slice(0, ctx.plan.evalPrompts).map((p) => p.prompt);
 }
 
 function stages(): Stage<Ctx>[] {
@@ -443,6 +494,27 @@ function stages(): Stage<Ctx>[] {
       },
     },
     {
+      name: 'benchmarks',
+      title: "the toy benchmarks — MT-Bench-style grading, AlpacaEval-style length-controlled win rate, Arena-Hard-style Bradley–Terry score — with the world's annotator panel as the judge",
+      run: async (ctx, results) => {
+        const evals = results.evaluate as Record<string, PolicyEval>;
+        const r = await runToyBenchmarks({
+          seed: ctx.o.seed,
+          dir: join(ctx.runDir, 'benchmarks'),
+          prompts: evals['SFT base'].greedy.map((g) => g.prompt),
+          answers: Object.fromEntries(Object.entries(evals).map(([name, e]) => [name, e.greedy.map((g) => g.response)])),
+          baseline: 'SFT base',
+          baselineWrong: evals['SFT base'].sampledCorrect.map((c) => ctx.plan.samplesPerPrompt - c),
+          samples: ctx.plan.samplesPerPrompt,
+          quiet: ctx.o.quiet,
+        });
+        for (const name of Object.keys(evals)) {
+          ctx.log(`  ${name}: Arena-Hard-style ${r.arenaHard[name].score.toFixed(1)}, AlpacaEval-LC-style ${r.alpacaEval[name].lcWinRate.toFixed(1)}, MT-Bench-style ${r.mtBench[name].score.toFixed(2)}`);
+        }
+        return r;
+      },
+    },
+    {
       name: 'knowledge',
       title: 'knowledge check: held-out facts as multiple choice (the likelihood of each option), scored like MMLU-Pro, for SFT, DPO, REINFORCE',
       run: async (ctx, results) => {
@@ -501,6 +573,49 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   return writeReport(ctx, finished);
 }
 
+/** The world's statistics as the report labels them. */
+const WORLD_LABELS: Record<string, string> = {
+  ratings: "the world's responses rated by the panel (HelpSteer2 rows)",
+  preferenceTasks: "the world's response pairs compared by the panel (HelpSteer2-Preference rows)",
+  pairsTrain: 'preference pairs the reward models train on (after the paper\'s filtering)',
+  pairsValidation: 'preference pairs held out for reward-model accuracy',
+  sftExamples: 'SFT examples',
+  sftCorrectShare: 'share of SFT examples whose answer is right',
+  rlPrompts: 'REINFORCE prompts',
+  evalPrompts: 'held-out evaluation prompts',
+  kappaBefore: "annotator agreement on preferences before filtering (Cohen's κ, quadratic weights)",
+  kappaAfter: "annotator agreement on preferences after the paper's filtering (Cohen's κ, quadratic weights)",
+};
+
+/** The rate stage's statistics as the report labels them. */
+const RATED_LABELS: Record<string, string> = {
+  prompts: 'SFT-policy answers rated: prompts',
+  responses: 'SFT-policy answers rated: answers',
+  correctShare: 'SFT-policy answers rated: share that is right',
+  preferenceTasks: 'SFT-policy answers rated: pairs compared',
+  pairsTrain: 'SFT-policy answers rated: preference pairs to train on (after filtering)',
+  pairsValidation: 'SFT-policy answers rated: preference pairs held out',
+  kappaBefore: "SFT-policy answers rated: agreement before filtering (Cohen's κ)",
+  kappaAfter: "SFT-policy answers rated: agreement after filtering (Cohen's κ)",
+};
+
+/** Per aligned policy: paired-bootstrap 95 % intervals of its greedy and sampled accuracy minus the SFT base's, over the held-out prompts. */
+function policyGains(ctx: Ctx, evals: Record<string, PolicyEval>): Record<string, { greedy: BootstrapInterval; sampled: BootstrapInterval }> {
+  const base = evals['SFT base'];
+  const out: Record<string, { greedy: BootstrapInterval; sampled: BootstrapInterval }> = {};
+  if (!base?.greedy) return out; // a run from before the per-prompt answers were kept
+  const k = ctx.plan.samplesPerPrompt;
+  const greedy = (e: PolicyEval) => e.greedy.map((g) => (g.correct ? 1 : 0));
+  const sampled = (e: PolicyEval) => e.sampledCorrect.map((c) => c / k);
+  for (const [name, e] of Object.entries(evals)) {
+    if (name === 'SFT base') continue;
+    out[name] = { greedy: pairedBootstrapDiff(greedy(e), greedy(base), { seed: ctx.o.seed }), sampled: pairedBootstrapDiff(sampled(e), sampled(base), { seed: ctx.o.seed }) };
+  }
+  return out;
+}
+
+const interval = (b: BootstrapInterval | undefined): Interval | undefined => (b ? { value: b.estimate, lower: b.lower, upper: b.upper } : undefined);
+
 async function writeReport(ctx: Ctx, finished: Record<string, StageRecord>): Promise<DemoResult> {
   const r = (name: string) => finished[name].result;
   const worldStats = r('world') as Record<string, number>;
@@ -517,6 +632,8 @@ async function writeReport(ctx: Ctx, finished: Record<string, StageRecord>): Pro
   const probes: ProbeRow[] = (evals['SFT base']?.probes ?? []).map((p, i) => ({
     prompt: p.prompt,
     answer: truth.get(p.prompt) ?? '?',
+    // the right answer worked out, as the world's worked style writes it ("r at 3, 8, 9, so 3.")
+    worked: makeResponse(taskFromPrompt(p.prompt)!, 'worked', Rng.derive(ctx.o.seed, 'report/worked')).text,
     samples: Object.entries(evals).map(([policy, e]) => ({
       policy,
       text: e.probes[i].response,
@@ -526,13 +643,34 @@ async function writeReport(ctx: Ctx, finished: Record<string, StageRecord>): Pro
   }));
   const stageSeconds: Record<string, number> = {};
   for (const [k, v] of Object.entries(finished)) stageSeconds[k] = v.seconds;
+  const benchmarks = finished.benchmarks?.result as ToyBenchmarks | undefined;
+  const gains = policyGains(ctx, evals);
+  const alignment: AlignmentRow[] | undefined = benchmarks
+    ? Object.entries(evals).map(([policy, e]) => ({
+        policy,
+        arenaHard: { value: benchmarks.arenaHard[policy].score, lower: benchmarks.arenaHard[policy].lower, upper: benchmarks.arenaHard[policy].upper },
+        alpacaLc: { value: benchmarks.alpacaEval[policy].lcWinRate, lower: benchmarks.alpacaEval[policy].lcLower, upper: benchmarks.alpacaEval[policy].lcUpper },
+        mtBench: { value: benchmarks.mtBench[policy].score, lower: benchmarks.mtBench[policy].interval.lower, upper: benchmarks.mtBench[policy].interval.upper },
+        mtBenchVsBase: interval(benchmarks.mtBench[policy].vsBaseline),
+        lengthChars: e.lengthChars,
+        greedy: e.accuracy,
+        greedyVsBase: interval(gains[policy]?.greedy),
+        sampled: e.sampledAccuracy,
+        sampledVsBase: interval(gains[policy]?.sampled),
+      }))
+    : undefined;
   const data: DemoReportData = {
     title: `steer demo — the Nemotron recipe on the toy world (${ctx.o.preset})`,
     seed: ctx.o.seed,
     createdAt: new Date().toISOString(),
-    world: { ...worldStats, ...Object.fromEntries(Object.entries(rateStats).map(([k, v]) => [`policy samples rated: ${k}`, v])) },
+    world: [
+      ...Object.entries(worldStats).map(([k, v]) => ({ label: WORLD_LABELS[k] ?? k, value: v })),
+      ...Object.entries(rateStats).map(([k, v]) => ({ label: RATED_LABELS[k] ?? `SFT-policy answers rated: ${k}`, value: v })),
+    ],
+    alignment,
+    benchmarkQuestions: benchmarks?.questions,
     rewardModels: rms.map((m) => ({ variant: m.name, accuracies: m.accuracies, note: m.id === chosen.id ? 'the RM REINFORCE optimises (best held-out accuracy)' : undefined })),
-    samplesPerPrompt: SAMPLES_PER_PROMPT,
+    samplesPerPrompt: ctx.plan.samplesPerPrompt,
     policies: Object.entries(evals).map(([policy, e]) => ({ policy, trueAccuracy: e.accuracy, sampledAccuracy: e.sampledAccuracy, rewardScore: e.rewardScore, meanLengthChars: e.lengthChars })),
     reinforce: rl.map((m) => ({ step: m.step, reward: m.reward_mean, kl: m.kl, lengthChars: m.response_chars })),
     dpo: dpo.map((m) => ({ step: m.step, loss: m.loss })),
@@ -548,7 +686,22 @@ async function writeReport(ctx: Ctx, finished: Record<string, StageRecord>): Pro
     preset: ctx.o.preset,
     rewardModels: rms.map((m) => ({ id: m.id, name: m.name, accuracies: m.accuracies })),
     rlRewardModel: chosen.id,
-    policies: Object.fromEntries(Object.entries(evals).map(([k, e]) => [k, { trueAccuracy: e.accuracy, sampledAccuracy: e.sampledAccuracy, rewardScore: e.rewardScore, meanLengthChars: e.lengthChars, ended: e.ended, ...(knowledge[k] ? { knowledgeAccuracy: knowledge[k].accuracy } : {}) }])),
+    policies: Object.fromEntries(
+      Object.entries(evals).map(([k, e]) => [
+        k,
+        {
+          trueAccuracy: e.accuracy,
+          sampledAccuracy: e.sampledAccuracy,
+          rewardScore: e.rewardScore,
+          meanLengthChars: e.lengthChars,
+          ended: e.ended,
+          ...(gains[k] ? { greedyVsBase: gains[k].greedy, sampledVsBase: gains[k].sampled } : {}),
+          ...(benchmarks ? { arenaHard: benchmarks.arenaHard[k], alpacaEval: benchmarks.alpacaEval[k], mtBench: benchmarks.mtBench[k] } : {}),
+          ...(knowledge[k] ? { knowledgeAccuracy: knowledge[k].accuracy } : {}),
+          probesRight: e.probes.filter((p) => p.correct).length,
+        },
+      ]),
+    ),
     stageSeconds,
   };
   const summaryPath = join(ctx.runDir, 'summary.json');

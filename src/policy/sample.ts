@@ -19,6 +19,8 @@ export interface SampleOptions {
   batchSize?: number;
   /** Called after each batch with the responses done so far and the total (progress). */
   onBatch?: (done: number, total: number) => void;
+  /** Generate with this generator of the policy (the caller builds it once and releases it) instead of a new one per call. */
+  generator?: LlamaGenerator;
 }
 
 export interface Sample {
@@ -79,12 +81,12 @@ export async function generateFixed(gen: LlamaGenerator, promptIds: readonly (re
 /** Sample one response per prompt. */
 export async function samplePolicy(policy: PolicyModel, prompts: readonly Prompt[], o: SampleOptions): Promise<Sample[]> {
   const ids = encodePrompts(policy, prompts, o.maxNewTokens);
-  const gen = new LlamaGenerator(policy.config, policy.weights, { threads: o.threads ?? 2 });
+  const gen = o.generator ?? new LlamaGenerator(policy.config, policy.weights, { threads: o.threads ?? 2 });
   try {
     const gens = await generateFixed(gen, ids, { ...o, stopTokens: policy.codec.stopTokens, promptLength: Math.max(...ids.map((p) => p.length)) });
     return gens.map((g) => ({ response: policy.codec.decodeResponse(g.tokens), tokens: g.tokens, logprobs: g.logprobs, ended: g.finishReason === 'stop' }));
   } finally {
-    await gen.release();
+    if (!o.generator) await gen.release();
   }
 }
 

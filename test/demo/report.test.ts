@@ -13,7 +13,26 @@ test('the report is self-contained HTML carrying the given numbers, escaped, wit
     title: 'steer demo',
     seed: 7,
     createdAt: '2026-01-01',
-    world: { ratings: 120, kappaBefore: 0.4812 },
+    world: [
+      { label: "the world's responses rated by the panel (HelpSteer2 rows)", value: 120 },
+      { label: "annotator agreement on preferences before filtering (Cohen's κ, quadratic weights)", value: 0.4812 },
+    ],
+    alignment: [
+      { policy: 'SFT base', arenaHard: { value: 50, lower: 50, upper: 50 }, alpacaLc: { value: 50, lower: 50, upper: 50 }, mtBench: { value: 5.125, lower: 4.9, upper: 5.4 }, lengthChars: 12, greedy: 0.42, sampled: 0.3 },
+      {
+        policy: 'REINFORCE',
+        arenaHard: { value: 61.23, lower: 55.5, upper: 66.01 },
+        alpacaLc: { value: 52, lower: 47.1, upper: 56.9 },
+        mtBench: { value: 6.5, lower: 6.2, upper: 6.8 },
+        mtBenchVsBase: { value: 1.375, lower: -0.2, upper: 2.9 },
+        lengthChars: 9.5,
+        greedy: 0.815,
+        greedyVsBase: { value: 0.395, lower: 0.3, upper: 0.49 },
+        sampled: 0.7125,
+        sampledVsBase: { value: 0.4125, lower: -0.02, upper: 0.5 },
+      },
+    ],
+    benchmarkQuestions: 200,
     rewardModels: [{ variant: 'Scaled BT (from regression)', accuracies: [0.8, 0.9, 1.0] }],
     policies: [
       { policy: 'SFT base', trueAccuracy: 0.42, sampledAccuracy: 0.3, rewardScore: -0.5, meanLengthChars: 12 },
@@ -28,6 +47,7 @@ test('the report is self-contained HTML carrying the given numbers, escaped, wit
       {
         prompt: 'How many r in <strawberry>?',
         answer: '3',
+        worked: 'r at 3, 8, 9, so 3.',
         samples: [
           { policy: 'REINFORCE', text: '3', correct: true, sampled: [{ text: 'r at 3, 8, so 2.', correct: false }, { text: '3', correct: true }] },
           { policy: 'SFT base', text: '2', correct: false },
@@ -42,6 +62,18 @@ test('the report is self-contained HTML carrying the given numbers, escaped, wit
     stageSeconds: { sft: 12.34 },
   });
   assert.match(html, /^<!doctype html>/);
+  // the alignment table comes first, each score with its interval; the baseline's pairwise scores have none
+  assert.ok(html.indexOf('id="alignment-table"') < html.indexOf('id="rm-table"'));
+  assert.match(html, /data-metric="arena.reinforce">61\.2<\/span> <span class="ci">\[55\.5, 66\.0\]<\/span>/);
+  assert.match(html, /data-metric="arena.sft-base">50\.0<\/span> <\/td>/);
+  assert.match(html, /data-metric="mt-bench.sft-base">5\.13<\/span> <span class="ci">\[4\.90, 5\.40\]/);
+  assert.match(html, /data-metric="greedy-gain.reinforce">\+39\.5<\/span> <span class="ci">\[30\.0, 49\.0\]/);
+  assert.match(html, /on 200 held-out prompts/);
+  // what to conclude: Arena (55.5 > 50) and greedy ([30, 49] > 0) beyond noise; LC, MT-Bench and sampled intervals include no change
+  assert.match(html, /<b>REINFORCE<\/b>: better than the SFT base beyond noise on Arena-Hard-style, greedy accuracy; within noise on AlpacaEval-LC-style, MT-Bench-style, sampled accuracy\./);
+  // human labels, never raw keys
+  assert.match(html, /annotator agreement on preferences before filtering \(Cohen's κ, quadratic weights\)<\/td><td class="num">0\.481</);
+  assert.doesNotMatch(html, /kappaBefore|preferenceTasks/);
   assert.match(html, /data-metric="rm.scaled-bt-from-regression">90\.0 ± 10\.0</);
   assert.match(html, /data-metric="accuracy.reinforce">81\.5</);
   // the knowledge check: accuracy per policy, per task kind (blank where a policy has none), chance
@@ -52,6 +84,7 @@ test('the report is self-contained HTML carrying the given numbers, escaped, wit
   assert.match(html, /data-metric="sampled-accuracy.reinforce">71\.3</);
   assert.match(html, /sampled, t = 1, 12 per prompt/);
   assert.match(html, /How many r in &lt;strawberry&gt;\?/);
+  assert.match(html, /<code>3<\/code><br><span class="caption">worked: <code>r at 3, 8, 9, so 3\.<\/code>/);
   // the greedy answer, then the sampled ones with their marks; a policy without samples shows none
   assert.match(html, /<b>REINFORCE<\/b>: <code>3<\/code> <span class="ok">✔<\/span><br>sampled: <code>r at 3, 8, so 2\.<\/code> <span class="bad">✘<\/span> · <code>3<\/code> <span class="ok">✔<\/span><\/li>/);
   assert.match(html, /<b>SFT base<\/b>: <code>2<\/code> <span class="bad">✘<\/span><\/li>/);

@@ -245,3 +245,14 @@ export function assessResponse(task: ToyTask, text: string, rng: Rng): ToyRespon
   const base = format === null && score.correct ? GARBLED_RIGHT_ATTRIBUTES : STYLE_ATTRIBUTES[style];
   return { style, text, correct: score.correct, truth: itemTruth(base, rng) };
 }
+
+/**
+ * The toy AlpacaEval's "gamed" outputs (alpaca_eval's df_gamed: the baseline asked to be verbose,
+ * then concise, with the same content): the same final answer in the world's wordiest form (padded:
+ * a filler phrase and a hedge) and in its shortest (terse: the answer alone). A text with no
+ * answer-shaped token keeps its own words in both, padded and as they are.
+ */
+export function gamedRewrites(task: ToyTask, text: string, rng: Rng): { verbose: string; concise: string } {
+  const ans = scoreAnswer(task, text).extracted;
+  return { verbose: padded(ans ?? text, rng), concise: ans ?? text };
+}

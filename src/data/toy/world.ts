@@ -31,6 +31,13 @@ export interface ToyWorldOptions {
   seed: number;
   /** Prompts in the rated (HelpSteer2) set; the other sets scale with it. Default 1000. */
   size?: number;
+  /**
+   * Held-out evaluation prompts beyond the world's own (max(100, size/5)), drawn after every other
+   * set so that those stay what they are for the seed (default 0). The pool is then short of
+   * first-letter, spelling and reversal prompts (the other sets used them up), so these lean to
+   * counts and sums.
+   */
+  extraEvalPrompts?: number;
 }
 
 export interface ToyPrompt {
@@ -59,6 +66,8 @@ export interface SftRow {
 export interface ToyWorld {
   seed: number;
   size: number;
+  /** Held-out prompts drawn after the other sets (ToyWorldOptions.extraEvalPrompts). */
+  extraEvalPrompts: number;
   ratingsTrain: HelpSteer2Row[];
   ratingsValidation: HelpSteer2Row[];
   disagreements: HelpSteer2Disagreement[];
@@ -176,6 +185,46 @@ function convene<T>(panel: Annotator[], rng: Rng, annotate: (a: Annotator) => T,
     }
   }
   return out;
+}
+
+/**
+ * The panel as a judge (the toy benchmarks' judge, src/evaluate/toyjudge.ts): the same raters, the
+ * same convening (3 annotators, up to 5 when they disagree) and the same aggregation (the three most
+ * similar) as the world's own ratings and preferences, so a judgment carries the panel's knowledge
+ * of the ground truth and its biases (leniency, position bias, careless raters, and its taste for
+ * the longer right answer: worked > phrased > terse in true helpfulness).
+ */
+export class ToyJudgePanel {
+  private readonly panel: Annotator[];
+
+  constructor(readonly seed: number) {
+    this.panel = makePanel(Rng.derive(seed, 'toy/panel'));
+  }
+
+  /**
+   * A response read as the panel reads it (assessResponse), its hidden attributes drawn from the
+   * prompt and text alone: the same answer to the same prompt is the same response to every judgment.
+   */
+  response(task: ToyTask, prompt: string, text: string): ToyResponse {
+    return assessResponse(task, text, Rng.derive(this.seed, `toy/judge-truth:${prompt}\u0000${text}`));
+  }
+
+  /** Single grading: 3–5 annotators rate the response; the mean helpfulness (0–4) of the three most similar. */
+  grade(r: ToyResponse, key: string): { helpfulness: number; ratings: number[] } {
+    const rng = Rng.derive(this.seed, `toy/judge-grade:${key}`);
+    const ratings = convene(this.panel, rng, (a) => rateResponse(a, r.truth, rng), (x) => x[0]).map((x) => x[0]);
+    return { helpfulness: threeMostSimilar(ratings).mean, ratings };
+  }
+
+  /**
+   * Pairwise: 3–5 annotators' preference strengths (−3 … 3, negative = response 1 better, position
+   * bias included) and their HelpSteer2-Preference aggregate, unrounded (the mean of the three most similar).
+   */
+  compare(r1: ToyResponse, r2: ToyResponse, key: string): { strength: number; strengths: number[] } {
+    const rng = Rng.derive(this.seed, `toy/judge-compare:${key}`);
+    const strengths = convene(this.panel, rng, (a) => preferResponse(a, r1, r2, rng), (x) => x);
+    return { strength: aggregatePreference(strengths, { dropTies: false }).mean, strengths };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -327,9 +376,13 @@ export function generateToyWorld(opts: ToyWorldOptions): ToyWorld {
   const nEval = Math.max(100, Math.round(size / 5));
   const nRl = Math.max(50, Math.round(size / 2));
   const nSft = SFT_PROMPTS_PER_RATED * size;
-  const need = nEval + nRl + size + nSft;
+  const nExtra = opts.extraEvalPrompts ?? 0;
+  if (!Number.isInteger(nExtra) || nExtra < 0) {
+    throw new UserError({ what: 'extra evaluation prompts must be a non-negative integer', received: String(nExtra), fix: 'pass 0 or more' });
+  }
+  const need = nEval + nRl + size + nSft + nExtra;
   if (need > available) {
-    const maxSize = Math.floor((available - 150) / (1.7 + SFT_PROMPTS_PER_RATED));
+    const maxSize = Math.floor((available - 150 - nExtra) / (1.7 + SFT_PROMPTS_PER_RATED));
     throw new UserError({
       what: `the toy world has ${available} distinct prompts; size ${size} needs ${need}`,
       expected: `--size <= ${maxSize}`,
@@ -343,6 +396,7 @@ export function generateToyWorld(opts: ToyWorldOptions): ToyWorld {
   const ratedSet = [...probes, ...drawPrompts(pool, size - probes.length, drawRng)];
   Rng.derive(seed, 'toy/rated-order').shuffle(ratedSet);
   const sftSet = drawPrompts(pool, nSft, drawRng);
+  const extraEvalSet = drawPrompts(pool, nExtra, drawRng);
 
   // Ratings and preferences: two responses per rated prompt.
   const panel = makePanel(Rng.derive(seed, 'toy/panel'));
@@ -377,11 +431,11 @@ export function generateToyWorld(opts: ToyWorldOptions): ToyWorld {
   }
 
   const rlPrompts = [...probes, ...rlSet].map((p) => ({ prompt: p.prompt }));
-  const evalPrompts: ToyWorld['evalPrompts'] = [...probes.map((p) => ({ prompt: p.prompt, probe: true as const })), ...evalSet.map((p) => ({ prompt: p.prompt }))];
+  const evalPrompts: ToyWorld['evalPrompts'] = [...probes.map((p) => ({ prompt: p.prompt, probe: true as const })), ...[...evalSet, ...extraEvalSet].map((p) => ({ prompt: p.prompt }))];
 
   const seen = new Set<string>();
   const groundTruth: GroundTruthRow[] = [];
-  for (const [list, probe] of [[probes, true], [evalSet, false], [rlSet, false], [ratedSet, false], [sftSet, false]] as const) {
+  for (const [list, probe] of [[probes, true], [evalSet, false], [rlSet, false], [ratedSet, false], [sftSet, false], [extraEvalSet, false]] as const) {
     for (const p of list) {
       if (seen.has(p.prompt)) continue;
       seen.add(p.prompt);
@@ -392,6 +446,7 @@ export function generateToyWorld(opts: ToyWorldOptions): ToyWorld {
   const world: ToyWorld = {
     seed,
     size,
+    extraEvalPrompts: nExtra,
     ratingsTrain,
     ratingsValidation,
     disagreements,
@@ -500,6 +555,7 @@ export function toyWorldFiles(world: ToyWorld): Record<string, string> {
     version: TOY_WORLD_VERSION,
     seed: world.seed,
     size: world.size,
+    ...(world.extraEvalPrompts > 0 ? { extraEvalPrompts: world.extraEvalPrompts } : {}),
     files: f,
     counts: {
       ratingsTrain: world.ratingsTrain.length,

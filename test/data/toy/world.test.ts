@@ -84,3 +84,23 @@ test('written files: atomic, reloadable ground truth; size limits are a clear er
   const broken = { ...w, sft: [{ ...w.sft[0], response: 'naïve' }] };
   assert.throws(() => validateEncodable(broken), /not encodable by the char tokenizer/);
 });
+
+test('extra evaluation prompts come after every other set: the rest of the world is byte-identical', () => {
+  const plain = toyWorldFiles(generateToyWorld({ seed: 4, size: 200 }));
+  const w = generateToyWorld({ seed: 4, size: 200, extraEvalPrompts: 150 });
+  const extra = toyWorldFiles(w);
+  for (const f of ['sft.jsonl', 'rl-prompts.jsonl', 'helpsteer2/train.jsonl', 'helpsteer2/validation.jsonl', 'helpsteer2/preference.jsonl']) assert.equal(extra[f], plain[f], f);
+  // the world's own 100 (max(100, 200/5)) and 7 probes first, in the same order, then 150 new prompts
+  const before = plain['eval-prompts.jsonl'].trim().split('\n');
+  const after = extra['eval-prompts.jsonl'].trim().split('\n');
+  assert.equal(before.length, 107);
+  assert.deepEqual(after.slice(0, 107), before);
+  assert.equal(after.length, 257);
+  // the new ones are held out: no SFT, RL or rated prompt among them, each with its ground truth
+  const seen = new Set([...w.sft.map((r) => r.prompt), ...w.rlPrompts.map((p) => p.prompt), ...w.ratingsTrain.map((r) => r.prompt), ...w.ratingsValidation.map((r) => r.prompt)]);
+  const added = w.evalPrompts.slice(107).map((p) => p.prompt);
+  assert.equal(new Set(added).size, 150);
+  assert.ok(added.every((p) => !seen.has(p)));
+  const truth = new Set(w.groundTruth.map((g) => g.prompt));
+  assert.ok(added.every((p) => truth.has(p)));
+});
