@@ -120,7 +120,7 @@ export function registerRm(program: Command): void {
     const { pairs, ratings, valPairs, valRatings, attributes, hiddenSize, layers, heads, kvHeads, intermediateSize, loraRank, loraAlpha, loraDropout, loraTargets, ...rest } = cfg;
     const r = await trainRewardModel({
       ...rest,
-      lora: loraFromFlags({ loraRank, loraAlpha, loraDropout, loraTargets }),
+      lora: loraFromFlags({ loraRank, loraAlpha, loraDropout, loraTargets }, { dropout: false }),
       trainPairs: pairs,
       trainRatings: ratings,
       valPairs,

@@ -22,6 +22,12 @@ export interface ExportSpec {
   outputs: Readonly<Record<string, Tensor>>;
   /** Model name recorded in the proto. */
   name?: string;
+  /**
+   * Also list every Initializer-op tensor as a graph input (an overridable default, ONNX IR ≥ 4).
+   * ONNX Runtime then neither constant-folds nor prepacks it: one copy of a frozen weight in the
+   * session instead of one per orientation its matmuls read (x·Wᵀ forward, g·W backward).
+   */
+  overridableInitializers?: boolean;
 }
 
 export interface ExportedModel {
@@ -179,6 +185,7 @@ export function exportOnnx(graph: Graph, spec: ExportSpec): ExportedModel {
     nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: outputs, attribute: attrs, name: `n${nodes.length}` }));
   };
   const logpOf = new Map<number, string>();
+  const overridable: ReturnType<typeof valueInfo>[] = [];
 
   for (const t of graph.nodes) {
     if (!live[t.id] || repOf[t.id] !== t.id) continue;
@@ -187,7 +194,10 @@ export function exportOnnx(graph: Graph, spec: ExportSpec): ExportedModel {
     const a = t.attrs;
     switch (t.op) {
       case 'Input': break;
-      case 'Initializer': inits.push(tensorProto(out, t.dtype, t.shape, a.data as TypedArray)); break;
+      case 'Initializer':
+        inits.push(tensorProto(out, t.dtype, t.shape, a.data as TypedArray));
+        if (spec.overridableInitializers) overridable.push(valueInfo(out, t));
+        break;
       case 'Constant': inits.push(tensorProto(out, t.dtype, t.shape, a.data as TypedArray)); break;
       case 'Fill': {
         const one = typedFromNumbers(t.dtype, [a.value as number]);
@@ -343,7 +353,7 @@ export function exportOnnx(graph: Graph, spec: ExportSpec): ExportedModel {
       name: spec.name ?? 'steer',
       node: nodes,
       initializer: inits,
-      input: spec.inputs.map((x) => valueInfo(x.attrs.name as string, x)),
+      input: [...spec.inputs.map((x) => valueInfo(x.attrs.name as string, x)), ...overridable],
       output: outEntries.map(([k, t]) => valueInfo(k, t)),
     },
   });

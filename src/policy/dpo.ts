@@ -170,7 +170,7 @@ export async function trainDpo(o: DpoOptions): Promise<TrainerResult> {
   const padId = policy.codec.padId;
   // With LoRA the reference (default: the starting policy = the base without the adapter) is read
   // once by its own graph, released before the step graphs are built.
-  const lora = policyLora(o.lora, policy.weights, 'dpo.lora');
+  const lora = policyLora(o.lora, policy.weights, 'dpo.lora', r.seed);
   const run = openPolicyRun(r, 'dpo', { ...r, ...(o.lora ? { lora: o.lora } : {}), loss: kind, beta, batchSize, microBatchSize: micro, lengthMultiple: multiple, maxLength, policy: policy.source, reference: reference.source, pairs: train.pairs.length, dropped: train.dropped, evalPairs: evalSet.length, data: contentHash(o.pairs), evalData: o.evalPairs ? contentHash(o.evalPairs) : null });
   let ok = false;
 

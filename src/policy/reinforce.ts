@@ -134,7 +134,7 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
   const micro = positiveInt('reinforce.microBatchSize', o.microBatchSize ?? B);
   if (B % micro !== 0) bad('reinforce.microBatchSize', `a divisor of promptsPerStep × samplesPerPrompt (${B})`, micro);
   const settings = { ...r, promptsPerStep: P, samplesPerPrompt: k, beta, klForm, whiten, rewardClip: o.rewardClip ?? null, maxNewTokens, temperature, topP: o.topP ?? 1, topK: o.topK ?? 0, reward: o.reward.name, policy: policy.source, reference: reference.source, prompts: o.prompts.length, maxSequenceLength: maxT, microBatchSize: micro, data: contentHash(o.prompts) };
-  const lora = policyLora(o.lora, policy.weights, 'reinforce.lora');
+  const lora = policyLora(o.lora, policy.weights, 'reinforce.lora', r.seed);
   const run = openPolicyRun(r, 'reinforce', o.lora ? { ...settings, lora: o.lora } : settings);
   let ok = false;
 

@@ -113,7 +113,7 @@ export async function trainSft(o: SftOptions): Promise<TrainerResult> {
   }
   if (dropped > 0 && !r.quiet) process.stderr.write(`sft: dropped ${dropped} of ${o.data.length} examples longer than ${maxLength} tokens\n`);
   const evalExamples = o.evalData ? tokenizeSft(policy, o.evalData, maxLength).examples : [];
-  const lora = policyLora(o.lora, policy.weights, 'sft.lora');
+  const lora = policyLora(o.lora, policy.weights, 'sft.lora', r.seed);
   const run = openPolicyRun(r, 'sft', { ...r, ...(o.lora ? { lora: o.lora } : {}), batchSize, microBatchSize: micro, lengthMultiple, maxLength, policy: policy.source, examples: examples.length, dropped, evalExamples: evalExamples.length, data: contentHash(o.data), evalData: o.evalData ? contentHash(o.evalData) : null });
   let ok = false;
 

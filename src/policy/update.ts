@@ -13,7 +13,8 @@ import { compile, type Executable } from '../runtime/index.js';
 import type { LlamaConfig } from '../nn/config.js';
 import { llamaInitializers, llamaInputs, type LlamaParams } from '../nn/llama.js';
 import type { LlamaWeights } from '../nn/weights.js';
-import { loraInputs, withLora, type PolicyLora } from './lora.js';
+import { loraDropoutFeeds, loraInputs, withLora, type PolicyLora, type PolicyParams } from './lora.js';
+import type { LoraDropout } from '../nn/lora.js';
 import { compileAccumulation, compileTrainStep, type Accumulation, type AdamWOptions, type RunOptions, type StepResult, type TrainState, type TrainStep, type TrainStepSpec } from '../train/optim.js';
 
 export interface BuiltGraph {
@@ -38,6 +39,8 @@ export interface EngineOptions {
 export class PolicyUpdater {
   private readonly cache = new Map<string, Promise<TrainStep>>();
   private readonly accCache = new Map<string, Promise<Accumulation>>();
+  /** lora_dropout of each traced shape (fed per run). */
+  private readonly dropouts = new Map<string, LoraDropout | undefined>();
 
   constructor(
     readonly config: LlamaConfig,
@@ -62,10 +65,12 @@ export class PolicyUpdater {
     let p = cache.get(key);
     if (!p) {
       const g = new Graph();
-      const { params, inputs } = policyInputs(g, this.config, this.lora);
+      const { params, inputs } = policyInputs(g, this.config, this.lora, true);
       const built = this.build(g, this.config, B, T, params, null);
       if (!built.loss) throw new Error('PolicyUpdater: the graph builder returned no loss');
-      p = compileWith({ loss: built.loss, params: inputs, batch: built.batch, extraOutputs: built.outputs }, this.adam, { threads: this.engine.threads, deterministic: this.engine.deterministic });
+      const dropout = (params as PolicyParams).lora?.dropout;
+      this.dropouts.set(key, dropout);
+      p = compileWith({ loss: built.loss, params: inputs, batch: [...built.batch, ...(dropout?.inputs() ?? [])], extraOutputs: built.outputs }, this.adam, { threads: this.engine.threads, deterministic: this.engine.deterministic });
       cache.set(key, p);
       p.catch(() => cache.delete(key));
     }
@@ -79,9 +84,12 @@ export class PolicyUpdater {
    * output is the micro-batches' values concatenated.
    */
   async step(state: TrainState, B: number, T: number, feeds: Readonly<Record<string, TypedArray>> | readonly Readonly<Record<string, TypedArray>>[], lr: number): Promise<StepResult> {
-    const list = Array.isArray(feeds) ? (feeds as readonly Readonly<Record<string, TypedArray>>[]) : [feeds as Readonly<Record<string, TypedArray>>];
-    if (list.length === 1) return (await this.compiled(B, T)).run(state, list[0], lr);
-    const a = await this.accumulation(B, T);
+    const given = Array.isArray(feeds) ? (feeds as readonly Readonly<Record<string, TypedArray>>[]) : [feeds as Readonly<Record<string, TypedArray>>];
+    const compiled = given.length === 1 ? this.compiled(B, T) : this.accumulation(B, T);
+    const dropout = this.dropouts.get(`${B}x${T}`);
+    const list = given.map((f, i) => ({ ...f, ...loraDropoutFeeds(this.lora, dropout, state.step, i) }));
+    if (list.length === 1) return (await (compiled as Promise<TrainStep>)).run(state, list[0], lr);
+    const a = await (compiled as Promise<Accumulation>);
     let acc = a.zeros();
     let loss = 0;
     const extras: Record<string, number[]> = {};
@@ -136,10 +144,10 @@ export function splitRows(feeds: Readonly<Record<string, TypedArray>>, rows: num
  * The policy's weights on a graph and the inputs fed per run: every weight (full fine-tuning), or
  * the frozen base as initializers plus the adapter as inputs; `base` = the base without the adapter.
  */
-function policyInputs(g: Graph, c: LlamaConfig, lora: PolicyLora | null): { params: LlamaParams; inputs: Tensor[]; base: LlamaParams | null } {
+function policyInputs(g: Graph, c: LlamaConfig, lora: PolicyLora | null, training = false): { params: PolicyParams; inputs: Tensor[]; base: LlamaParams | null } {
   if (!lora) return { ...llamaInputs(g, c), base: null };
   const base = llamaInitializers(g, c, lora.base, 'base/');
-  const adapter = loraInputs(g, c, lora.config);
+  const adapter = loraInputs(g, c, lora.config, training);
   return { params: withLora(base, adapter.graph), inputs: adapter.inputs, base };
 }
 

@@ -53,8 +53,8 @@ export type ScratchModel = z.output<typeof scratchModelSchema>;
 export const loraOptionsSchema = z.strictObject({
   rank: posInt,
   alpha: z.number().positive(),
-  /** lora_dropout: only 0 is implemented (the engine has no random ops yet) */
-  dropout: z.literal(0).default(0),
+  /** lora_dropout: reward models take only 0 (the policy trainers take p > 0, src/policy/lora.ts) */
+  dropout: z.number().refine((p) => p === 0, { message: 'reward models train LoRA without dropout: pass --lora-dropout 0 (sft, dpo and rl reinforce take p > 0)' }).default(0),
   targets: z.array(z.enum(LORA_TARGETS)).min(1).default(['q_proj', 'k_proj', 'v_proj', 'o_proj']),
 });
 

@@ -38,8 +38,16 @@ export interface CompileOptions {
    * system allocator after each run: lower peak RSS for big graphs, at some speed cost.
    */
   memoryArena?: boolean;
+  /**
+   * ONNX Runtime's memory pattern (default true): from the second run, activations come from one
+   * block of the planned peak, allocated beside the first run's arena blocks (the arena never
+   * shrinks), so peak RSS holds about twice the activations. false: per-tensor arena allocations.
+   */
+  memoryPattern?: boolean;
   /** ONNX Runtime session config entries, e.g. { 'session.intra_op.allow_spinning': '0' }. */
   sessionConfig?: Readonly<Record<string, string>>;
+  /** Frozen weights (graph initializers) as overridable defaults: one copy in the session, not folded or prepacked (see exportOnnx). */
+  overridableInitializers?: boolean;
   /** Save the model as optimised by ONNX Runtime to this path (for inspection). */
   optimizedModelPath?: string;
 }
@@ -83,14 +91,23 @@ export class Executable {
     private readonly session: ort.InferenceSession,
     inputs: IOSpec[],
     outputs: IOSpec[],
-    /** The serialised ONNX model (write it out with writeFileAtomic to inspect or deploy). */
-    readonly model: Uint8Array,
+    /** Serialises the model again on demand (the session does not need the bytes once built). */
+    private readonly serialise: () => Uint8Array,
     readonly nodeCount: number,
     readonly name: string,
   ) {
     this.inputs = inputs;
     this.outputs = outputs;
     this.byName = new Map(inputs.map((s) => [s.name, s]));
+  }
+
+  /**
+   * The serialised ONNX model (write it out with writeFileAtomic to inspect or deploy). Re-exported
+   * from the traced graph on each access rather than held: for a graph with frozen weights the bytes
+   * are a full copy of them.
+   */
+  get model(): Uint8Array {
+    return this.serialise();
   }
 
   /**
@@ -163,10 +180,10 @@ export async function compile(graph: Graph, opts: CompileOptions): Promise<Execu
   if (device !== 'cpu' && device !== 'cuda') {
     throw new UserError({ what: 'unknown device', where: 'compile(device)', expected: "'cpu' or 'cuda'", received: String(device) });
   }
-  const exported = exportOnnx(graph, { inputs: opts.inputs, outputs: opts.outputs, name });
+  const exported = exportOnnx(graph, { inputs: opts.inputs, outputs: opts.outputs, name, overridableInitializers: opts.overridableInitializers });
   const optimization = opts.optimization ?? 'all';
   const sessionConfig = { ...(opts.spinning === false ? { 'session.intra_op.allow_spinning': '0' } : {}), ...opts.sessionConfig };
-  const extra = { profile: opts.profile, sessionConfig: Object.keys(sessionConfig).length ? sessionConfig : undefined, optimizedModelPath: opts.optimizedModelPath, memoryArena: opts.memoryArena };
+  const extra = { profile: opts.profile, sessionConfig: Object.keys(sessionConfig).length ? sessionConfig : undefined, optimizedModelPath: opts.optimizedModelPath, memoryArena: opts.memoryArena, memoryPattern: opts.memoryPattern };
   const key = createHash('sha256').update(exported.bytes).digest('hex') + `|${threads}|${device}|${optimization}|${JSON.stringify(extra)}`;
   let p = sessionCache.get(key);
   if (!p) {
@@ -177,7 +194,8 @@ export async function compile(graph: Graph, opts: CompileOptions): Promise<Execu
   const session = await p;
   const inputs = opts.inputs.map((t) => ({ name: t.attrs.name as string, shape: t.shape, dtype: t.dtype }));
   const outputs = Object.entries(opts.outputs).map(([k, t]) => ({ name: k, shape: t.shape, dtype: t.dtype }));
-  return new Executable(session, inputs, outputs, exported.bytes, exported.nodeCount, name);
+  const spec = { inputs: opts.inputs, outputs: opts.outputs, name, overridableInitializers: opts.overridableInitializers };
+  return new Executable(session, inputs, outputs, () => exportOnnx(graph, spec).bytes, exported.nodeCount, name);
 }
 
 interface ExtraOptions {
@@ -185,6 +203,7 @@ interface ExtraOptions {
   sessionConfig?: Readonly<Record<string, string>>;
   optimizedModelPath?: string;
   memoryArena?: boolean;
+  memoryPattern?: boolean;
 }
 
 async function createSession(bytes: Uint8Array, threads: number, device: Device, optimization: CompileOptions['optimization'], extra: ExtraOptions): Promise<ort.InferenceSession> {
@@ -202,6 +221,7 @@ async function createSession(bytes: Uint8Array, threads: number, device: Device,
   }
   if (extra.optimizedModelPath) options.optimizedModelFilePath = extra.optimizedModelPath;
   if (extra.memoryArena === false) options.enableCpuMemArena = false;
+  if (extra.memoryPattern === false) options.enableMemPattern = false;
   if (extra.sessionConfig) {
     // The Node binding takes nested objects and joins keys with '.': { session: { 'intra_op.allow_spinning': '0' } }.
     const nested: Record<string, Record<string, string>> = {};
