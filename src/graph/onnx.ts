@@ -28,6 +28,12 @@ export interface ExportSpec {
    * session instead of one per orientation its matmuls read (x·Wᵀ forward, g·W backward).
    */
   overridableInitializers?: boolean;
+  /**
+   * Store Initializer-op tensors of at least `minBytes` outside the proto (ONNX external data, for
+   * models past protobuf's 2 GB limit): `write` appends a tensor's bytes to the file `location`
+   * (relative to the model file) and returns their offset.
+   */
+  externalData?: { location: string; minBytes: number; write: (bytes: Uint8Array) => number };
 }
 
 export interface ExportedModel {
@@ -195,7 +201,12 @@ export function exportOnnx(graph: Graph, spec: ExportSpec): ExportedModel {
     switch (t.op) {
       case 'Input': break;
       case 'Initializer':
-        inits.push(tensorProto(out, t.dtype, t.shape, a.data as TypedArray));
+        if (spec.externalData && (a.data as TypedArray).byteLength >= spec.externalData.minBytes) {
+          const ext = spec.externalData;
+          const bytes = rawBytes(a.data as TypedArray);
+          const offset = ext.write(bytes);
+          inits.push(onnx.TensorProto.create({ name: out, dataType: ONNX_DTYPE[t.dtype], dims: [...t.shape], dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: [{ key: 'location', value: ext.location }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(bytes.byteLength) }] }));
+        } else inits.push(tensorProto(out, t.dtype, t.shape, a.data as TypedArray));
         if (spec.overridableInitializers) overridable.push(valueInfo(out, t));
         break;
       case 'Constant': inits.push(tensorProto(out, t.dtype, t.shape, a.data as TypedArray)); break;

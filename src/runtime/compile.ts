@@ -2,7 +2,9 @@
 // Sessions are cached by (serialised model, threads, device), so re-tracing the same step graph
 // (same shapes) costs a serialisation, not a new session. One session.run per call.
 import { createHash } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../util/errors.js';
 import { type DType, type TypedArray, dtypeOfArray } from '../graph/dtype.js';
@@ -48,6 +50,8 @@ export interface CompileOptions {
   sessionConfig?: Readonly<Record<string, string>>;
   /** Frozen weights (graph initializers) as overridable defaults: one copy in the session, not folded or prepacked (see exportOnnx). */
   overridableInitializers?: boolean;
+  /** Initializers as ONNX external data in a temporary weights file (default: when they pass EXTERNAL_DATA_BYTES). */
+  externalData?: boolean;
   /** Save the model as optimised by ONNX Runtime to this path (for inspection). */
   optimizedModelPath?: string;
 }
@@ -180,21 +184,59 @@ export async function compile(graph: Graph, opts: CompileOptions): Promise<Execu
   if (device !== 'cpu' && device !== 'cuda') {
     throw new UserError({ what: 'unknown device', where: 'compile(device)', expected: "'cpu' or 'cuda'", received: String(device) });
   }
-  const exported = exportOnnx(graph, { inputs: opts.inputs, outputs: opts.outputs, name, overridableInitializers: opts.overridableInitializers });
+  const spec = { inputs: opts.inputs, outputs: opts.outputs, name, overridableInitializers: opts.overridableInitializers };
+  const hash = createHash('sha256');
+  // Frozen weights past EXTERNAL_DATA_BYTES go to a weights file beside the model (protobuf caps a
+  // model at 2 GB); ONNX Runtime loads it by path, and the folder is removed once the session holds them.
+  const external = opts.externalData ?? initializerBytes(graph) >= EXTERNAL_DATA_BYTES;
+  const dir = external ? mkdtempSync(join(tmpdir(), 'steer-onnx-')) : null;
+  let exported: ReturnType<typeof exportOnnx>;
+  if (dir) {
+    const fd = openSync(join(dir, 'weights.bin'), 'w');
+    let pos = 0;
+    const write = (b: Uint8Array): number => {
+      const pad = (4096 - (pos % 4096)) % 4096; // page-aligned offsets: ONNX Runtime can map them
+      if (pad) pos += writeSync(fd, new Uint8Array(pad));
+      const offset = pos;
+      for (let done = 0; done < b.byteLength;) {
+        const chunk = b.subarray(done, done + Math.min(b.byteLength - done, 1 << 30));
+        hash.update(chunk);
+        done += writeSync(fd, chunk);
+      }
+      pos += b.byteLength;
+      return offset;
+    };
+    try {
+      exported = exportOnnx(graph, { ...spec, externalData: { location: 'weights.bin', minBytes: 1024, write } });
+    } finally {
+      closeSync(fd);
+    }
+    writeFileSync(join(dir, 'model.onnx'), exported.bytes);
+  } else exported = exportOnnx(graph, spec);
   const optimization = opts.optimization ?? 'all';
   const sessionConfig = { ...(opts.spinning === false ? { 'session.intra_op.allow_spinning': '0' } : {}), ...opts.sessionConfig };
   const extra = { profile: opts.profile, sessionConfig: Object.keys(sessionConfig).length ? sessionConfig : undefined, optimizedModelPath: opts.optimizedModelPath, memoryArena: opts.memoryArena, memoryPattern: opts.memoryPattern };
-  const key = createHash('sha256').update(exported.bytes).digest('hex') + `|${threads}|${device}|${optimization}|${JSON.stringify(extra)}`;
+  const key = hash.update(exported.bytes).digest('hex') + `|${threads}|${device}|${optimization}|${JSON.stringify(extra)}`;
   let p = sessionCache.get(key);
   if (!p) {
-    p = createSession(exported.bytes, threads, device, optimization, extra);
+    p = createSession(dir ? join(dir, 'model.onnx') : exported.bytes, threads, device, optimization, extra);
     sessionCache.set(key, p);
     p.catch(() => sessionCache.delete(key));
   }
-  const session = await p;
+  let session: ort.InferenceSession;
+  try {
+    session = await p;
+  } finally {
+    if (dir) {
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // a platform that cannot remove a mapped file leaves the temporary folder behind
+      }
+    }
+  }
   const inputs = opts.inputs.map((t) => ({ name: t.attrs.name as string, shape: t.shape, dtype: t.dtype }));
   const outputs = Object.entries(opts.outputs).map(([k, t]) => ({ name: k, shape: t.shape, dtype: t.dtype }));
-  const spec = { inputs: opts.inputs, outputs: opts.outputs, name, overridableInitializers: opts.overridableInitializers };
   return new Executable(session, inputs, outputs, () => exportOnnx(graph, spec).bytes, exported.nodeCount, name);
 }
 
@@ -206,7 +248,17 @@ interface ExtraOptions {
   memoryPattern?: boolean;
 }
 
-async function createSession(bytes: Uint8Array, threads: number, device: Device, optimization: CompileOptions['optimization'], extra: ExtraOptions): Promise<ort.InferenceSession> {
+/** Bytes of every initializer in the graph (live or not): the frozen weights a compiled model would carry. */
+function initializerBytes(graph: Graph): number {
+  let n = 0;
+  for (const t of graph.nodes) if (t.op === 'Initializer') n += (t.attrs.data as TypedArray).byteLength;
+  return n;
+}
+
+/** Above this many bytes of initializers, compile stores them as ONNX external data (protobuf's limit is 2 GB). */
+export const EXTERNAL_DATA_BYTES = 1 << 30;
+
+async function createSession(model: Uint8Array | string, threads: number, device: Device, optimization: CompileOptions['optimization'], extra: ExtraOptions): Promise<ort.InferenceSession> {
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
     intraOpNumThreads: threads,
@@ -244,7 +296,7 @@ async function createSession(bytes: Uint8Array, threads: number, device: Device,
     }
   }
   try {
-    return await ort.InferenceSession.create(bytes, options);
+    return typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
   } catch (e) {
     throw new Error(`ONNX Runtime rejected the model: ${(e as Error).message}`, { cause: e });
   }

@@ -49,3 +49,22 @@ test('a frozen weight read as x·Wᵀ and g·W is held once with overridableInit
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('initializers as ONNX external data (a weights file beside the model, for models past 2 GB) compute the same values', async () => {
+  const rng = new Rng(2);
+  const w = Float32Array.from({ length: N * N }, () => rng.normal(0, 0.1));
+  const xv = Float32Array.from({ length: 2 * N }, () => rng.normal());
+  const out: Float32Array[] = [];
+  for (const externalData of [false, true]) {
+    const g = new Graph();
+    const x = g.input('x', [2, N]);
+    const W = g.initializer('W', w, [N, N]);
+    const loss = x.matmul(W.transpose([1, 0])).tanh().sum();
+    const [dx] = grad(loss, [x]);
+    const exe = await compile(g, { inputs: [x], outputs: { dx }, threads: 1, overridableInitializers: true, externalData, name: `external_${externalData}` });
+    out.push((await exe.run({ x: xv })).dx as Float32Array);
+    await exe.release();
+  }
+  assert.deepEqual(out[1], out[0]);
+  assert.ok(out[0].some((v) => v !== 0));
+});
