@@ -11,7 +11,7 @@ spec = json.load(open(sys.argv[1]))
 torch.set_num_threads(spec['threads'])
 torch.manual_seed(0)
 c = spec['config']
-cfg = LlamaConfig(vocab_size=c['vocab'], hidden_size=c['hidden'], intermediate_size=c['intermediate'], num_hidden_layers=c['layers'], num_attention_heads=c['heads'], num_key_value_heads=c['kv_heads'], tie_word_embeddings=True, num_labels=1, pad_token_id=0, attn_implementation='sdpa')
+cfg = LlamaConfig(vocab_size=c['vocab'], hidden_size=c['hidden'], intermediate_size=c['intermediate'], num_hidden_layers=c['layers'], num_attention_heads=c['heads'], num_key_value_heads=c['kv_heads'], rope_theta=c.get('rope_theta', 10000.0), tie_word_embeddings=True, num_labels=1, pad_token_id=0, attn_implementation='sdpa')
 model = LlamaForSequenceClassification(cfg)
 model = get_peft_model(model, LoraConfig(r=spec['rank'], lora_alpha=spec['alpha'], lora_dropout=0.0, target_modules=spec['targets'], task_type='SEQ_CLS'))
 opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.0)

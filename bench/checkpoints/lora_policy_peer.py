@@ -11,7 +11,7 @@ spec = json.load(open(sys.argv[1]))
 torch.set_num_threads(spec['threads'])
 torch.manual_seed(0)
 c = spec['config']
-cfg = LlamaConfig(vocab_size=c['vocab'], hidden_size=c['hidden'], intermediate_size=c['intermediate'], num_hidden_layers=c['layers'], num_attention_heads=c['heads'], num_key_value_heads=c['kv_heads'], tie_word_embeddings=True, pad_token_id=0, attn_implementation='sdpa')
+cfg = LlamaConfig(vocab_size=c['vocab'], hidden_size=c['hidden'], intermediate_size=c['intermediate'], num_hidden_layers=c['layers'], num_attention_heads=c['heads'], num_key_value_heads=c['kv_heads'], rope_theta=c.get('rope_theta', 10000.0), tie_word_embeddings=True, pad_token_id=0, attn_implementation='sdpa')
 model = get_peft_model(LlamaForCausalLM(cfg), LoraConfig(r=spec['rank'], lora_alpha=spec['alpha'], lora_dropout=0.0, target_modules=spec['targets'], task_type='CAUSAL_LM'))
 trainable = [p for p in model.parameters() if p.requires_grad]
 opt = torch.optim.AdamW(trainable, lr=1e-4, weight_decay=0.0)
@@ -33,4 +33,7 @@ for i in range(spec['warmup'] + spec['steps']):
     opt.step()
     if i >= spec['warmup']:
         times.append((time.perf_counter() - t0) * 1000)
-print(json.dumps({'step_ms': times, 'max_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'masked_tokens': int(mask.sum().item())}))
+import re
+show = torch.__config__.show()
+blas = re.findall(r'(?:BLAS_INFO|LAPACK_INFO|USE_MKLDNN)=[^,]+', show) + [l.strip(' -') for l in show.split('\n') if 'MKL-DNN' in l or 'oneDNN' in l]
+print(json.dumps({'step_ms': times, 'max_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'masked_tokens': int(mask.sum().item()), 'blas': blas}))

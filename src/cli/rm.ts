@@ -81,7 +81,7 @@ export function registerRm(program: Command): void {
     );
     announce('rm train', cfg, cfg.quiet);
     const r = await trainRewardModel({
-      ...trainerOptions(rewardTrainSchema, cfg),
+      ...trainerOptions(rewardTrainSchema, cfg, { dropout: false }),
       trainPairs: cfg.pairs,
       trainRatings: cfg.ratings,
       valPairs: cfg.valPairs,

@@ -42,10 +42,10 @@ export function commandSchema<T extends z.ZodRawShape & { lora: z.ZodType }, E e
 }
 
 /** The library's options out of a command's config: the schema's fields, and lora from the --lora-* flags. */
-export function trainerOptions<S extends z.ZodObject>(schema: S, cfg: Record<string, unknown> & { loraRank: number; loraAlpha?: number; loraDropout: number; loraTargets: string }): z.input<S> {
+export function trainerOptions<S extends z.ZodObject>(schema: S, cfg: Record<string, unknown> & { loraRank: number; loraAlpha?: number; loraDropout: number; loraTargets: string }, lora: { dropout?: boolean } = {}): z.input<S> {
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(schema.shape)) if (k !== 'lora' && cfg[k] !== undefined) out[k] = cfg[k];
-  return { ...out, lora: loraFromFlags(cfg) } as z.input<S>;
+  return { ...out, lora: loraFromFlags(cfg, lora) } as z.input<S>;
 }
 
 const int = z.coerce.number().int();

@@ -22,6 +22,18 @@ export interface ExportSpec {
   outputs: Readonly<Record<string, Tensor>>;
   /** Model name recorded in the proto. */
   name?: string;
+  /**
+   * Also list every Initializer-op tensor as a graph input (an overridable default, ONNX IR ≥ 4).
+   * ONNX Runtime then neither constant-folds nor prepacks it: one copy of a frozen weight in the
+   * session instead of one per orientation its matmuls read (x·Wᵀ forward, g·W backward).
+   */
+  overridableInitializers?: boolean;
+  /**
+   * Store Initializer-op tensors of at least `minBytes` outside the proto (ONNX external data, for
+   * models past protobuf's 2 GB limit): `write` appends a tensor's bytes to the file `location`
+   * (relative to the model file) and returns their offset.
+   */
+  externalData?: { location: string; minBytes: number; write: (bytes: Uint8Array) => number };
 }
 
 export interface ExportedModel {
@@ -179,6 +191,7 @@ export function exportOnnx(graph: Graph, spec: ExportSpec): ExportedModel {
     nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: outputs, attribute: attrs, name: `n${nodes.length}` }));
   };
   const logpOf = new Map<number, string>();
+  const overridable: ReturnType<typeof valueInfo>[] = [];
 
   for (const t of graph.nodes) {
     if (!live[t.id] || repOf[t.id] !== t.id) continue;
@@ -187,7 +200,15 @@ export function exportOnnx(graph: Graph, spec: ExportSpec): ExportedModel {
     const a = t.attrs;
     switch (t.op) {
       case 'Input': break;
-      case 'Initializer': inits.push(tensorProto(out, t.dtype, t.shape, a.data as TypedArray)); break;
+      case 'Initializer':
+        if (spec.externalData && (a.data as TypedArray).byteLength >= spec.externalData.minBytes) {
+          const ext = spec.externalData;
+          const bytes = rawBytes(a.data as TypedArray);
+          const offset = ext.write(bytes);
+          inits.push(onnx.TensorProto.create({ name: out, dataType: ONNX_DTYPE[t.dtype], dims: [...t.shape], dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: [{ key: 'location', value: ext.location }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(bytes.byteLength) }] }));
+        } else inits.push(tensorProto(out, t.dtype, t.shape, a.data as TypedArray));
+        if (spec.overridableInitializers) overridable.push(valueInfo(out, t));
+        break;
       case 'Constant': inits.push(tensorProto(out, t.dtype, t.shape, a.data as TypedArray)); break;
       case 'Fill': {
         const one = typedFromNumbers(t.dtype, [a.value as number]);
@@ -344,7 +365,7 @@ export function exportOnnx(graph: Graph, spec: ExportSpec): ExportedModel {
       name: spec.name ?? 'steer',
       node: nodes,
       initializer: inits,
-      input: spec.inputs.map((x) => valueInfo(x.attrs.name as string, x)),
+      input: [...spec.inputs.map((x) => valueInfo(x.attrs.name as string, x)), ...overridable],
       output: outEntries.map(([k, t]) => valueInfo(k, t)),
     },
   });

@@ -131,13 +131,68 @@ export interface LoraGraph {
   scale: number;
   /** `<module>.lora_A.weight` / `.lora_B.weight` → tensor */
   params: ReadonlyMap<string, Tensor>;
+  /** Training graphs with lora_dropout > 0: the adapter inputs are multiplied by fed masks. */
+  dropout?: LoraDropout;
 }
 
-/** x [..., in] → s · (x Aᵀ) Bᵀ [..., out] when `module` is adapted, else null. */
+/**
+ * lora_dropout in a training graph. The engine has no random op, so each adapted module's input
+ * x [..., in] is multiplied by a mask fed per run, `lora_dropout/<module>` of x's shape, whose
+ * entries are 0 (dropped, probability p) or 1 / (1 − p) (kept) — torch.nn.Dropout's inverted
+ * dropout, drawn independently per module as PEFT's one nn.Dropout per adapted layer does.
+ * The masks are graph inputs created as the model is traced; `feeds` draws them.
+ */
+export class LoraDropout {
+  private readonly made = new Map<string, Tensor>();
+
+  constructor(readonly p: number) {
+    if (!(p > 0 && p < 1)) throw new RangeError(`LoraDropout: p must be in (0, 1), got ${p}`);
+  }
+
+  /** The mask input for `module` (created on first use with x's shape). */
+  mask(module: string, x: Tensor): Tensor {
+    let m = this.made.get(module);
+    if (!m) {
+      m = x.graph.input(`lora_dropout/${module}`, x.shape, x.dtype);
+      this.made.set(module, m);
+    }
+    return m;
+  }
+
+  /** The mask inputs the traced graph reads (list them with the batch inputs). */
+  inputs(): Tensor[] {
+    return [...this.made.values()];
+  }
+
+  /** One draw of every mask: each entry independently 0 with probability p, else 1 / (1 − p). */
+  feeds(rng: Rng): Record<string, Float32Array> {
+    return loraDropoutMasks(this.inputs().map((t) => [t.attrs.name as string, t.size]), this.p, rng);
+  }
+}
+
+/**
+ * Masks for named inputs of `size` elements, drawn in order from `rng`: 0 when a uint32 draw is
+ * below p·2³² (probability p to within 2⁻³²), else 1 / (1 − p). One draw per element (a mask holds
+ * B·T·in values per adapted module: tens of millions per step for a 135M model).
+ */
+export function loraDropoutMasks(specs: readonly (readonly [string, number])[], p: number, rng: Rng): Record<string, Float32Array> {
+  const keep = 1 / (1 - p);
+  const below = Math.round(p * 4294967296);
+  const out: Record<string, Float32Array> = {};
+  for (const [name, size] of specs) {
+    const m = new Float32Array(size);
+    for (let i = 0; i < size; i++) m[i] = rng.nextUint32() < below ? 0 : keep;
+    out[name] = m;
+  }
+  return out;
+}
+
+/** x [..., in] → s · (dropout(x) Aᵀ) Bᵀ [..., out] when `module` is adapted, else null. */
 export function loraDelta(lora: LoraGraph | undefined, module: string, x: Tensor): Tensor | null {
   if (!lora) return null;
   const A = lora.params.get(`${module}.lora_A.weight`);
   const B = lora.params.get(`${module}.lora_B.weight`);
   if (!A || !B) return null;
-  return x.matmul(A.transpose([1, 0])).matmul(B.transpose([1, 0])).mul(lora.scale);
+  const xd = lora.dropout ? x.mul(lora.dropout.mask(module, x)) : x; // [..., in]
+  return xd.matmul(A.transpose([1, 0])).matmul(B.transpose([1, 0])).mul(lora.scale);
 }

@@ -1,6 +1,8 @@
 // LoRA for the policy trainers (SFT, DPO, REINFORCE): the base policy is frozen and baked into the
-// step graph as initializers; only the adapter (src/nn/lora.ts: y = x Wᵀ + s · (x Aᵀ) Bᵀ,
+// step graph as initializers; only the adapter (src/nn/lora.ts: y = x Wᵀ + s · (dropout(x) Aᵀ) Bᵀ,
 // s = alpha / r) is trainable state, so the frozen weights never cross the binding as outputs.
+// lora_dropout applies in update graphs only (masks fed per step, seeded); forward graphs
+// (log-probs, evaluation, generation) and the merged model have none.
 // The KL / DPO reference is the base without the adapter: the same initializer tensors, read
 // without the LoRA delta (no second copy of the weights in the graph).
 // At the end of a run: OUT/model = the merged policy (W' = W + s · B A, a plain HF checkpoint) and
@@ -9,7 +11,7 @@ import { join } from 'node:path';
 import type { Graph, Tensor, TypedArray } from '../graph/index.js';
 import type { LlamaConfig } from '../nn/config.js';
 import type { LlamaParams } from '../nn/llama.js';
-import { checkLoraConfig, initLora, loraScale, loraWeightShapes, mergeLora, type LoraConfig, type LoraGraph } from '../nn/lora.js';
+import { LoraDropout, checkLoraConfig, initLora, loraScale, loraWeightShapes, mergeLora, type LoraConfig, type LoraGraph } from '../nn/lora.js';
 import type { LlamaWeights } from '../nn/weights.js';
 import { savePeftAdapter } from '../io/peft.js';
 import { Rng } from '../util/rng.js';
@@ -19,6 +21,8 @@ import { weightArrays, weightsFromArrays } from './model.js';
 export interface PolicyLora {
   config: LoraConfig;
   base: LlamaWeights;
+  /** Seeds the lora_dropout masks: step s, micro-batch i draws from Rng.derive(seed, `lora-dropout/s/i`). */
+  seed?: number;
 }
 
 /** Policy weights on a graph; with LoRA, the frozen base plus the adapter read by policyLogits. */
@@ -29,8 +33,11 @@ export function withLora(base: LlamaParams, lora: LoraGraph): PolicyParams {
   return Object.assign(new Map(base), { lora });
 }
 
-/** The adapter's trainable inputs, named by steer's adapter names (`<module>.lora_A.weight`, …). */
-export function loraInputs(g: Graph, c: LlamaConfig, l: LoraConfig): { graph: LoraGraph; inputs: Tensor[] } {
+/**
+ * The adapter's trainable inputs, named by steer's adapter names (`<module>.lora_A.weight`, …).
+ * `training` graphs with lora_dropout > 0 also read dropout masks (LoraDropout); inference never.
+ */
+export function loraInputs(g: Graph, c: LlamaConfig, l: LoraConfig, training = false): { graph: LoraGraph; inputs: Tensor[] } {
   const params = new Map<string, Tensor>();
   const inputs: Tensor[] = [];
   for (const [name, shape] of loraWeightShapes(c, l)) {
@@ -38,12 +45,19 @@ export function loraInputs(g: Graph, c: LlamaConfig, l: LoraConfig): { graph: Lo
     params.set(name, t);
     inputs.push(t);
   }
-  return { graph: { scale: loraScale(l), params }, inputs };
+  const dropout = training && l.dropout > 0 ? new LoraDropout(l.dropout) : undefined;
+  return { graph: { scale: loraScale(l), params, ...(dropout ? { dropout } : {}) }, inputs };
 }
 
-/** The trainer's LoRA setup for `lora` on `base`, or null (full fine-tuning). */
-export function policyLora(lora: LoraConfig | undefined, base: LlamaWeights, where: string): PolicyLora | null {
-  return lora ? { config: checkLoraConfig(lora, where), base } : null;
+/** The dropout masks of training step `step`, micro-batch `micro` (empty without dropout). */
+export function loraDropoutFeeds(lora: PolicyLora | null, dropout: LoraDropout | undefined, step: number, micro: number): Record<string, Float32Array> {
+  if (!lora || !dropout) return {};
+  return dropout.feeds(Rng.derive(lora.seed ?? 0, `lora-dropout/${step}/${micro}`));
+}
+
+/** The trainer's LoRA setup for `lora` on `base`, or null (full fine-tuning); `seed` seeds lora_dropout. */
+export function policyLora(lora: LoraConfig | undefined, base: LlamaWeights, where: string, seed = 0): PolicyLora | null {
+  return lora ? { config: checkLoraConfig(lora, where), base, seed } : null;
 }
 
 /** The initial trainable state: every weight (full fine-tuning) or a fresh adapter (A ~ PEFT's init, B = 0), seeded from (seed, "policy/lora"). */

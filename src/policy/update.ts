@@ -14,7 +14,8 @@ import { compile, type Executable } from '../runtime/index.js';
 import type { LlamaConfig } from '../nn/config.js';
 import { llamaInitializers, llamaInputs, type LlamaParams } from '../nn/llama.js';
 import type { LlamaWeights } from '../nn/weights.js';
-import { loraInputs, withLora, type PolicyLora } from './lora.js';
+import { loraDropoutFeeds, loraInputs, withLora, type PolicyLora, type PolicyParams } from './lora.js';
+import type { LoraDropout } from '../nn/lora.js';
 import { ShapeCache } from '../runtime/cache.js';
 import type { StepResult, TrainState, TrainStepSpec } from '../train/optim.js';
 import { ShapeSteps, type StepOptimizer } from '../train/steps.js';
@@ -40,6 +41,8 @@ export interface EngineOptions {
 /** One optimizer step per run of a traced loss, per batch shape, or accumulated over micro-batches (src/train/steps.ts). */
 export class PolicyUpdater {
   private readonly steps: ShapeSteps;
+  /** lora_dropout of each traced shape (its masks are fed per run). */
+  private readonly dropouts = new Map<string, LoraDropout | undefined>();
 
   constructor(
     readonly config: LlamaConfig,
@@ -52,13 +55,15 @@ export class PolicyUpdater {
     this.steps = new ShapeSteps(([B, T]) => this.trace(B, T), optimizer, { threads: engine.threads, deterministic: engine.deterministic });
   }
 
-  /** The loss graph of a [B, T] micro-batch. */
+  /** The loss graph of a [B, T] micro-batch (with lora_dropout: its mask inputs too). */
   private trace(B: number, T: number): TrainStepSpec {
     const g = new Graph();
-    const { params, inputs } = policyInputs(g, this.config, this.lora);
+    const { params, inputs } = policyInputs(g, this.config, this.lora, true);
     const built = this.build(g, this.config, B, T, params, null);
     if (!built.loss) throw new Error('PolicyUpdater: the graph builder returned no loss');
-    return { loss: built.loss, params: inputs, batch: built.batch, extraOutputs: built.outputs };
+    const dropout = (params as PolicyParams).lora?.dropout;
+    this.dropouts.set(`${B}x${T}`, dropout);
+    return { loss: built.loss, params: inputs, batch: [...built.batch, ...(dropout?.inputs() ?? [])], extraOutputs: built.outputs };
   }
 
   /**
@@ -66,8 +71,12 @@ export class PolicyUpdater {
    * of B rows each whose gradients are averaged before one AdamW step.
    */
   async step(state: TrainState, B: number, T: number, feeds: Readonly<Record<string, TypedArray>> | readonly Readonly<Record<string, TypedArray>>[], lr: number): Promise<StepResult> {
-    const list = Array.isArray(feeds) ? (feeds as readonly Readonly<Record<string, TypedArray>>[]) : [feeds as Readonly<Record<string, TypedArray>>];
-    return this.steps.step(state, list.map((f) => ({ shape: [B, T], feeds: f })), lr);
+    const given = Array.isArray(feeds) ? (feeds as readonly Readonly<Record<string, TypedArray>>[]) : [feeds as Readonly<Record<string, TypedArray>>];
+    const key = `${B}x${T}`;
+    // the masks' names and shapes come from the traced graph: trace this shape first if it is new
+    if (this.lora && this.lora.config.dropout > 0 && !this.dropouts.has(key)) this.trace(B, T);
+    const dropout = this.dropouts.get(key);
+    return this.steps.step(state, given.map((f, i) => ({ shape: [B, T], feeds: { ...f, ...loraDropoutFeeds(this.lora, dropout, state.step, i) } })), lr);
   }
 
   async release(): Promise<void> {
@@ -79,10 +88,10 @@ export class PolicyUpdater {
  * The policy's weights on a graph and the inputs fed per run: every weight (full fine-tuning), or
  * the frozen base as initializers plus the adapter as inputs; `base` = the base without the adapter.
  */
-function policyInputs(g: Graph, c: LlamaConfig, lora: PolicyLora | null): { params: LlamaParams; inputs: Tensor[]; base: LlamaParams | null } {
+function policyInputs(g: Graph, c: LlamaConfig, lora: PolicyLora | null, training = false): { params: PolicyParams; inputs: Tensor[]; base: LlamaParams | null } {
   if (!lora) return { ...llamaInputs(g, c), base: null };
   const base = llamaInitializers(g, c, lora.base, 'base/');
-  const adapter = loraInputs(g, c, lora.config);
+  const adapter = loraInputs(g, c, lora.config, training);
   return { params: withLora(base, adapter.graph), inputs: adapter.inputs, base };
 }
 

@@ -4,7 +4,9 @@
 // compileScan(): K iterations of a graph in one run (an ONNX Scan), the carried state kept inside
 // the runtime between iterations.
 import { createHash } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../util/errors.js';
 import { type DType, type TypedArray, ONNX_DTYPE, dtypeOfArray } from '../graph/dtype.js';
@@ -43,8 +45,18 @@ export interface CompileOptions {
    * system allocator after each run: lower peak RSS for big graphs, at some speed cost.
    */
   memoryArena?: boolean;
+  /**
+   * ONNX Runtime's memory pattern (default true): from the second run, activations come from one
+   * block of the planned peak, allocated beside the first run's arena blocks (the arena never
+   * shrinks), so peak RSS holds about twice the activations. false: per-tensor arena allocations.
+   */
+  memoryPattern?: boolean;
   /** ONNX Runtime session config entries, e.g. { 'session.intra_op.allow_spinning': '0' }. */
   sessionConfig?: Readonly<Record<string, string>>;
+  /** Frozen weights (graph initializers) as overridable defaults: one copy in the session, not folded or prepacked (see exportOnnx). */
+  overridableInitializers?: boolean;
+  /** Initializers as ONNX external data in a temporary weights file (default: when they pass EXTERNAL_DATA_BYTES). */
+  externalData?: boolean;
   /** Save the model as optimised by ONNX Runtime to this path (for inspection). */
   optimizedModelPath?: string;
 }
@@ -91,14 +103,23 @@ export class Executable {
     private readonly session: ort.InferenceSession,
     inputs: IOSpec[],
     outputs: IOSpec[],
-    /** The serialised ONNX model (write it out with writeFileAtomic to inspect or deploy). */
-    readonly model: Uint8Array,
+    /** Serialises the model again on demand (the session does not need the bytes once built). */
+    private readonly serialise: () => Uint8Array,
     readonly nodeCount: number,
     readonly name: string,
   ) {
     this.inputs = inputs;
     this.outputs = outputs;
     this.byName = new Map(inputs.map((s) => [s.name, s]));
+  }
+
+  /**
+   * The serialised ONNX model (write it out with writeFileAtomic to inspect or deploy). Re-exported
+   * from the traced graph on each access rather than held: for a graph with frozen weights the bytes
+   * are a full copy of them.
+   */
+  get model(): Uint8Array {
+    return this.serialise();
   }
 
   /**
@@ -171,14 +192,18 @@ export class Executable {
 }
 
 /** cachedSession, counted as one more holder (Executable.release frees the session when the last holder lets go). */
-async function holdSession(bytes: Uint8Array, opts: Omit<CompileOptions, 'inputs' | 'outputs'>): Promise<ort.InferenceSession> {
-  const session = await cachedSession(bytes, opts);
+async function holdSession(model: Uint8Array | string, digest: string, opts: Omit<CompileOptions, 'inputs' | 'outputs'>): Promise<ort.InferenceSession> {
+  const session = await cachedSession(model, digest, opts);
   holders.set(session, (holders.get(session) ?? 0) + 1);
   return session;
 }
 
-/** The session for model `bytes` with these options: opened once, then shared (sessionCache). */
-function cachedSession(bytes: Uint8Array, opts: Omit<CompileOptions, 'inputs' | 'outputs'>): Promise<ort.InferenceSession> {
+/**
+ * The session for a model (its bytes, or the path of a model whose weights lie beside it) with
+ * these options: opened once, then shared (sessionCache), keyed by `digest` (the model's and its
+ * weights' SHA-256) and the options.
+ */
+function cachedSession(model: Uint8Array | string, digest: string, opts: Omit<CompileOptions, 'inputs' | 'outputs'>): Promise<ort.InferenceSession> {
   const threads = opts.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) {
     throw new UserError({ what: 'invalid thread count', where: 'compile(threads)', expected: 'a positive integer (physical cores is fastest)', received: String(threads) });
@@ -189,11 +214,11 @@ function cachedSession(bytes: Uint8Array, opts: Omit<CompileOptions, 'inputs' | 
   }
   const optimization = opts.optimization ?? 'all';
   const sessionConfig = { ...(opts.spinning === false ? { 'session.intra_op.allow_spinning': '0' } : {}), ...opts.sessionConfig };
-  const extra = { profile: opts.profile, sessionConfig: Object.keys(sessionConfig).length ? sessionConfig : undefined, optimizedModelPath: opts.optimizedModelPath, memoryArena: opts.memoryArena };
-  const key = createHash('sha256').update(bytes).digest('hex') + `|${threads}|${device}|${optimization}|${JSON.stringify(extra)}`;
+  const extra = { profile: opts.profile, sessionConfig: Object.keys(sessionConfig).length ? sessionConfig : undefined, optimizedModelPath: opts.optimizedModelPath, memoryArena: opts.memoryArena, memoryPattern: opts.memoryPattern };
+  const key = digest + `|${threads}|${device}|${optimization}|${JSON.stringify(extra)}`;
   let p = sessionCache.get(key);
   if (!p) {
-    p = createSession(bytes, threads, device, optimization, extra);
+    p = createSession(model, threads, device, optimization, extra);
     sessionCache.set(key, p);
     p.catch(() => sessionCache.delete(key));
   }
@@ -203,11 +228,50 @@ function cachedSession(bytes: Uint8Array, opts: Omit<CompileOptions, 'inputs' | 
 /** Serialise the subgraph computing `outputs` from `inputs` and open (or reuse) an ONNX Runtime session for it. */
 export async function compile(graph: Graph, opts: CompileOptions): Promise<Executable> {
   const name = opts.name ?? 'graph';
-  const exported = exportOnnx(graph, { inputs: opts.inputs, outputs: opts.outputs, name });
-  const session = await holdSession(exported.bytes, opts);
+  const spec = { inputs: opts.inputs, outputs: opts.outputs, name, overridableInitializers: opts.overridableInitializers };
+  const hash = createHash('sha256');
+  // Frozen weights past EXTERNAL_DATA_BYTES go to a weights file beside the model (protobuf caps a
+  // model at 2 GB); ONNX Runtime loads it by path, and the folder is removed once the session holds them.
+  const external = opts.externalData ?? initializerBytes(graph) >= EXTERNAL_DATA_BYTES;
+  const dir = external ? mkdtempSync(join(tmpdir(), 'steer-onnx-')) : null;
+  let exported: ReturnType<typeof exportOnnx>;
+  if (dir) {
+    const fd = openSync(join(dir, 'weights.bin'), 'w');
+    let pos = 0;
+    const write = (b: Uint8Array): number => {
+      const pad = (4096 - (pos % 4096)) % 4096; // page-aligned offsets: ONNX Runtime can map them
+      if (pad) pos += writeSync(fd, new Uint8Array(pad));
+      const offset = pos;
+      for (let done = 0; done < b.byteLength;) {
+        const chunk = b.subarray(done, done + Math.min(b.byteLength - done, 1 << 30));
+        hash.update(chunk);
+        done += writeSync(fd, chunk);
+      }
+      pos += b.byteLength;
+      return offset;
+    };
+    try {
+      exported = exportOnnx(graph, { ...spec, externalData: { location: 'weights.bin', minBytes: 1024, write } });
+    } finally {
+      closeSync(fd);
+    }
+    writeFileSync(join(dir, 'model.onnx'), exported.bytes);
+  } else exported = exportOnnx(graph, spec);
+  let session: ort.InferenceSession;
+  try {
+    session = await holdSession(dir ? join(dir, 'model.onnx') : exported.bytes, hash.update(exported.bytes).digest('hex'), opts);
+  } finally {
+    if (dir) {
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // a platform that cannot remove a mapped file leaves the temporary folder behind
+      }
+    }
+  }
   const inputs = opts.inputs.map((t) => ({ name: t.attrs.name as string, shape: t.shape, dtype: t.dtype }));
   const outputs = Object.entries(opts.outputs).map(([k, t]) => ({ name: k, shape: t.shape, dtype: t.dtype }));
-  return new Executable(session, inputs, outputs, exported.bytes, exported.nodeCount, name);
+  return new Executable(session, inputs, outputs, () => exportOnnx(graph, spec).bytes, exported.nodeCount, name);
 }
 
 export interface ScanCompileOptions extends Omit<CompileOptions, 'inputs' | 'outputs'> {
@@ -288,10 +352,10 @@ export async function compileScan(graph: Graph, opts: ScanCompileOptions): Promi
     },
   });
   const bytes = onnx.ModelProto.encode(outer).finish();
-  const session = await holdSession(bytes, opts);
+  const session = await holdSession(bytes, createHash('sha256').update(bytes).digest('hex'), opts);
   const inputs = [...carriedIn.map((t) => ({ name: inName(t), shape: t.shape, dtype: t.dtype })), ...opts.perStep.map((t) => ({ name: inName(t), shape: [K, ...t.shape], dtype: t.dtype }))];
   const outputs = [...opts.carried.map(([, t, n]) => ({ name: n, shape: t.shape, dtype: t.dtype })), ...Object.entries(opts.perStepOutputs).map(([n, t]) => ({ name: n, shape: [K, ...t.shape], dtype: t.dtype }))];
-  return new Executable(session, inputs, outputs, bytes, body.nodeCount + 1, name);
+  return new Executable(session, inputs, outputs, () => bytes, body.nodeCount + 1, name);
 }
 
 interface ExtraOptions {
@@ -299,9 +363,20 @@ interface ExtraOptions {
   sessionConfig?: Readonly<Record<string, string>>;
   optimizedModelPath?: string;
   memoryArena?: boolean;
+  memoryPattern?: boolean;
 }
 
-async function createSession(bytes: Uint8Array, threads: number, device: Device, optimization: CompileOptions['optimization'], extra: ExtraOptions): Promise<ort.InferenceSession> {
+/** Bytes of every initializer in the graph (live or not): the frozen weights a compiled model would carry. */
+function initializerBytes(graph: Graph): number {
+  let n = 0;
+  for (const t of graph.nodes) if (t.op === 'Initializer') n += (t.attrs.data as TypedArray).byteLength;
+  return n;
+}
+
+/** Above this many bytes of initializers, compile stores them as ONNX external data (protobuf's limit is 2 GB). */
+export const EXTERNAL_DATA_BYTES = 1 << 30;
+
+async function createSession(model: Uint8Array | string, threads: number, device: Device, optimization: CompileOptions['optimization'], extra: ExtraOptions): Promise<ort.InferenceSession> {
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
     intraOpNumThreads: threads,
@@ -316,6 +391,7 @@ async function createSession(bytes: Uint8Array, threads: number, device: Device,
   }
   if (extra.optimizedModelPath) options.optimizedModelFilePath = extra.optimizedModelPath;
   if (extra.memoryArena === false) options.enableCpuMemArena = false;
+  if (extra.memoryPattern === false) options.enableMemPattern = false;
   if (extra.sessionConfig) {
     // The Node binding takes nested objects and joins keys with '.': { session: { 'intra_op.allow_spinning': '0' } }.
     const nested: Record<string, Record<string, string>> = {};
@@ -338,7 +414,7 @@ async function createSession(bytes: Uint8Array, threads: number, device: Device,
     }
   }
   try {
-    return await ort.InferenceSession.create(bytes, options);
+    return typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
   } catch (e) {
     throw new Error(`ONNX Runtime rejected the model: ${(e as Error).message}`, { cause: e });
   }

@@ -244,6 +244,16 @@ export class TrainStep {
   }
 }
 
+/**
+ * Session settings for a step graph with frozen weights baked in (LoRA's base, a reward model's
+ * trunk): the weights as overridable initializers, held once although the forward reads x·Wᵀ and
+ * the backward g·W (no folded transposed copy), and no memory pattern (which would hold the
+ * activations twice). Graphs without initializers keep ONNX Runtime's defaults.
+ */
+function frozenWeightOptions(g: Graph): { overridableInitializers?: boolean; memoryPattern?: boolean } {
+  return g.nodes.some((t) => t.op === 'Initializer') ? { overridableInitializers: true, memoryPattern: false } : {};
+}
+
 /** Differentiate spec.loss, fuse AdamW and compile the whole step. */
 export async function compileTrainStep(spec: TrainStepSpec, opt: AdamWOptions = {}, run: RunOptions = {}): Promise<TrainStep> {
   checkBatchNames(spec);
@@ -258,6 +268,7 @@ export async function compileTrainStep(spec: TrainStepSpec, opt: AdamWOptions = 
     device: run.device,
     spinning: run.spinning,
     memoryArena: run.memoryArena,
+    ...frozenWeightOptions(spec.loss.graph),
     name: 'train_step',
   });
   return new TrainStep(exe, names, Object.keys(extra));
@@ -399,7 +410,7 @@ export async function compileAccumulation(spec: TrainStepSpec, opt: AdamWOptions
   const accIn = spec.params.map((p, i) => g.input(OPT.acc(names[i]), p.shape, p.dtype));
   const outputs: Record<string, Tensor> = { loss: spec.loss, ...(spec.extraOutputs ?? {}) };
   names.forEach((n, i) => (outputs[OPT.next(OPT.acc(n))] = accIn[i].add(grads[i])));
-  const gradExe = await compile(g, { inputs: [...spec.params, ...accIn, ...spec.batch], outputs, threads: run.threads, device: run.device, spinning: run.spinning, name: 'grad_accumulate' });
+  const gradExe = await compile(g, { inputs: [...spec.params, ...accIn, ...spec.batch], outputs, threads: run.threads, device: run.device, spinning: run.spinning, ...frozenWeightOptions(g), name: 'grad_accumulate' });
 
   const ag = new Graph();
   const params = spec.params.map((p, i) => ag.input(names[i], p.shape, p.dtype));

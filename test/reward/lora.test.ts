@@ -68,13 +68,13 @@ test('Scaled BT with LoRA: learns, trains only adapter + head, keeps the base, l
   }
 });
 
-test('LoRA flags: dropout other than 0 and unknown targets fail with exit 2 before any work', () => {
+test('LoRA flags: a reward model\'s dropout other than 0 and unknown targets fail with exit 2 before any work', () => {
   const dir = mkdtempSync(join(tmpdir(), 'steer-rm-lora-cli-'));
   try {
     const base = ['rm', 'train', '--loss', 'bt', '--pairs', join(dir, 'none.jsonl'), '--out', join(dir, 'run'), '--lora-rank', '4'];
     const a = runSteer([...base, '--lora-dropout', '0.1']);
     assert.equal(a.status, 2, a.stderr);
-    assert.match(a.stderr, /--lora-dropout: LoRA dropout is not implemented yet[\s\S]*fix:/);
+    assert.match(a.stderr, /--lora-dropout: LoRA dropout is not implemented for reward models[\s\S]*fix:/);
     const b = runSteer([...base, '--lora-targets', 'q_proj,qkv']);
     assert.equal(b.status, 2, b.stderr);
     assert.match(b.stderr, /--lora-targets: unknown LoRA target qkv[\s\S]*expected: some of q_proj/);
