@@ -5,41 +5,18 @@
 // float32) within 1e-4. The SmolLM2-135M-shaped run is the documented trial in docs/checkpoints.md.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { runSteer } from '../helpers/cli.js';
+import { engineLogits, readF32 } from '../helpers/logits.js';
 import { venvPython } from '../helpers/python.js';
 import { assertClose } from '../helpers/close.js';
 import { runPy } from '../io/pyrun.js';
-import { Graph } from '../../src/graph/index.js';
-import { compile } from '../../src/runtime/index.js';
-import { llamaHidden, llamaInitializers, lmLogits, padBatch } from '../../src/nn/llama.js';
 import { mergeLora } from '../../src/nn/lora.js';
-import type { LlamaConfig } from '../../src/nn/config.js';
-import type { LlamaWeights } from '../../src/nn/weights.js';
 import { loadModel } from '../../src/io/checkpoint.js';
 import { loadPeftAdapter } from '../../src/io/peft.js';
 import { CharTokenizer } from '../../src/text/char.js';
-
-const f32 = (p: string) => {
-  const b = readFileSync(p);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
-
-/** Logits [B, T, V] of `w` through the engine (right-padded rows). */
-async function logits(c: LlamaConfig, w: LlamaWeights, rows: number[][], pad: number): Promise<Float32Array> {
-  const pb = padBatch(rows, { side: 'right', padId: pad });
-  const g = new Graph();
-  const ids = g.input('ids', [pb.B, pb.T], 'int64');
-  const positions = g.input('positions', [pb.B, pb.T], 'int64');
-  const mask = g.input('mask', [pb.B, pb.T]);
-  const p = llamaInitializers(g, c, w);
-  const exe = await compile(g, { inputs: [ids, positions, mask], outputs: { logits: lmLogits(c, p, llamaHidden(c, p, { ids, positions, attentionMask: mask })) }, threads: 1 });
-  const out = (await exe.run({ ids: pb.ids, positions: pb.positions, mask: pb.mask })).logits as Float32Array;
-  await exe.release();
-  return out;
-}
 
 test('new-user trial: transformers-saved sharded bf16 Llama → steer rm train (LoRA) → steer rl reinforce (LoRA); results load in transformers and peft', async (t) => {
   const py = venvPython(t, ['torch', 'transformers', 'peft']);
@@ -81,12 +58,12 @@ test('new-user trial: transformers-saved sharded bf16 Llama → steer rm train (
     const a = loadPeftAdapter(adapterDir, c);
     assert.equal(a.lora.dropout, 0.1);
     assert.ok([...a.weights].some(([n, w]) => n.endsWith('lora_B.weight') && w.data.some((x) => x !== 0)), 'REINFORCE moved lora_B from its zero start');
-    const steerMerged = real(await logits(c, mergeLora(c, b.weights, a.lora, a.weights), rows, tok.padId));
-    const steerModel = real(await logits(c, loadModel(model).weights, rows, tok.padId));
-    const plain = real(await logits(c, b.weights, rows, tok.padId));
+    const steerMerged = real(await engineLogits(c, mergeLora(c, b.weights, a.lora, a.weights), rows, tok.padId));
+    const steerModel = real(await engineLogits(c, loadModel(model).weights, rows, tok.padId));
+    const plain = real(await engineLogits(c, b.weights, rows, tok.padId));
     assert.ok(plain.some((x, i) => Math.abs(x - steerMerged[i]) > 1e-3), 'two REINFORCE steps moved the adapter');
-    assertClose(real(f32(spec.out_peft)), steerMerged, { atol: 1e-4, rtol: 0, what: 'peft: base + OUT/adapter vs steer base ⊕ adapter' });
-    assertClose(real(f32(spec.out_model)), steerModel, { atol: 1e-4, rtol: 0, what: 'transformers: OUT/model vs steer on OUT/model' });
+    assertClose(real(readF32(spec.out_peft)), steerMerged, { atol: 1e-4, rtol: 0, what: 'peft: base + OUT/adapter vs steer base ⊕ adapter' });
+    assertClose(real(readF32(spec.out_model)), steerModel, { atol: 1e-4, rtol: 0, what: 'transformers: OUT/model vs steer on OUT/model' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,42 +2,20 @@
 // and one saved by steer gives the same logits in peft; plus the formula by hand and the errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { engineLogits, readF32 } from '../helpers/logits.js';
 import { venvPython } from '../helpers/python.js';
 import { assertClose } from '../helpers/close.js';
 import { runPy } from '../io/pyrun.js';
-import { Graph } from '../../src/graph/index.js';
-import { compile } from '../../src/runtime/index.js';
 import { loadModel } from '../../src/io/checkpoint.js';
 import { loadPeftAdapter, savePeftAdapter } from '../../src/io/peft.js';
 import type { LlamaConfig } from '../../src/nn/config.js';
 import type { LlamaWeights } from '../../src/nn/weights.js';
-import { llamaHidden, llamaInitializers, lmLogits, padBatch } from '../../src/nn/llama.js';
-import { checkLoraConfig, initLora, loraScale, loraWeightShapes, mergeLora, type LoraConfig } from '../../src/nn/lora.js';
+import { checkLoraConfig, initLora, loraWeightShapes, mergeLora, type LoraConfig } from '../../src/nn/lora.js';
 import { Rng } from '../../src/util/rng.js';
 import { isUserError } from '../../src/util/errors.js';
-
-const f32 = (p: string) => {
-  const b = readFileSync(p);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
-
-/** Logits [B, T, V] through the engine, with the adapter (un-merged) when given. */
-async function logits(c: LlamaConfig, w: LlamaWeights, rows: number[][], pad: number, adapter?: { lora: LoraConfig; weights: LlamaWeights }): Promise<Float32Array> {
-  const pb = padBatch(rows, { side: 'right', padId: pad });
-  const g = new Graph();
-  const ids = g.input('ids', [pb.B, pb.T], 'int64');
-  const positions = g.input('positions', [pb.B, pb.T], 'int64');
-  const mask = g.input('mask', [pb.B, pb.T]);
-  const p = llamaInitializers(g, c, w);
-  const lora = adapter ? { scale: loraScale(adapter.lora), params: new Map([...adapter.weights].map(([n, t]) => [n, g.initializer(`lora.${n}`, t.data, t.shape)])) } : undefined;
-  const exe = await compile(g, { inputs: [ids, positions, mask], outputs: { logits: lmLogits(c, p, llamaHidden(c, p, { ids, positions, attentionMask: mask }, lora)) }, threads: 2 });
-  const out = (await exe.run({ ids: pb.ids, positions: pb.positions, mask: pb.mask })).logits as Float32Array;
-  await exe.release();
-  return out;
-}
 
 function realPositions(x: Float32Array, rows: number[][], T: number, V: number): Float32Array {
   return Float32Array.from(rows.flatMap((r, b) => Array.from(x.subarray(b * T * V, (b * T + r.length) * V))));
@@ -81,11 +59,11 @@ test('peft parity: a peft adapter in steer (adapted and merged) and a steer adap
     const a = loadPeftAdapter(join(dir, 'peft_adapter'), c);
     assert.deepEqual(a.lora, { rank: 4, alpha: 12, dropout: 0.1, targets: spec.targets });
     assert.equal(a.taskType, 'CAUSAL_LM');
-    const ref = realPositions(f32(join(dir, 'peft_logits.f32')), spec.rows, T, V);
-    const plain = realPositions(await logits(c, base.weights, spec.rows, spec.pad), spec.rows, T, V);
+    const ref = realPositions(readF32(join(dir, 'peft_logits.f32')), spec.rows, T, V);
+    const plain = realPositions(await engineLogits(c, base.weights, spec.rows, spec.pad), spec.rows, T, V);
     assert.ok(plain.some((x, i) => Math.abs(x - ref[i]) > 1e-2), 'the adapter changes the logits');
-    assertClose(realPositions(await logits(c, base.weights, spec.rows, spec.pad, a), spec.rows, T, V), ref, { atol: 1e-4, rtol: 0, what: 'steer + peft adapter' });
-    assertClose(realPositions(await logits(c, mergeLora(c, base.weights, a.lora, a.weights), spec.rows, spec.pad), spec.rows, T, V), ref, { atol: 1e-4, rtol: 0, what: 'steer, merged' });
+    assertClose(realPositions(await engineLogits(c, base.weights, spec.rows, spec.pad, a), spec.rows, T, V), ref, { atol: 1e-4, rtol: 0, what: 'steer + peft adapter' });
+    assertClose(realPositions(await engineLogits(c, mergeLora(c, base.weights, a.lora, a.weights), spec.rows, spec.pad), spec.rows, T, V), ref, { atol: 1e-4, rtol: 0, what: 'steer, merged' });
     // steer → peft
     const lora: LoraConfig = { rank: 2, alpha: 5, dropout: 0, targets: ['q_proj', 'v_proj', 'down_proj'] };
     const mine = initLora(c, lora, new Rng(9));
@@ -94,7 +72,7 @@ test('peft parity: a peft adapter in steer (adapted and merged) and a steer adap
     savePeftAdapter(join(dir, 'steer_adapter'), { lora, weights: mine, modules: new Map(), taskType: 'CAUSAL_LM', baseModel: join(dir, 'base') });
     const facts = JSON.parse(runPy(py, 'peft_parity.py', ['logits', join(dir, 'spec.json'), dir, join(dir, 'steer_adapter'), join(dir, 'steer_adapter_logits.f32')]));
     assert.deepEqual(facts, { r: 2, targets: ['down_proj', 'q_proj', 'v_proj'] });
-    assertClose(realPositions(await logits(c, base.weights, spec.rows, spec.pad, { lora, weights: mine }), spec.rows, T, V), realPositions(f32(join(dir, 'steer_adapter_logits.f32')), spec.rows, T, V), { atol: 1e-4, rtol: 0, what: 'peft + steer adapter' });
+    assertClose(realPositions(await engineLogits(c, base.weights, spec.rows, spec.pad, { lora, weights: mine }), spec.rows, T, V), realPositions(readF32(join(dir, 'steer_adapter_logits.f32')), spec.rows, T, V), { atol: 1e-4, rtol: 0, what: 'peft + steer adapter' });
     // an adapter for another base (hidden 32 vs 24): refused, naming the tensor and the fix
     const other = { ...c, hiddenSize: 24, headDim: 6 };
     assert.throws(() => loadPeftAdapter(join(dir, 'peft_adapter'), other), (e) => isUserError(e) && /does not fit the base model[\s\S]*another base model/.test(e.message));

@@ -7,12 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { engineLogits, readF32 } from '../helpers/logits.js';
 import { venvPython } from '../helpers/python.js';
 import { assertClose } from '../helpers/close.js';
 import { runPy } from '../io/pyrun.js';
 import { Graph } from '../../src/graph/index.js';
-import { compile } from '../../src/runtime/index.js';
-import { llamaHidden, llamaInitializers, lmLogits, padBatch } from '../../src/nn/llama.js';
 import { initLora, mergeLora, type LoraConfig } from '../../src/nn/lora.js';
 import type { LlamaParams } from '../../src/nn/llama.js';
 import { policyTokenLogProbs, sequenceFeeds, sequenceInputList, sequenceInputs } from '../../src/policy/graph.js';
@@ -37,25 +36,6 @@ const LORA: LoraConfig = { rank: 4, alpha: 8, dropout: 0, targets: ['q_proj', 'v
 const UNTARGETED = /embed_tokens|norm|k_proj|up_proj/;
 
 const records = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => !r.eval);
-const f32 = (p: string) => {
-  const b = readFileSync(p);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
-
-/** Logits [B, T, V] of `w` through the engine (right-padded rows). */
-async function logits(c: LlamaConfig, w: LlamaWeights, rows: number[][], pad: number): Promise<Float32Array> {
-  const pb = padBatch(rows, { side: 'right', padId: pad });
-  const g = new Graph();
-  const ids = g.input('ids', [pb.B, pb.T], 'int64');
-  const positions = g.input('positions', [pb.B, pb.T], 'int64');
-  const mask = g.input('mask', [pb.B, pb.T]);
-  const p = llamaInitializers(g, c, w);
-  const exe = await compile(g, { inputs: [ids, positions, mask], outputs: { logits: lmLogits(c, p, llamaHidden(c, p, { ids, positions, attentionMask: mask })) }, threads: 1 });
-  const out = (await exe.run({ ids: pb.ids, positions: pb.positions, mask: pb.mask })).logits as Float32Array;
-  await exe.release();
-  return out;
-}
-
 /** Assert the LoRA run's outputs: untargeted weights bit-identical, targeted changed, model/ = base merged with adapter/. */
 function checkSaved(base: LlamaWeights, c: LlamaConfig, modelDir: string, adapterDir: string | null) {
   assert.ok(adapterDir, 'a LoRA run saves an adapter');
@@ -106,10 +86,10 @@ test('SFT with LoRA: the loss falls, only targeted projections change, and peft 
     const T = 7;
     const V = c.vocabSize;
     const real = (x: Float32Array) => Float32Array.from(spec.rows.flatMap((r, b) => Array.from(x.subarray(b * T * V, (b * T + r.length) * V))));
-    const peft = real(f32(join(dir, 'peft.f32')));
-    const plain = real(await logits(c, base, spec.rows, spec.pad));
+    const peft = real(readF32(join(dir, 'peft.f32')));
+    const plain = real(await engineLogits(c, base, spec.rows, spec.pad));
     assert.ok(plain.some((x, i) => Math.abs(x - peft[i]) > 1e-2), 'the trained adapter changes the logits');
-    assertClose(real(await logits(c, loadPolicy(res.modelDir).weights, spec.rows, spec.pad)), peft, { atol: 1e-4, rtol: 0, what: 'steer merged model vs peft base + steer adapter' });
+    assertClose(real(await engineLogits(c, loadPolicy(res.modelDir).weights, spec.rows, spec.pad)), peft, { atol: 1e-4, rtol: 0, what: 'steer merged model vs peft base + steer adapter' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
