@@ -112,24 +112,16 @@ function layout(h: Header): [string | null, number[]][] {
 
 /** Undo llama2.c's interleaved RoPE layout for q/k rows (see the file header). w: [nh·hd, D]. */
 export function permuteForRotateHalf(w: HostTensor, nHeads: number): HostTensor {
-  const [rows, cols] = w.shape;
-  const hd = rows / nHeads;
-  const half = hd / 2;
-  const out = new Float32Array(w.data.length);
-  for (let h = 0; h < nHeads; h++) {
-    for (let j = 0; j < half; j++) {
-      for (let c = 0; c < 2; c++) {
-        const from = (h * hd + 2 * j + c) * cols;
-        const to = (h * hd + c * half + j) * cols;
-        out.set(w.data.subarray(from, from + cols), to);
-      }
-    }
-  }
-  return { shape: [rows, cols], data: out };
+  return permuteHeadRows(w, nHeads, true);
 }
 
 /** permuteForRotateHalf's inverse: HF rotate_half rows back to llama2.c's interleaved pairs. */
 export function permuteToInterleaved(w: HostTensor, nHeads: number): HostTensor {
+  return permuteHeadRows(w, nHeads, false);
+}
+
+/** Row 2j + c of each head (interleaved pairs) ↔ row c·hd/2 + j (rotate_half halves). */
+function permuteHeadRows(w: HostTensor, nHeads: number, toRotateHalf: boolean): HostTensor {
   const [rows, cols] = w.shape;
   const hd = rows / nHeads;
   const half = hd / 2;
@@ -137,8 +129,9 @@ export function permuteToInterleaved(w: HostTensor, nHeads: number): HostTensor 
   for (let h = 0; h < nHeads; h++) {
     for (let j = 0; j < half; j++) {
       for (let c = 0; c < 2; c++) {
-        const from = (h * hd + c * half + j) * cols;
-        const to = (h * hd + 2 * j + c) * cols;
+        const interleaved = (h * hd + 2 * j + c) * cols;
+        const halves = (h * hd + c * half + j) * cols;
+        const [from, to] = toRotateHalf ? [interleaved, halves] : [halves, interleaved];
         out.set(w.data.subarray(from, from + cols), to);
       }
     }
