@@ -6,7 +6,7 @@
 //   AlpacaEval-style: run.ts annotateAlpaca (pairwise against the SFT baseline, positions switched as
 //                    alpaca_eval does, preference from the "m"/"M" log-probs) → alpacaeval.ts
 //                    alpacaEvalFromAnnotations (win rate and the length-controlled GLM);
-//                    95 % interval: bootstrap over questions, the GLM refitted (lcBootstrapInterval).
+//                    95 % interval: bootstrap over questions, C re-chosen by CV and the GLM refitted (lcBootstrapInterval).
 //                    The GLM's side data are the toy's own: instruction difficulty
 //                    d_i = logit((wrong_i + ½)/(k + 1)) from the baseline's k sampled answers to prompt i,
 //                    and gamed rows = the baseline's answers rewritten verbose and concise
@@ -124,11 +124,14 @@ export function arenaWinRateIntervals(battles: readonly Battle[], baseline: stri
 
 /**
  * A 95 % interval for the length-controlled win rate: 100 bootstrap resamples of the questions (each
- * with its gamed rows), the GLM refitted on each at the C the full fit chose, percentiles 2.5 / 97.5.
+ * with its gamed rows), on each the whole official procedure again (the GLM's C chosen by its 5-fold
+ * cross-validation, then the fit), percentiles 2.5 / 97.5. Refitting at the full fit's C instead
+ * gives a zero-width interval whenever that C is so small that the L1 penalty zeroes the model's
+ * terms (LC = 50 exactly in every resample), though the raw win rate still varies.
  * (alpaca_eval's lc_standard_error is the spread of the GLM's predictions over questions, not a
  * sampling error: when the fit puts no weight on instruction difficulty it is 0.)
  */
-export function lcBootstrapInterval(ann: readonly AlpacaAnnotation[], gamed: GamedRows, C: number | null, seed: number, rounds = 100): { lower: number; upper: number } {
+export function lcBootstrapInterval(ann: readonly AlpacaAnnotation[], gamed: GamedRows, seed: number, rounds = 100): { lower: number; upper: number } {
   const n = ann.length;
   const gamedOf = new Map<number, number[]>();
   gamed.index.forEach((idx, r) => gamedOf.set(idx, [...(gamedOf.get(idx) ?? []), r]));
@@ -150,7 +153,7 @@ export function lcBootstrapInterval(ann: readonly AlpacaAnnotation[], gamed: Gam
     const lenModel = rows.map((a) => codePointLength(a.output_2));
     const lenBaseline = rows.map((a) => codePointLength(a.output_1));
     if (lenModel.every((l, j) => l - lenBaseline[j] === lenModel[0] - lenBaseline[0])) continue; // no length feature in this resample
-    rates.push(lengthControlledWinRate({ preference: rows.map((a) => a.preference), lenBaseline, lenModel, gamed: g, ...(C === null ? {} : { Cs: [C] }) }).length_controlled_winrate);
+    rates.push(lengthControlledWinRate({ preference: rows.map((a) => a.preference), lenBaseline, lenModel, gamed: g }).length_controlled_winrate);
   }
   return { lower: percentile(rates, 2.5), upper: percentile(rates, 97.5) };
 }
@@ -231,7 +234,7 @@ export async function runToyBenchmarks(o: ToyBenchmarkInput): Promise<ToyBenchma
       continue;
     }
     const m = alpacaEvalFromAnnotations(ann, gamedRows, f.alpacaAnnotations(modelId(p)));
-    const ci = lcBootstrapInterval(ann, gamedRows, m.chosen_C, o.seed);
+    const ci = lcBootstrapInterval(ann, gamedRows, o.seed);
     alpacaEval[p] = {
       lcWinRate: m.length_controlled_winrate,
       lcStandardError: m.lc_standard_error,
