@@ -265,6 +265,19 @@ function evalNode(t: Tensor, ins: NDArray[]): Float64Array {
       if (t.op === 'ReduceMean') for (let k = 0; k < out.length; k++) out[k] /= count;
       return out;
     }
+    case 'CumSum': {
+      // running sum along the axis, in float64
+      const x = ins[0];
+      const ax = a.axis as number;
+      const n = x.shape[ax];
+      const inner = x.shape.slice(ax + 1).reduce((p, d) => p * d, 1);
+      for (let o = 0; o < x.data.length / n; o++) {
+        const base = Math.floor(o / inner) * n * inner + (o % inner);
+        let acc = 0;
+        for (let i = 0; i < n; i++) out[base + i * inner] = acc += x.data[base + i * inner];
+      }
+      return out;
+    }
     case 'ArgMax': {
       // the first maximum along the axis (NaN never wins)
       const x = ins[0];

@@ -300,6 +300,7 @@ export function exportOnnx(graph: Graph, spec: ExportSpec): ExportedModel {
       case 'ReduceSum': case 'ReduceMean': case 'ReduceMax':
         emit(t.op, [ins[0], i64(a.axes as number[])], [out], [attr('keepdims', a.keepDims ? 1 : 0)]);
         break;
+      case 'CumSum': emit('CumSum', [ins[0], i64([a.axis as number])], [out]); break;
       case 'ArgMax': emit('ArgMax', ins, [out], [attr('axis', a.axis as number), attr('keepdims', 0), attr('select_last_index', 0)]); break;
       case 'Softmax': case 'LogSoftmax': emit(t.op, ins, [out], [attr('axis', a.axis as number)]); break;
       case 'SoftmaxCrossEntropy': {

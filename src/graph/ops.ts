@@ -357,6 +357,11 @@ export function argmax(x: Tensor, axis = -1): Tensor {
   const ax = normAxis('ArgMax', axis, x.rank, 'axis');
   return x.graph.node('ArgMax', [x], { axis: ax }, x.shape.filter((_, i) => i !== ax), 'int64');
 }
+/** cumsum(x)_i = Σ_{j ≤ i} x_j along `axis` (ONNX CumSum, exclusive 0, reverse 0), same shape and dtype. Not differentiable. */
+export function cumsum(x: Tensor, axis = -1): Tensor {
+  requireFloat('CumSum', x);
+  return x.graph.node('CumSum', [x], { axis: normAxis('CumSum', axis, x.rank, 'axis') }, x.shape, x.dtype);
+}
 export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   requireFloat('ReduceMean', x);
   return reduce('ReduceMean', x, axes, keepDims);

@@ -203,6 +203,7 @@ export class Tensor {
   mean(axes?: number | readonly number[], keepDims = false): Tensor { return ops.mean(this, axes, keepDims); }
   max(axes?: number | readonly number[], keepDims = false): Tensor { return ops.max(this, axes, keepDims); }
   argmax(axis = -1): Tensor { return ops.argmax(this, axis); }
+  cumsum(axis = -1): Tensor { return ops.cumsum(this, axis); }
   softmax(axis = -1): Tensor { return ops.softmax(this, axis); }
   logSoftmax(axis = -1): Tensor { return ops.logSoftmax(this, axis); }
   stopGradient(): Tensor { return ops.stopGradient(this); }

@@ -96,11 +96,42 @@ export function resolveSampling(c: LlamaConfig, o: SamplingOptions): Required<Sa
 
 const isGreedy = (s: Required<SamplingOptions>): boolean => s.temperature === 0 || s.topK === 1;
 
-/** greedy: [B] argmax token + its logprob; logits: [B, V]; probs: [B, V] logits and softmax(logits) */
-export type StepKind = 'greedy' | 'logits' | 'probs';
+/**
+ * greedy: [B] argmax token + its logprob; logits: [B, V]; probs: [B, V] logits and softmax(logits);
+ * draw: [B] a token drawn in the graph at each row's temperature from a uniform fed per row, and
+ * the argmax token, each with its logprob (see drawGraph)
+ */
+export type StepKind = 'greedy' | 'logits' | 'probs' | 'draw';
 
 interface StepGraph {
   exe: Executable;
+}
+
+/**
+ * Sampling in the graph, from logits [B, V], a uniform u [B, 1] in [0, 1] and 1/T [B, 1] per row:
+ *   p = softmax((logits − max)/T), cdf_i = Σ_{j ≤ i} p_j, r = u · cdf_{V−1},
+ *   token = #{i : cdf_i ≤ r} (the first i with r < cdf_i: sampleToken's rule), capped at the last
+ *   token of positive probability (argmax of cdf; u rounded to 1 in float32 puts r at the end),
+ *   logprob = logits[token] − logsumexp(logits) (the model's own, unaffected by T, as everywhere),
+ * plus greedy = argmax(logits) with its logprob. Outputs are [B]. The float64 interpreter of this
+ * graph draws exactly sampleToken's token for the same u; ONNX Runtime sums the cdf in float32, so
+ * its token differs only when r lies within float32 rounding (~1e-6) of a cdf step.
+ */
+export function drawGraph(logits: Tensor, u: Tensor, invTemp: Tensor): Record<'token' | 'logprob' | 'greedy' | 'greedyLogprob', Tensor> {
+  const V = logits.shape[logits.rank - 1];
+  const shifted = logits.sub(logits.max(-1, true)); // [B, V]
+  const lse = shifted.exp().sum(-1, true).log(); // [B, 1]: logsumexp(logits) − max
+  const cdf = shifted.mul(invTemp).softmax(-1).cumsum(-1); // [B, V]
+  const r = u.mul(cdf.slice(-1, V - 1)); // [B, 1]
+  const count = cdf.le(r).cast('float32').sum(-1, true); // [B, 1]
+  const token = count.minimum(cdf.argmax(-1).unsqueeze(-1).cast('float32')).cast('int64'); // [B, 1]
+  const greedy = logits.argmax(-1); // [B]
+  return {
+    token: token.reshape([-1]),
+    logprob: shifted.takeAlongAxis(token, -1).sub(lse).reshape([-1]),
+    greedy,
+    greedyLogprob: lse.neg().reshape([-1]),
+  };
 }
 
 /**
@@ -203,6 +234,8 @@ export class LlamaGenerator {
     } else if (kind === 'probs') {
       outputs.logits = logits;
       outputs.probs = logits.softmax(-1); // [B, V] float32: the host samples without 32,000 exps a row
+    } else if (kind === 'draw') {
+      Object.assign(outputs, drawGraph(logits, input('u', [B, 1]), input('inv_temp', [B, 1])));
     } else {
       const m = logits.max(-1, true); // [B, 1]
       outputs.token = logits.argmax(-1); // [B] int64: the first maximal index, as sampleToken's argmax
