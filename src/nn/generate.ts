@@ -555,11 +555,31 @@ export class SlotBatch {
     return { logits, probs: probs! };
   }
 
-  private async decode(tokens: readonly number[], kind: 'logits' | 'probs'): Promise<{ logits: Float32Array; probs?: Float32Array }> {
+  /**
+   * step() that samples in the graph (drawGraph): row r's next token is drawn at temperature
+   * 1 / invTemp[r] with uniform u[r] ∈ [0, 1), and its argmax is returned beside it; logprobs are
+   * the model's own. Returns [live rows] each: nothing of size V leaves the graph.
+   */
+  async stepDraw(tokens: readonly number[], u: readonly number[], invTemp: readonly number[]): Promise<{ token: BigInt64Array; logprob: Float32Array; greedy: BigInt64Array; greedyLogprob: Float32Array }> {
+    const n = this.live;
+    if (u.length !== n || invTemp.length !== n) throw new UserError({ what: `${u.length} uniforms and ${invTemp.length} temperatures for ${n} live rows`, where: 'SlotBatch.stepDraw', expected: 'one of each per live row' });
+    const B = powerOfTwoBucket(Math.max(n, 1), 1, this.maxRows);
+    const uIn = new Float32Array(B);
+    uIn.set(u);
+    const t = new Float32Array(B).fill(1);
+    t.set(invTemp);
+    const out = await this.decode(tokens, 'draw', { u: uIn, inv_temp: t });
+    const rows = <T extends Float32Array | BigInt64Array>(x: unknown) => (x as T).subarray(0, n) as T;
+    return { token: rows<BigInt64Array>(out.token), logprob: rows<Float32Array>(out.logprob), greedy: rows<BigInt64Array>(out.greedy), greedyLogprob: rows<Float32Array>(out.greedyLogprob) };
+  }
+
+  private async decode(tokens: readonly number[], kind: 'logits' | 'probs'): Promise<{ logits: Float32Array; probs?: Float32Array }>;
+  private async decode(tokens: readonly number[], kind: 'draw', extra: Record<string, Float32Array>): Promise<Record<string, unknown>>;
+  private async decode(tokens: readonly number[], kind: 'logits' | 'probs' | 'draw', extra: Record<string, Float32Array> = {}): Promise<Record<string, unknown>> {
     const c = this.gen.config;
     const n = this.live;
     if (tokens.length !== n) throw new UserError({ what: `${tokens.length} tokens for ${n} live rows`, where: 'SlotBatch.step(tokens)', expected: 'one token per live row' });
-    if (n === 0) return { logits: new Float32Array(0), probs: new Float32Array(0) };
+    if (n === 0) return kind === 'draw' ? { token: new BigInt64Array(0), logprob: new Float32Array(0), greedy: new BigInt64Array(0), greedyLogprob: new Float32Array(0) } : { logits: new Float32Array(0), probs: new Float32Array(0) };
     const M = this.M;
     const B = powerOfTwoBucket(n, 1, this.maxRows);
     const step = await this.gen.step(kind, B, 1, M);
@@ -577,7 +597,7 @@ export class SlotBatch {
       bias.fill(0, row, row + len); // its written cache columns
     }
     const per = this.slab();
-    const feeds = this.gen.weightFeeds(1, { ids, positions, bias });
+    const feeds = this.gen.weightFeeds(1, { ids, positions, bias, ...extra });
     for (let l = 0; l < c.numLayers; l++) {
       feeds[`cache_kT.${l}`] = this.cacheK[l].subarray(0, B * per);
       feeds[`cache_v.${l}`] = this.cacheV[l].subarray(0, B * per);
@@ -587,6 +607,7 @@ export class SlotBatch {
       this.writeColumns(out, B, 1, r, 0, 1, r, this.lengths[r]);
       this.lengths[r]++;
     }
+    if (kind === 'draw') return out;
     const logits = (out.logits as Float32Array).subarray(0, n * c.vocabSize);
     return kind === 'probs' ? { logits, probs: (out.probs as Float32Array).subarray(0, n * c.vocabSize) } : { logits };
   }

@@ -3,7 +3,10 @@
 // and queued requests join it (prefilled into free rows), so no request waits for the slowest one.
 // One step decodes one token for every running sequence. Sampling is per sequence (its own
 // temperature, top-p and seeded stream), with the model's log-probabilities (unaffected by
-// temperature / top-p, as generate() reports them) and optionally the top-k alternatives.
+// temperature / top-p, as generate() reports them) and optionally the top-k alternatives. When no
+// running sequence asks for top-p or top_logprobs, the step draws every token inside the decode
+// graph (drawGraph: one uniform per row from its stream in, one token out); otherwise the step
+// returns the logits and softmax [rows, V] and the host samples.
 // The engine is plain library code: the server runs it in a worker thread (worker.ts) so that the
 // event loop that answers HTTP never waits for a step; tests may run it in-process.
 import { randomInt } from 'node:crypto';
@@ -127,10 +130,14 @@ export class DecodeEngine {
     this.batch = new SlotBatch(this.gen, this.maxBatch, this.context);
   }
 
-  /** Compile the decode graphs of every batch size up front (first requests then wait for no compile). */
+  /**
+   * Compile the decode graphs of every batch size up front (first requests then wait for no
+   * compile): those that sample in the graph. The graphs returning the vocabulary's logits (top-p,
+   * top_logprobs) compile on first use.
+   */
   async warmup(): Promise<void> {
     for (let b = 1; ; b *= 2) {
-      await this.gen.step('probs', Math.min(b, this.maxBatch), 1, this.batch.M);
+      await this.gen.step('draw', Math.min(b, this.maxBatch), 1, this.batch.M);
       if (b >= this.maxBatch) break;
     }
   }
@@ -195,9 +202,19 @@ export class DecodeEngine {
         await this.admit();
         this.reap();
         if (this.rows.length > 0) {
-          const { logits, probs } = await this.batch.stepProbs(this.rows.map((s) => s.tokens[s.tokens.length - 1]));
-          const V = this.policy.config.vocabSize;
-          this.rows.forEach((s, r) => this.take(s, logits.subarray(r * V, (r + 1) * V), probs.subarray(r * V, (r + 1) * V)));
+          const last = this.rows.map((s) => s.tokens[s.tokens.length - 1]);
+          if (this.rows.every((s) => s.job.topP >= 1 && s.job.topLogprobs === null)) {
+            // every row samples plainly (any temperature, greedy included): the draw happens in the
+            // graph, from each row's own seeded stream, and only [rows] numbers come back
+            const sampled = (s: Sequence) => s.job.temperature > 0;
+            const u = this.rows.map((s) => (sampled(s) ? s.rng.float() : 0));
+            const d = await this.batch.stepDraw(last, u, this.rows.map((s) => (sampled(s) ? 1 / s.job.temperature : 1)));
+            this.rows.forEach((s, r) => (sampled(s) ? this.advance(s, Number(d.token[r]), d.logprob[r]) : this.advance(s, Number(d.greedy[r]), d.greedyLogprob[r])));
+          } else {
+            const { logits, probs } = await this.batch.stepProbs(last);
+            const V = this.policy.config.vocabSize;
+            this.rows.forEach((s, r) => this.take(s, logits.subarray(r * V, (r + 1) * V), probs.subarray(r * V, (r + 1) * V)));
+          }
           this.reap();
         }
       } catch (e) {
@@ -245,14 +262,20 @@ export class DecodeEngine {
    */
   private take(s: Sequence, logits: Float32Array, probs?: Float32Array): void {
     if (s.done || this.cancelled.has(s.job.id)) return;
-    const j = s.job;
-    const o = { temperature: j.temperature, topK: 0, topP: j.topP };
+    const o = { temperature: s.job.temperature, topK: 0, topP: s.job.topP };
     const { token, logprob } = probs ? sampleFromProbs(logits, probs, o, s.rng) : sampleWithLogprob(logits, o, s.rng);
+    this.advance(s, token, logprob, logits, probs);
+  }
+
+  /** Append the sampled token to `s` (its top alternatives from `logits` when asked); send what is new; finish when due. */
+  private advance(s: Sequence, token: number, logprob: number, logits?: Float32Array, probs?: Float32Array): void {
+    if (s.done || this.cancelled.has(s.job.id)) return;
+    const j = s.job;
     const prev = s.tokens.length > 0 ? s.tokens[s.tokens.length - 1] : s.prompt[s.prompt.length - 1];
     s.tokens.push(token);
     const stopToken = this.policy.codec.stopTokens.includes(token);
     if (j.topLogprobs !== null && !stopToken) {
-      const top = j.topLogprobs > 0 ? topLogprobs(logits, j.topLogprobs, probs).map((t) => ({ token: this.text.tokenText(prev, t.id), logprob: t.logprob })) : [];
+      const top = j.topLogprobs > 0 && logits ? topLogprobs(logits, j.topLogprobs, probs).map((t) => ({ token: this.text.tokenText(prev, t.id), logprob: t.logprob })) : [];
       s.logprobs.push({ token: this.text.tokenText(prev, token), logprob, top });
     }
     const full = this.text.completion(s.prompt, s.tokens);

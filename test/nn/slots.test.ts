@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { sharedFile } from '../helpers/shared.js';
 import { readLlama2c } from '../../src/io/llama2c.js';
 import { Llama2cTokenizer } from '../../src/text/llama2c.js';
-import { LlamaGenerator, SlotBatch, type Generation, powerOfTwoBucket, tokenLogprob } from '../../src/nn/generate.js';
+import { LlamaGenerator, SlotBatch, type Generation, powerOfTwoBucket, sampleToken, tokenLogprob } from '../../src/nn/generate.js';
+import { Rng } from '../../src/util/rng.js';
 import { isUserError } from '../../src/util/errors.js';
 
 function argmax(x: Float32Array): number {
@@ -83,6 +84,49 @@ test('stories260K: rows joining and leaving a running batch decode exactly as ge
     await assert.rejects(batch.add(prompts[3]), (e) => isUserError(e) && /decode batch is full/.test(e.message));
     assert.throws(() => batch.fork(0), /decode batch is full/);
     await assert.rejects(new SlotBatch(gen, 1, 16).add(new Array(20).fill(1)), /the prompt has 20 tokens/);
+  } finally {
+    await gen.release();
+  }
+});
+
+test('stories260K: stepDraw (sampling in the decode graph) draws the host sampler\'s tokens from the same streams', async (t) => {
+  const p = sharedFile(t, 'data/stories260k/stories260K.bin');
+  const tp = sharedFile(t, 'data/stories260k/tok512.bin');
+  if (!p || !tp) return;
+  const { config: c, weights: w } = readLlama2c(p);
+  const tok = Llama2cTokenizer.read(tp, c.vocabSize);
+  const prompts = ['Once upon a time', 'The cat', 'One day'].map((s) => tok.encode(s));
+  const temps = [0, 1, 0.7]; // greedy, plain, tempered
+  const gen = new LlamaGenerator(c, w, { threads: 2, bakeDecodeWeights: true });
+  try {
+    // host: logits out, sampleToken per row (float64); graph: stepDraw with uniforms from equal streams
+    const host = new SlotBatch(gen, 4, 64);
+    const graph = new SlotBatch(gen, 4, 64);
+    const hostRng = temps.map((_, r) => new Rng(5, r));
+    const graphRng = temps.map((_, r) => new Rng(5, r));
+    const last: number[][] = [[], []];
+    for (const [b, batch] of [host, graph].entries()) {
+      for (const pr of prompts) {
+        const { logits } = await batch.add(pr);
+        last[b].push(argmax(logits));
+      }
+    }
+    let sampled = 0;
+    for (let step = 0; step < 24; step++) {
+      const logits = await host.step(last[0]);
+      const want = temps.map((T, r) => sampleToken(logits.subarray(r * c.vocabSize, (r + 1) * c.vocabSize), { temperature: T, topK: 0, topP: 1 }, { float: () => Math.fround(hostRng[r].float()) } as unknown as Rng));
+      const d = await graph.stepDraw(last[1], temps.map((T, r) => (T > 0 ? graphRng[r].float() : 0)), temps.map((T) => (T > 0 ? 1 / T : 1)));
+      const got = temps.map((T, r) => Number(T > 0 ? d.token[r] : d.greedy[r]));
+      assert.deepEqual(got, want, `step ${step}`);
+      temps.forEach((T, r) => {
+        const lp = T > 0 ? d.logprob[r] : d.greedyLogprob[r];
+        assert.ok(Math.abs(lp - tokenLogprob(logits.subarray(r * c.vocabSize, (r + 1) * c.vocabSize), got[r])) < 1e-4, `step ${step} row ${r}`);
+      });
+      sampled += new Set(got).size;
+      last[0] = want;
+      last[1] = got;
+    }
+    assert.ok(sampled > 24, 'the rows produced different tokens (the test is not vacuous)');
   } finally {
     await gen.release();
   }
