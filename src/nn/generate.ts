@@ -109,28 +109,41 @@ interface StepGraph {
 
 /**
  * Sampling in the graph, from logits [B, V], a uniform u [B, 1] in [0, 1] and 1/T [B, 1] per row:
- *   p = softmax((logits − max)/T), cdf_i = Σ_{j ≤ i} p_j, r = u · cdf_{V−1},
- *   token = #{i : cdf_i ≤ r} (the first i with r < cdf_i: sampleToken's rule), capped at the last
- *   token of positive probability (argmax of cdf; u rounded to 1 in float32 puts r at the end),
- *   logprob = logits[token] − logsumexp(logits) (the model's own, unaffected by T, as everywhere),
- * plus greedy = argmax(logits) with its logprob. Outputs are [B]. The float64 interpreter of this
- * graph draws exactly sampleToken's token for the same u; ONNX Runtime sums the cdf in float32, so
- * its token differs only when r lies within float32 rounding (~1e-6) of a cdf step.
+ *   p = softmax(logits/T), cdf_i = Σ_{j ≤ i} p_j, r = u · cdf_{V−1},
+ *   token = the first i with r < cdf_i (sampleToken's rule), never a token of probability 0 (u
+ *   rounded to 1 in float32 puts r at the cdf's end: the last token of positive probability),
+ *   logprob = log softmax(logits)[token] (the model's own, unaffected by T, as everywhere),
+ * plus greedy = the first argmax of the logits with its logprob. Outputs are [B].
+ * The search runs in two levels over chunks of k tokens (V = C·k, k the largest divisor of V up
+ * to 256): the chunk whose cumulative mass passes r, then the token inside it. So no kernel scans
+ * the vocabulary sequentially (ONNX Runtime's CumSum and ArgMax over [16, 32000] cost more than the
+ * LM head's matrix product). The float64 interpreter of this graph draws exactly sampleToken's token for the same u;
+ * ONNX Runtime sums in float32, so its token differs only when r lies within rounding (~1e-6) of a
+ * cdf step.
  */
 export function drawGraph(logits: Tensor, u: Tensor, invTemp: Tensor): Record<'token' | 'logprob' | 'greedy' | 'greedyLogprob', Tensor> {
-  const V = logits.shape[logits.rank - 1];
-  const shifted = logits.sub(logits.max(-1, true)); // [B, V]
-  const lse = shifted.exp().sum(-1, true).log(); // [B, 1]: logsumexp(logits) − max
-  const cdf = shifted.mul(invTemp).softmax(-1).cumsum(-1); // [B, V]
-  const r = u.mul(cdf.slice(-1, V - 1)); // [B, 1]
-  const count = cdf.le(r).cast('float32').sum(-1, true); // [B, 1]
-  const token = count.minimum(cdf.argmax(-1).unsqueeze(-1).cast('float32')).cast('int64'); // [B, 1]
-  const greedy = logits.argmax(-1); // [B]
+  const [B, V] = logits.shape;
+  let k = Math.min(V, 256);
+  while (V % k !== 0) k--;
+  const C = V / k;
+  // the first index along the last axis where x ≤ r stops holding, capped at the first index of x's maximum
+  const firstAbove = (x: Tensor, r: Tensor) => x.le(r).cast('float32').sum(-1, true).minimum(x.argmax(-1).unsqueeze(-1).cast('float32')).cast('int64'); // [B, 1]
+  const chunkOf = (x: Tensor, c: Tensor) => x.reshape([B, C, k]).takeAlongAxis(c.unsqueeze(-1).expand([B, 1, k]), 1).reshape([B, k]); // [B, k]
+  const p = logits.mul(invTemp).softmax(-1); // [B, V]
+  const mass = p.reshape([B, C, k]).sum(-1); // [B, C]
+  const chunkCdf = mass.cumsum(-1); // [B, C]
+  const r = u.mul(chunkCdf.slice(-1, C - 1)); // [B, 1]
+  const c = firstAbove(chunkCdf, r); // [B, 1]: the chunk
+  const before = chunkCdf.takeAlongAxis(c, -1).sub(mass.takeAlongAxis(c, -1)); // [B, 1]: the cdf before chunk c
+  const token = c.mul(k).add(firstAbove(chunkOf(p, c).cumsum(-1).add(before), r)); // [B, 1]
+  const logp = logits.logSoftmax(-1); // [B, V]
+  const gc = logits.reshape([B, C, k]).max(-1).argmax(-1).unsqueeze(-1); // [B, 1]: the chunk of the first maximum
+  const greedy = gc.mul(k).add(chunkOf(logits, gc).argmax(-1).unsqueeze(-1)); // [B, 1]
   return {
-    token: token.reshape([-1]),
-    logprob: shifted.takeAlongAxis(token, -1).sub(lse).reshape([-1]),
-    greedy,
-    greedyLogprob: lse.neg().reshape([-1]),
+    token: token.reshape([B]),
+    logprob: logp.takeAlongAxis(token, -1).reshape([B]),
+    greedy: greedy.reshape([B]),
+    greedyLogprob: logp.takeAlongAxis(greedy, -1).reshape([B]),
   };
 }
 

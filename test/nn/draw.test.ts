@@ -61,4 +61,16 @@ test('drawGraph: interpreter = sampleToken exactly; ONNX Runtime within float32 
   const { ort, f64 } = await draw(logits, 1, V, Float32Array.of(Math.fround(1 - 2 ** -26)), Float32Array.of(1));
   assert.equal(Number((ort.token as BigInt64Array)[0]), 2);
   assert.equal(f64.token[0], 2);
+  // two chunks of 256 (V = 512): the same with the whole second chunk at probability 0, and greedy
+  // ties across chunks resolve to the first maximum (indices 300 and 400 tie; 300 wins)
+  const wide = new Float32Array(2 * 512).fill(-1e4);
+  wide.set([0, 1, 2], 0);
+  wide[512 + 10] = 3;
+  wide[512 + 300] = 5;
+  wide[512 + 400] = 5;
+  const two = await draw(wide, 2, 512, Float32Array.of(Math.fround(1 - 2 ** -26), 0.25), Float32Array.of(1, 1));
+  for (const t of [Array.from(two.ort.token as BigInt64Array, Number), Array.from(two.f64.token)]) assert.equal(t[0], 2);
+  for (const g of [Array.from(two.ort.greedy as BigInt64Array, Number), Array.from(two.f64.greedy)]) assert.deepEqual(g, [2, 300]);
+  // row 1: p(10) = e³/(e³ + 2e⁵) ≈ 0.0634 < u = 0.25, so the draw is 300 (cdf 0.532 > 0.25)
+  assert.equal(Number((two.ort.token as BigInt64Array)[1]), 300);
 });
