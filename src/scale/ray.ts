@@ -12,6 +12,9 @@
 //   POST /api/jobs/{id}/stop                        {stopped}
 // Transient failures (connection reset, timeouts, HTTP 5xx/429) are retried with exponential backoff;
 // what is not transient (refused connection after the retries, 4xx) becomes one clear UserError.
+// A head node that has just started answers job submissions with HTTP 500 "No available agent to
+// submit job, please try again later." until its dashboard agent registers (seconds to a minute on
+// a busy machine): that answer is retried for up to agentWaitMs, beyond the attempts.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
@@ -52,6 +55,8 @@ export interface RayClientOptions {
   backoffMs?: number;
   /** Per-request timeout in ms (default 60 s; uploads get 10 min). */
   timeoutMs?: number;
+  /** How long to keep retrying while the cluster has no job agent yet (default 90 s). */
+  agentWaitMs?: number;
   /** Notes on retries (default: stderr). */
   log?: (line: string) => void;
 }
@@ -101,6 +106,7 @@ export class RayJobsClient {
   private readonly attempts: number;
   private readonly backoffMs: number;
   private readonly timeoutMs: number;
+  private readonly agentWaitMs: number;
   private readonly log: (line: string) => void;
 
   constructor(address: string, opts: RayClientOptions = {}) {
@@ -108,6 +114,7 @@ export class RayJobsClient {
     this.attempts = opts.attempts ?? 5;
     this.backoffMs = opts.backoffMs ?? 500;
     this.timeoutMs = opts.timeoutMs ?? 60_000;
+    this.agentWaitMs = opts.agentWaitMs ?? 90_000;
     this.log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
   }
 
@@ -116,6 +123,7 @@ export class RayJobsClient {
     const url = this.address + path;
     let delay = this.backoffMs;
     let last = '';
+    const started = Date.now();
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
       try {
         let res: { status: number; text: string };
@@ -132,6 +140,14 @@ export class RayJobsClient {
         last = e.message;
         // A refused or unknown address is most likely wrong, not restarting: give up sooner.
         const hopeless = /ECONNREFUSED|ENOTFOUND/.test(last) && attempt >= 2;
+        // a head node still starting: wait for its agent (not counted as an attempt), 5 s at most between tries
+        if (/No available agent/i.test(last) && Date.now() - started + Math.min(delay, 5000) <= this.agentWaitMs) {
+          this.log(`steer: ${method} ${url}: the cluster has no job agent yet (it is starting); retrying in ${(Math.min(delay, 5000) / 1000).toFixed(1)} s`);
+          await sleep(Math.min(delay, 5000));
+          delay = Math.min(delay * 2, 5000);
+          attempt--;
+          continue;
+        }
         if (attempt < this.attempts && !hopeless) {
           this.log(`steer: ${method} ${url} failed (${last}); retrying in ${(delay / 1000).toFixed(1)} s (${attempt}/${this.attempts - 1})`);
           await sleep(delay);
