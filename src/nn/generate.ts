@@ -114,8 +114,8 @@ interface StepGraph {
  *   rounded to 1 in float32 puts r at the cdf's end: the last token of positive probability),
  *   logprob = log softmax(logits)[token] (the model's own, unaffected by T, as everywhere),
  * plus greedy = the first argmax of the logits with its logprob. Outputs are [B].
- * The search runs in two levels over chunks of k tokens (V = C·k, k the largest divisor of V up
- * to 256): the chunk whose cumulative mass passes r, then the token inside it. So no kernel scans
+ * The search runs in two levels over chunks of the vocabulary (vocabularyChunks): the chunk whose
+ * cumulative mass passes r, then the token inside it. So no kernel scans
  * the vocabulary sequentially (ONNX Runtime's CumSum and ArgMax over [16, 32000] cost more than the
  * LM head's matrix product). The float64 interpreter of this graph draws exactly sampleToken's token for the same u;
  * ONNX Runtime sums in float32, so its token differs only when r lies within rounding (~1e-6) of a
@@ -123,12 +123,9 @@ interface StepGraph {
  */
 export function drawGraph(logits: Tensor, u: Tensor, invTemp: Tensor): Record<'token' | 'logprob' | 'greedy' | 'greedyLogprob', Tensor> {
   const [B, V] = logits.shape;
-  let k = Math.min(V, 256);
-  while (V % k !== 0) k--;
-  const C = V / k;
+  const { C, k, chunkOf } = vocabularyChunks(B, V);
   // the first index along the last axis where x ≤ r stops holding, capped at the first index of x's maximum
   const firstAbove = (x: Tensor, r: Tensor) => x.le(r).cast('float32').sum(-1, true).minimum(x.argmax(-1).unsqueeze(-1).cast('float32')).cast('int64'); // [B, 1]
-  const chunkOf = (x: Tensor, c: Tensor) => x.reshape([B, C, k]).takeAlongAxis(c.unsqueeze(-1).expand([B, 1, k]), 1).reshape([B, k]); // [B, k]
   const p = logits.mul(invTemp).softmax(-1); // [B, V]
   const mass = p.reshape([B, C, k]).sum(-1); // [B, C]
   const chunkCdf = mass.cumsum(-1); // [B, C]
@@ -137,14 +134,36 @@ export function drawGraph(logits: Tensor, u: Tensor, invTemp: Tensor): Record<'t
   const before = chunkCdf.takeAlongAxis(c, -1).sub(mass.takeAlongAxis(c, -1)); // [B, 1]: the cdf before chunk c
   const token = c.mul(k).add(firstAbove(chunkOf(p, c).cumsum(-1).add(before), r)); // [B, 1]
   const logp = logits.logSoftmax(-1); // [B, V]
-  const gc = logits.reshape([B, C, k]).max(-1).argmax(-1).unsqueeze(-1); // [B, 1]: the chunk of the first maximum
-  const greedy = gc.mul(k).add(chunkOf(logits, gc).argmax(-1).unsqueeze(-1)); // [B, 1]
+  const greedy = firstArgmax(logits).unsqueeze(-1); // [B, 1]
   return {
     token: token.reshape([B]),
     logprob: logp.takeAlongAxis(token, -1).reshape([B]),
     greedy: greedy.reshape([B]),
     greedyLogprob: logp.takeAlongAxis(greedy, -1).reshape([B]),
   };
+}
+
+/**
+ * The vocabulary in C chunks of k tokens (V = C·k, k the largest divisor of V up to 256), and the
+ * chunk c [B, 1] of x [B, V] as [B, k]: the two-level searches of drawGraph and firstArgmax.
+ */
+function vocabularyChunks(B: number, V: number): { C: number; k: number; chunkOf: (x: Tensor, c: Tensor) => Tensor } {
+  let k = Math.min(V, 256);
+  while (V % k !== 0) k--;
+  const C = V / k;
+  return { C, k, chunkOf: (x, c) => x.reshape([B, C, k]).takeAlongAxis(c.unsqueeze(-1).expand([B, 1, k]), 1).reshape([B, k]) };
+}
+
+/**
+ * The first index of the maximum of logits [B, V] → [B] int64 (ONNX ArgMax's rule): the first chunk
+ * holding the maximum, then the first maximum inside it (ONNX Runtime's ArgMax over [16, 32000] is
+ * a sequential scan as slow as the LM head's matrix product).
+ */
+export function firstArgmax(logits: Tensor): Tensor {
+  const [B, V] = logits.shape;
+  const { C, k, chunkOf } = vocabularyChunks(B, V);
+  const gc = logits.reshape([B, C, k]).max(-1).argmax(-1).unsqueeze(-1); // [B, 1]: the chunk of the first maximum
+  return gc.mul(k).add(chunkOf(logits, gc).argmax(-1).unsqueeze(-1)).reshape([B]);
 }
 
 /**
@@ -251,7 +270,7 @@ export class LlamaGenerator {
       Object.assign(outputs, drawGraph(logits, input('u', [B, 1]), input('inv_temp', [B, 1])));
     } else {
       const m = logits.max(-1, true); // [B, 1]
-      outputs.token = logits.argmax(-1); // [B] int64: the first maximal index, as sampleToken's argmax
+      outputs.token = firstArgmax(logits); // [B] int64: the first maximal index, as sampleToken's argmax
       outputs.logprob = logits.sub(m).exp().sum(-1).log().neg(); // log p(argmax) = −log Σ exp(logits − max)
     }
     const name = `llama-${kind}-B${B}-S${S}-M${M}${baked ? `-g${this.id}` : ''}`; // baked: a session of its own (the name is in the cache key), released with this generator alone
