@@ -52,7 +52,7 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
   const sharedReference = lora !== null && ref === undefined;
   const fromGeneration = !cfg.recomputeLogprobs && generationLogprobsExact(cfg, c.vocabSize);
   const forward = fromGeneration
-    ? new PolicyForward(c, referenceLogpGraph, sharedReference ? policy.weights : reference.weights, engine, false)
+    ? new PolicyForward(c, referenceLogpGraph, sharedReference ? policy.weights : reference.weights, engine, false, lora)
     : new PolicyForward(c, rolloutGraph, sharedReference ? null : reference.weights, engine, true, lora);
   const updater = new PolicyUpdater(c, updateGraph, cfg, engine, lora);
   const rolloutsPath = join(cfg.out, 'rollouts.jsonl');
