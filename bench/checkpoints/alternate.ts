@@ -13,6 +13,8 @@ export interface SideResult {
   step_ms: number[];
   max_rss_mb: number;
   compile_s?: number;
+  /** RSS (MB) after named stages of the steer side */
+  stages?: Record<string, number>;
   blas?: string[];
 }
 

@@ -29,6 +29,8 @@ const lora: LoraConfig = { rank: 8, alpha: 16, dropout: 0, targets: ['q_proj', '
 
 if (a.side === 'steer') {
   const base = initLlamaWeights(c, new Rng(0), { std: 0.02 });
+  const rssMb = () => Math.round(process.memoryUsage().rss / 2 ** 20);
+  const stages: Record<string, number> = { base_mb: rssMb() }; // RSS after building the base, after each step
   const rows = Array.from({ length: 2 * B }, (_, r) => Array.from({ length: T }, (_, t) => 1 + ((r * 7919 + t * 104729) % (c.vocabSize - 1))));
   const pb = padBatch(rows, { side: 'right', padId: 0 });
   let t0 = performance.now();
@@ -44,9 +46,10 @@ if (a.side === 'steer') {
     t0 = performance.now();
     await step.run(state, { ids: pb.ids, positions: pb.positions, mask: pb.mask, last: pb.lastIndex }, 1e-4);
     if (i >= warmup) stepMs.push(performance.now() - t0);
+    stages[`step${i + 1}_mb`] = rssMb();
   }
   await step.exe.release();
-  console.log(JSON.stringify({ step_ms: stepMs, max_rss_mb: process.resourceUsage().maxRSS / 1024, compile_s: compileS }));
+  console.log(JSON.stringify({ step_ms: stepMs, max_rss_mb: process.resourceUsage().maxRSS / 1024, compile_s: compileS, stages }));
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'steer-lora-bench-'));
   try {

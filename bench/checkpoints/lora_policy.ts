@@ -40,6 +40,8 @@ if (a.side === 'steer') {
   const batch = buildSequenceBatch(examples, { padId: 0, T });
   const advantages = Float32Array.from({ length: B }, (_, r) => (r % 2 === 0 ? 1 : -1));
   const base = initLlamaWeights(c, new Rng(0), { std: 0.02 });
+  const rssMb = () => Math.round(process.memoryUsage().rss / 2 ** 20);
+  const stages: Record<string, number> = { base_mb: rssMb() }; // RSS after building the base, after each step
   const updater = new PolicyUpdater(c, updateGraph, { maxGradNorm: 1, weightDecay: 0 }, { threads: 2 }, { config: lora, base });
   const state = TrainState.init(initialParams(c, { config: lora, base }, base, 1));
   const stepMs: number[] = [];
@@ -48,10 +50,11 @@ if (a.side === 'steer') {
     const t0 = performance.now();
     await updater.step(state, B, T, { ...sequenceFeeds(batch), advantages }, 1e-4);
     if (i === 0) compileS = (performance.now() - t0) / 1000;
+    stages[`step${i + 1}_mb`] = rssMb();
     if (i >= warmup) stepMs.push(performance.now() - t0);
   }
   await updater.release();
-  console.log(JSON.stringify({ step_ms: stepMs, max_rss_mb: process.resourceUsage().maxRSS / 1024, compile_s: compileS }));
+  console.log(JSON.stringify({ step_ms: stepMs, max_rss_mb: process.resourceUsage().maxRSS / 1024, compile_s: compileS, stages }));
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'steer-lora-policy-bench-'));
   try {

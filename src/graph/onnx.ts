@@ -34,6 +34,12 @@ export interface ExportSpec {
    * (relative to the model file) and returns their offset.
    */
   externalData?: { location: string; minBytes: number; write: (bytes: Uint8Array) => number };
+  /**
+   * Emit every live Initializer-op tensor as a plain graph input instead (no data in the model):
+   * the caller feeds the tensor's own host array on every run (compile's feedInitializers), so the
+   * session holds no copy of the frozen weights. Takes precedence over the two options above.
+   */
+  feedInitializers?: boolean;
 }
 
 export interface ExportedModel {
@@ -42,6 +48,8 @@ export interface ExportedModel {
   outputNames: string[];
   /** Number of ONNX nodes emitted (after merging). */
   nodeCount: number;
+  /** With feedInitializers: the Initializer tensors emitted as inputs (after the spec's inputs), in input order. */
+  fedInitializers: Tensor[];
 }
 
 /** The key under which two nodes compute the same value. */
@@ -192,6 +200,7 @@ export function exportOnnx(graph: Graph, spec: ExportSpec): ExportedModel {
   };
   const logpOf = new Map<number, string>();
   const overridable: ReturnType<typeof valueInfo>[] = [];
+  const fed: Tensor[] = [];
 
   for (const t of graph.nodes) {
     if (!live[t.id] || repOf[t.id] !== t.id) continue;
@@ -201,6 +210,11 @@ export function exportOnnx(graph: Graph, spec: ExportSpec): ExportedModel {
     switch (t.op) {
       case 'Input': break;
       case 'Initializer':
+        if (spec.feedInitializers) {
+          fed.push(t);
+          overridable.push(valueInfo(out, t));
+          break;
+        }
         if (spec.externalData && (a.data as TypedArray).byteLength >= spec.externalData.minBytes) {
           const ext = spec.externalData;
           const bytes = rawBytes(a.data as TypedArray);
@@ -375,5 +389,6 @@ export function exportOnnx(graph: Graph, spec: ExportSpec): ExportedModel {
     inputNames: spec.inputs.map((x) => x.attrs.name as string),
     outputNames: outEntries.map(([k]) => k),
     nodeCount: nodes.length,
+    fedInitializers: fed,
   };
 }

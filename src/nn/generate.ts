@@ -1,7 +1,8 @@
 // Batched autoregressive generation with a KV cache, on static-shape graphs:
 //   prefill: the left-padded prompts [B, P] in one run; decode: one token per row per run.
 // The model is nn/llama.ts's (decoderLayer, rmsNorm, lmLogits) on the fused layout of its weights
-// (fuseLlamaWeights); what is generation's own is the attention over the cache (`attend`).
+// (fuseLlamaWeights); what is generation's own is the attention over the cache (`attend`). A LoRA
+// generator (opts.lora) reads the HF-layout weights as given instead, plus the adapter in the graph.
 // The cache lives in JS (keys stored transposed [B, KV, hd, M], values [B, KV, M, hd], M = P − 1 +
 // max new tokens) and is fed to every run without a copy; each run returns only the new k/v
 // columns, which are written into the cache here. Attention at a step is
@@ -19,7 +20,8 @@ import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { LlamaConfig } from './config.js';
 import { MASKED, type Attend, decoderLayer, fuseLlamaWeights, lmLogits, rmsNorm, ropeAt } from './llama.js';
-import { EMBED, FINAL_NORM, type LlamaWeights } from './weights.js';
+import { checkLoraWeights, loraScale, loraWeightShapes, type LoraConfig, type LoraGraph } from './lora.js';
+import { EMBED, FINAL_NORM, expectedWeightShapes, type LlamaWeights } from './weights.js';
 
 export interface SamplingOptions {
   /** new tokens per row at most */
@@ -68,6 +70,20 @@ export interface GeneratorOptions {
    * 2 GiB). The prefill graph always takes the weights as inputs (no copy). Default false.
    */
   bakeDecodeWeights?: boolean;
+  /**
+   * Generate from the weights + this LoRA adapter applied in the graph, y = x Wᵀ + s · (x Aᵀ) Bᵀ
+   * (src/nn/lora.ts), instead of merged weights: the weights stay in the HF layout and are fed
+   * from the caller's arrays (no fused, transposed or merged copy of them), the adapter's A/B are
+   * fed too and swapped by setAdapter. For a LoRA policy whose adapter changes every step (RL
+   * sampling). bakeDecodeWeights is ignored (off).
+   */
+  lora?: GeneratorLora;
+}
+
+/** A LoRA adapter for generation: its config and its tensors by steer's names (`<module>.lora_A.weight`, …). */
+export interface GeneratorLora {
+  config: LoraConfig;
+  adapter: LlamaWeights;
 }
 
 /** Validated sampling options with defaults. */
@@ -183,6 +199,8 @@ export class LlamaGenerator {
    */
   private shared = new ShapeCache<StepGraph>();
   private readonly bakeDecodeWeights: boolean;
+  /** with a LoRA adapter: its config (the adapter's arrays are in feeds) */
+  private readonly lora: LoraConfig | null;
   private static count = 0;
   private readonly id = LlamaGenerator.count++;
 
@@ -191,9 +209,10 @@ export class LlamaGenerator {
     weights: LlamaWeights,
     readonly opts: GeneratorOptions = {},
   ) {
-    this.setFeeds(weights);
+    this.lora = opts.lora?.config ?? null;
+    this.setFeeds(weights, opts.lora?.adapter);
     const bytes = Object.values(this.feeds).reduce((a, f) => a + f.byteLength, 0);
-    this.bakeDecodeWeights = opts.bakeDecodeWeights === true && bytes < 2 ** 30;
+    this.bakeDecodeWeights = opts.bakeDecodeWeights === true && !this.lora && bytes < 2 ** 30;
   }
 
   /**
@@ -203,8 +222,15 @@ export class LlamaGenerator {
    * not during one. Returns this.
    */
   async setWeights(weights: LlamaWeights): Promise<this> {
-    this.setFeeds(weights);
+    this.setFeeds(weights, this.adapter);
     if (this.bakeDecodeWeights) await this.owned.release();
+    return this;
+  }
+
+  /** A LoRA generator (opts.lora) generates with this adapter from now on (same config; no recompiling). Returns this. */
+  setAdapter(adapter: LlamaWeights): this {
+    if (!this.lora) throw new Error('LlamaGenerator.setAdapter: this generator was built without opts.lora');
+    this.setFeeds(this.weights, adapter);
     return this;
   }
 
@@ -234,6 +260,12 @@ export class LlamaGenerator {
     };
     const params = new Map<string, Tensor>();
     for (const [name, t] of this.weights) params.set(name, baked ? g.initializer(name, t.data, t.shape) : input(name, t.shape));
+    let lora: LoraGraph | undefined;
+    if (this.lora) {
+      const ap = new Map<string, Tensor>();
+      for (const [name, shape] of loraWeightShapes(c, this.lora)) ap.set(name, input(name, shape)); // A [r, in], B [out, r]
+      lora = { scale: loraScale(this.lora), params: ap };
+    }
     const ids = input('ids', [B, S], 'int64');
     const positions = input('positions', [B, S], 'int64');
     const prefill = S > 1;
@@ -258,7 +290,7 @@ export class LlamaGenerator {
       return att.reshape([B, KV, G, 1, hd]);
     };
     let x = params.get(EMBED)!.gather(prefill ? ids : ids.reshape([B])); // [B, S, D] | decode [B, D]
-    for (let l = 0; l < c.numLayers; l++) x = decoderLayer(c, params, l, x, rope, attend);
+    for (let l = 0; l < c.numLayers; l++) x = decoderLayer(c, params, l, x, rope, attend, lora);
     const last = rmsNorm((prefill ? x.slice(1, S - 1).reshape([B, D]) : x), params.get(FINAL_NORM)!, c.rmsNormEps); // [B, D]: the last position
     const logits = lmLogits(c, params, last); // [B, V]
     if (kind === 'logits') {
@@ -273,7 +305,7 @@ export class LlamaGenerator {
       outputs.token = firstArgmax(logits); // [B] int64: the first maximal index, as sampleToken's argmax
       outputs.logprob = logits.sub(m).exp().sum(-1).log().neg(); // log p(argmax) = −log Σ exp(logits − max)
     }
-    const name = `llama-${kind}-B${B}-S${S}-M${M}${baked ? `-g${this.id}` : ''}`; // baked: a session of its own (the name is in the cache key), released with this generator alone
+    const name = `llama-${kind}-B${B}-S${S}-M${M}${baked ? `-g${this.id}` : ''}${this.lora ? '-lora' : ''}`; // baked: a session of its own (the name is in the cache key), released with this generator alone
     const exe = await compile(g, { inputs, outputs, threads: this.opts.threads, device: this.opts.device, spinning: this.opts.spinning ?? false, name });
     return { exe };
   }
@@ -283,9 +315,20 @@ export class LlamaGenerator {
     return S === 1 && this.bakeDecodeWeights ? rest : { ...this.feeds, ...rest };
   }
 
-  private setFeeds(weights: LlamaWeights): void {
-    this.weights = fuseLlamaWeights(this.config, weights);
-    this.feeds = Object.fromEntries([...this.weights].map(([name, t]) => [name, t.data]));
+  /** the adapter's tensors (LoRA generators) */
+  private adapter: LlamaWeights | undefined;
+
+  /** Fused weights as feeds; with LoRA, the HF-layout weights themselves (no copy) and the adapter. */
+  private setFeeds(weights: LlamaWeights, adapter: LlamaWeights | undefined): void {
+    if (!this.lora) {
+      this.weights = fuseLlamaWeights(this.config, weights);
+      this.feeds = Object.fromEntries([...this.weights].map(([name, t]) => [name, t.data]));
+      return;
+    }
+    this.weights = new Map(expectedWeightShapes(this.config).map(([name]) => [name, weights.get(name)!]));
+    for (const [name, t] of this.weights) if (!t) throw new UserError({ what: `weight ${name} is missing`, where: 'LlamaGenerator', fix: 'load the model with loadModel()' });
+    this.adapter = checkLoraWeights(this.config, this.lora, adapter ?? new Map(), 'LlamaGenerator(opts.lora.adapter)');
+    this.feeds = Object.fromEntries([...this.weights, ...this.adapter].map(([name, t]) => [name, t.data]));
   }
 
   /**

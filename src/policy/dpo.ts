@@ -63,7 +63,7 @@ export async function trainDpo(o: DpoOptions): Promise<TrainerResult> {
   const run = openPolicyRun(cfg, 'dpo', { microBatchSize: micro, maxLength, policy: policy.source, reference: reference.source, pairs: train.pairs.length, dropped: train.dropped, evalPairs: evalSet.length, data: contentHash(pairs), evalData: evalPairs ? contentHash(evalPairs) : null });
   // With LoRA the reference (default: the starting policy = the base without the adapter) is read
   // once by its own graph, released before the step graphs are built.
-  const refForward = new PolicyForward(c, referenceGraph, reference.weights, engine, false);
+  const refForward = new PolicyForward(c, referenceGraph, reference.weights, engine, false, lora);
   const build = dpoGraph(cfg.loss, cfg.beta);
   const updater = new PolicyUpdater(c, build, cfg, engine, lora);
   const evalForward = new PolicyForward(c, (g, cc, b, T, pp) => ({ ...build(g, cc, b, T, pp), loss: undefined }), null, engine, true, lora);

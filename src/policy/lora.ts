@@ -4,7 +4,9 @@
 // lora_dropout applies in update graphs only (masks fed per step, seeded); forward graphs
 // (log-probs, evaluation, generation) and the merged model have none.
 // The KL / DPO reference is the base without the adapter: the same initializer tensors, read
-// without the LoRA delta (no second copy of the weights in the graph).
+// without the LoRA delta (no second copy of the weights in the graph). Every graph (update, log-probs,
+// the sampler's) is fed the base from the one host copy: no session and no sampler holds another
+// (the sampler applies the adapter in its graph: policyGenerator).
 // At the end of a run: OUT/model = the merged policy (W' = W + s · B A, a plain HF checkpoint) and
 // OUT/adapter = the adapter in PEFT's layout (task_type CAUSAL_LM, src/io/peft.ts).
 import { join } from 'node:path';
@@ -13,6 +15,7 @@ import type { LlamaConfig } from '../nn/config.js';
 import type { LlamaParams } from '../nn/llama.js';
 import { LoraDropout, checkLoraConfig, initLora, loraScale, loraWeightShapes, mergeLora, type LoraConfig, type LoraGraph } from '../nn/lora.js';
 import type { LlamaWeights } from '../nn/weights.js';
+import { LlamaGenerator, type GeneratorOptions } from '../nn/generate.js';
 import { savePeftAdapter } from '../io/peft.js';
 import { Rng } from '../util/rng.js';
 import { weightArrays, weightsFromArrays } from './model.js';
@@ -74,6 +77,21 @@ export function adapterFromArrays(c: LlamaConfig, l: LoraConfig, params: Readonl
 /** The policy's weights for a train state: the state itself, or the base merged with the adapter. */
 export function policyWeights(c: LlamaConfig, lora: PolicyLora | null, params: Readonly<Record<string, TypedArray>>): LlamaWeights {
   return lora ? mergeLora(c, lora.base, lora.config, adapterFromArrays(c, lora.config, params)) : weightsFromArrays(c, params);
+}
+
+/**
+ * The trainer's sampler for train state `params`, reusing `generator` (one per run) when given: full
+ * fine-tuning generates from the weights (the generator's fused layout); LoRA from the frozen base
+ * with the live adapter applied in the generation graph — no merged, fused or transposed copy of the
+ * base, and the same tokens and log-probs as the merged weights (test/nn/generate_lora.test.ts).
+ */
+export async function policyGenerator(c: LlamaConfig, lora: PolicyLora | null, params: Readonly<Record<string, TypedArray>>, generator: LlamaGenerator | null, opts: GeneratorOptions): Promise<LlamaGenerator> {
+  if (!lora) {
+    const weights = weightsFromArrays(c, params);
+    return generator ? generator.setWeights(weights) : new LlamaGenerator(c, weights, opts);
+  }
+  const adapter = adapterFromArrays(c, lora.config, params);
+  return generator ? generator.setAdapter(adapter) : new LlamaGenerator(c, lora.base, { ...opts, lora: { config: lora.config, adapter } });
 }
 
 /** Save OUT/adapter (PEFT layout, CAUSAL_LM) for a LoRA run; returns its path. */

@@ -22,7 +22,7 @@ import { splitRows } from '../train/steps.js';
 import { loopOptions, parseTrainerOptions } from '../train/options.js';
 import { sequenceFeeds } from './graph.js';
 import { sequenceKl, rewardWithKl } from './kl.js';
-import { initialParams, policyWeights } from './lora.js';
+import { initialParams, policyGenerator, policyWeights } from './lora.js';
 import { rlooAdvantages } from './rloo.js';
 import { encodePrompts, generateFixed } from './sample.js';
 import { buildSequenceBatch, responseValues } from './sequences.js';
@@ -52,7 +52,7 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
   const sharedReference = lora !== null && ref === undefined;
   const fromGeneration = !cfg.recomputeLogprobs && generationLogprobsExact(cfg, c.vocabSize);
   const forward = fromGeneration
-    ? new PolicyForward(c, referenceLogpGraph, sharedReference ? policy.weights : reference.weights, engine, false)
+    ? new PolicyForward(c, referenceLogpGraph, sharedReference ? policy.weights : reference.weights, engine, false, lora)
     : new PolicyForward(c, rolloutGraph, sharedReference ? null : reference.weights, engine, true, lora);
   const updater = new PolicyUpdater(c, updateGraph, cfg, engine, lora);
   const rolloutsPath = join(cfg.out, 'rollouts.jsonl');
@@ -69,8 +69,7 @@ export async function trainReinforce(o: ReinforceOptions): Promise<TrainerResult
         // 1. rollout: each prompt k times, rows [p0 × k, p1 × k, …]
         const next = nextBatch(prompts.length, cfg.promptsPerStep, cursor, cfg.seed, 'reinforce/epoch');
         const rowsPrompt = next.indices.flatMap((i) => new Array<number>(k).fill(i));
-        const weights = policyWeights(c, lora, state.params); // with LoRA: merged for the generator
-        generator = generator ? await generator.setWeights(weights) : new LlamaGenerator(c, weights, { threads: cfg.threads }); // one per run
+        generator = await policyGenerator(c, lora, state.params, generator, { threads: cfg.threads }); // one per run; with LoRA: the base + the live adapter
         const gens = await generateFixed(generator, rowsPrompt.map((i) => promptIds[i]), {
           maxNewTokens: cfg.maxNewTokens, temperature: cfg.temperature, topP: cfg.topP, topK: cfg.topK, seed: stepSeed(cfg.seed, 'reinforce', step), batchSize: B, stopTokens: policy.codec.stopTokens, promptLength,
         });

@@ -4,9 +4,9 @@
 //                  inputs named by their HF names (the TrainState keys)
 //   PolicyForward  forward-only outputs of the current weights (evaluation, rollout log-probs),
 //                  optionally with a frozen reference model baked in as initializers
-// With LoRA (src/policy/lora.ts) the base is baked in as initializers ("base/…"), the adapter is
-// the only graph input and trainable state, and a forward graph's reference defaults to that same
-// base read without the adapter.
+// With LoRA (src/policy/lora.ts) the base is in the graph as initializers ("base/…") fed from the
+// one host copy on every run (frozenWeightOptions: no session holds a copy), the adapter is the only
+// trainable state, and a forward graph's reference defaults to that same base read without the adapter.
 // Trainers describe a graph with a builder; this file traces it on the policy's weights (or the
 // adapter); compiling, the shape cache and accumulation are src/train/steps.ts.
 import { Graph, type Tensor, type TypedArray } from '../graph/index.js';
@@ -17,7 +17,7 @@ import type { LlamaWeights } from '../nn/weights.js';
 import { loraDropoutFeeds, loraInputs, withLora, type PolicyLora, type PolicyParams } from './lora.js';
 import type { LoraDropout } from '../nn/lora.js';
 import { ShapeCache } from '../runtime/cache.js';
-import type { StepResult, TrainState, TrainStepSpec } from '../train/optim.js';
+import { frozenWeightOptions, type StepResult, type TrainState, type TrainStepSpec } from '../train/optim.js';
 import { ShapeSteps, type StepOptimizer } from '../train/steps.js';
 
 export interface BuiltGraph {
@@ -107,7 +107,10 @@ export class PolicyForward {
     readonly engine: EngineOptions = {},
     /** Whether the graph takes the current policy weights as inputs (false: reference only). */
     readonly usesPolicy = true,
-    /** The policy is this frozen base + a LoRA adapter (fed); the reference defaults to the base. */
+    /**
+     * The policy is this frozen base + a LoRA adapter (fed); the reference defaults to the base. Its
+     * frozen weights (and a given reference's) are fed from their host arrays, not held by the session.
+     */
     readonly lora: PolicyLora | null = null,
   ) {}
 
@@ -117,7 +120,8 @@ export class PolicyForward {
       const pol = this.usesPolicy ? policyInputs(g, this.config, this.lora) : null;
       const ref = this.reference ? llamaInitializers(g, this.config, this.reference, 'ref/') : (pol?.base ?? null);
       const built = this.build(g, this.config, B, T, pol ? pol.params : new Map(), ref);
-      return compile(g, { inputs: [...(pol ? pol.inputs : []), ...built.batch], outputs: built.outputs, threads: this.engine.threads, name: 'policy_forward' });
+      // with LoRA the frozen weights (base, reference) are fed from their one host copy, as in the update graphs
+      return compile(g, { inputs: [...(pol ? pol.inputs : []), ...built.batch], outputs: built.outputs, threads: this.engine.threads, ...(this.lora ? frozenWeightOptions(g) : {}), name: 'policy_forward' });
     });
   }
 

@@ -55,6 +55,14 @@ export interface CompileOptions {
   sessionConfig?: Readonly<Record<string, string>>;
   /** Frozen weights (graph initializers) as overridable defaults: one copy in the session, not folded or prepacked (see exportOnnx). */
   overridableInitializers?: boolean;
+  /**
+   * Frozen weights (graph initializers) fed from their host arrays on every run instead of stored
+   * in the session: the session holds no copy of them (inputs are passed to ONNX Runtime without
+   * copying, a few µs per tensor), so the one host copy serves every session that reads it, and
+   * sessions of the same graph with different weights are shared. Like overridableInitializers,
+   * nothing is folded or prepacked. Takes precedence over overridableInitializers and externalData.
+   */
+  feedInitializers?: boolean;
   /** Initializers as ONNX external data in a temporary weights file (default: when they pass EXTERNAL_DATA_BYTES). */
   externalData?: boolean;
   /** Save the model as optimised by ONNX Runtime to this path (for inspection). */
@@ -107,6 +115,8 @@ export class Executable {
     private readonly serialise: () => Uint8Array,
     readonly nodeCount: number,
     readonly name: string,
+    /** Frozen weights fed on every run from these host arrays (compile's feedInitializers), by input name. */
+    private readonly fixedFeeds: ReadonlyMap<string, { data: TypedArray; shape: readonly number[] }> = new Map(),
   ) {
     this.inputs = inputs;
     this.outputs = outputs;
@@ -128,6 +138,7 @@ export class Executable {
    */
   async run(feeds: Readonly<Record<string, TypedArray>>): Promise<Record<string, TypedArray>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of this.fixedFeeds) ortFeeds[name] = new ort.Tensor(dtypeOfArray(t.data), t.data, t.shape as number[]);
     for (const spec of this.inputs) {
       const v = feeds[spec.name];
       ortFeeds[spec.name] = new ort.Tensor(spec.dtype, this.check(spec, v), spec.shape as number[]);
@@ -228,11 +239,11 @@ function cachedSession(model: Uint8Array | string, digest: string, opts: Omit<Co
 /** Serialise the subgraph computing `outputs` from `inputs` and open (or reuse) an ONNX Runtime session for it. */
 export async function compile(graph: Graph, opts: CompileOptions): Promise<Executable> {
   const name = opts.name ?? 'graph';
-  const spec = { inputs: opts.inputs, outputs: opts.outputs, name, overridableInitializers: opts.overridableInitializers };
+  const spec = { inputs: opts.inputs, outputs: opts.outputs, name, overridableInitializers: opts.overridableInitializers, feedInitializers: opts.feedInitializers };
   const hash = createHash('sha256');
   // Frozen weights past EXTERNAL_DATA_BYTES go to a weights file beside the model (protobuf caps a
   // model at 2 GB); ONNX Runtime loads it by path, and the folder is removed once the session holds them.
-  const external = opts.externalData ?? initializerBytes(graph) >= EXTERNAL_DATA_BYTES;
+  const external = !opts.feedInitializers && (opts.externalData ?? initializerBytes(graph) >= EXTERNAL_DATA_BYTES);
   const dir = external ? mkdtempSync(join(tmpdir(), 'steer-onnx-')) : null;
   let exported: ReturnType<typeof exportOnnx>;
   if (dir) {
@@ -271,7 +282,8 @@ export async function compile(graph: Graph, opts: CompileOptions): Promise<Execu
   }
   const inputs = opts.inputs.map((t) => ({ name: t.attrs.name as string, shape: t.shape, dtype: t.dtype }));
   const outputs = Object.entries(opts.outputs).map(([k, t]) => ({ name: k, shape: t.shape, dtype: t.dtype }));
-  return new Executable(session, inputs, outputs, () => exportOnnx(graph, spec).bytes, exported.nodeCount, name);
+  const fixed = new Map(exported.fedInitializers.map((t) => [t.attrs.name as string, { data: t.attrs.data as TypedArray, shape: t.shape }]));
+  return new Executable(session, inputs, outputs, () => exportOnnx(graph, spec).bytes, exported.nodeCount, name, fixed);
 }
 
 export interface ScanCompileOptions extends Omit<CompileOptions, 'inputs' | 'outputs'> {

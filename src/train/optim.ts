@@ -245,13 +245,14 @@ export class TrainStep {
 }
 
 /**
- * Session settings for a step graph with frozen weights baked in (LoRA's base, a reward model's
- * trunk): the weights as overridable initializers, held once although the forward reads x·Wᵀ and
- * the backward g·W (no folded transposed copy), and no memory pattern (which would hold the
- * activations twice). Graphs without initializers keep ONNX Runtime's defaults.
+ * Session settings for a graph with frozen weights (LoRA's base, a reward model's trunk): the
+ * weights fed on every run from steer's one host copy (compile's feedInitializers), so no session
+ * holds a copy of them — neither the transposed copy ONNX Runtime folds for x·Wᵀ beside g·W nor
+ * the plain one — and no memory pattern (which would hold the activations twice). Graphs without
+ * initializers keep ONNX Runtime's defaults.
  */
-function frozenWeightOptions(g: Graph): { overridableInitializers?: boolean; memoryPattern?: boolean } {
-  return g.nodes.some((t) => t.op === 'Initializer') ? { overridableInitializers: true, memoryPattern: false } : {};
+export function frozenWeightOptions(g: Graph): { feedInitializers?: boolean; memoryPattern?: boolean } {
+  return g.nodes.some((t) => t.op === 'Initializer') ? { feedInitializers: true, memoryPattern: false } : {};
 }
 
 /** Differentiate spec.loss, fuse AdamW and compile the whole step. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import onnxProto from 'onnx-proto';
 import { Graph, grad } from '../../src/graph/index.js';
-import { compile } from '../../src/runtime/index.js';
+import { compile, compiledSessionCount } from '../../src/runtime/index.js';
 import { Rng } from '../../src/util/rng.js';
 
 const { onnx } = onnxProto;
@@ -67,4 +67,48 @@ test('initializers as ONNX external data (a weights file beside the model, for m
   }
   assert.deepEqual(out[1], out[0]);
   assert.ok(out[0].some((v) => v !== 0));
+});
+
+test('feedInitializers: the session holds no copy of a frozen weight (fed from its host array every run), same results; one session serves two weight sets', async () => {
+  const rng = new Rng(3);
+  const w1 = Float32Array.from({ length: N * N }, () => rng.normal(0, 0.1));
+  const w2 = Float32Array.from({ length: N * N }, () => rng.normal(0, 0.1));
+  const xv = Float32Array.from({ length: 3 * 5 * N }, () => rng.normal());
+  const dir = mkdtempSync(join(tmpdir(), 'steer-fed-'));
+  const before = compiledSessionCount();
+  try {
+    const build = (w: Float32Array) => {
+      const g = new Graph();
+      const x = g.input('x', [3, 5, N]);
+      const W = g.initializer('W', w, [N, N]);
+      const y = x.matmul(W.transpose([1, 0])).tanh(); // [3, 5, N]
+      const [dx] = grad(y.mul(y).sum(), [x]); // reads W untransposed
+      return { g, x, dx };
+    };
+    const run = async (w: Float32Array, feedInitializers: boolean, path?: string) => {
+      const { g, x, dx } = build(w);
+      const exe = await compile(g, { inputs: [x], outputs: { dx }, threads: 1, feedInitializers, overridableInitializers: !feedInitializers, optimizedModelPath: path, name: `fed_${feedInitializers}` });
+      return { exe, dx: (await exe.run({ x: xv })).dx as Float32Array };
+    };
+    const held = await run(w1, false);
+    const path = join(dir, 'fed.onnx');
+    const fed1 = await run(w1, true, path);
+    assert.equal(bigInitializerElements(path), 0, 'fed: no weight inside the session');
+    assert.deepEqual(fed1.dx, held.dx);
+    // another weight set: the same graph, so the same session (compiled once), fed its own array
+    const sessions = compiledSessionCount();
+    const fed2 = await run(w2, true, path);
+    assert.equal(compiledSessionCount(), sessions, 'the session is shared');
+    const held2 = await run(w2, false);
+    assert.deepEqual(fed2.dx, held2.dx);
+    assert.notDeepEqual(fed2.dx, fed1.dx);
+    // and the first executable still reads its own weights
+    assert.deepEqual((await fed1.exe.run({ x: xv })).dx, held.dx);
+    // the fed weight is not a user input
+    await assert.rejects(fed1.exe.run({ x: xv, W: w2 }), /unknown feed "W"/);
+    for (const r of [held, fed1, fed2, held2]) await r.exe.release();
+    assert.equal(compiledSessionCount(), before);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
