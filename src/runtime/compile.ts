@@ -126,7 +126,7 @@ export class Executable {
   /**
    * The serialised ONNX model (write it out with writeFileAtomic to inspect or deploy). Re-exported
    * from the traced graph on each access rather than held: for a graph with frozen weights the bytes
-   * are a full copy of them.
+   * are a full copy of them. With feedInitializers the frozen weights are inputs of this model, not in it.
    */
   get model(): Uint8Array {
     return this.serialise();
