@@ -56,9 +56,9 @@ export interface DemoPlan {
   policy: { hiddenSize: number; numLayers: number };
   sftSteps: number;
   /**
-   * SFT batch size. With 32 rows a step for 2,000 steps the policy answers "1" to every count and
-   * never spells, reverses or adds right (greedy 0–9 %), so REINFORCE has nothing to reinforce; 128
-   * rows a step over the same steps get it to 9–22 % on those (docs/demo.md).
+   * SFT batch size. With 32 rows a step for 2,000 steps the policy answers "1" to nearly every
+   * count and never spells, reverses or adds right (greedy 0–9 %), so REINFORCE has nothing to
+   * reinforce; 128 rows a step over the same steps get it to 9–22 % on those (docs/demo.md).
    */
   sftBatchSize: number;
   /**
