@@ -56,6 +56,12 @@ export interface DemoPlan {
   policy: { hiddenSize: number; numLayers: number };
   sftSteps: number;
   /**
+   * SFT batch size. With 32 rows a step for 2,000 steps the policy answers "1" to nearly every
+   * count and never spells, reverses or adds right (greedy 0–9 %), so REINFORCE has nothing to
+   * reinforce; 128 rows a step over the same steps get it to 9–22 % on those (docs/demo.md).
+   */
+  sftBatchSize: number;
+  /**
    * Samples per prompt the SFT policy answers for the panel to rate (its rated and SFT prompts):
    * the on-policy ratings the reward models learn the policy's own mistakes from. 0 = none.
    */
@@ -85,6 +91,7 @@ export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
     extraEvalPrompts: 0,
     policy: { hiddenSize: 64, numLayers: 2 },
     sftSteps: 150,
+    sftBatchSize: 32,
     ratedSamples: 2,
     rmVariants: ['reg-help', 'scaled-bt-init', 'scaled-bt-init-expo'],
     rmSeeds: 1,
@@ -103,6 +110,7 @@ export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
     extraEvalPrompts: 400,
     policy: { hiddenSize: 64, numLayers: 2 },
     sftSteps: 2000,
+    sftBatchSize: 128,
     ratedSamples: 4,
     rmVariants: ['reg-help', 'scaled-bt-init', 'scaled-bt-init-expo'],
     rmSeeds: 1,
@@ -121,6 +129,7 @@ export const DEMO_PLANS: Record<DemoPreset, DemoPlan> = {
     extraEvalPrompts: 400,
     policy: { hiddenSize: 64, numLayers: 2 },
     sftSteps: 2000,
+    sftBatchSize: 128,
     ratedSamples: 4,
     rmVariants: ['reg5', 'reg5-help', 'reg-help', 'bt', 'margin-bt', 'scaled-bt', 'bt-init', 'margin-bt-init', 'scaled-bt-init', 'scaled-bt-init-expo'],
     rmSeeds: 3,
@@ -365,7 +374,7 @@ function stages(): Stage<Ctx>[] {
           data: w.sft,
           out: join(ctx.runDir, 'sft'),
           steps: ctx.plan.sftSteps,
-          batchSize: 32,
+          batchSize: ctx.plan.sftBatchSize,
           lr: 3e-3,
           schedule: 'cosine',
           warmupSteps: 30,
