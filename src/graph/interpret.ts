@@ -46,6 +46,17 @@ function ravel(idx: readonly number[], shape: Shape): number {
   return k;
 }
 
+/**
+ * The lanes of a tensor along `axis`: each lane's first flat index, in row-major order of the other
+ * axes, and the stride between its n elements (Softmax, CumSum, ArgMax).
+ */
+function lanes(shape: Shape, axis: number): { n: number; stride: number; starts: number[] } {
+  const n = shape[axis];
+  const stride = stridesOf(shape)[axis];
+  const count = n === 0 ? 0 : sizeOf(shape) / n;
+  return { n, stride, starts: Array.from({ length: count }, (_, o) => Math.floor(o / stride) * n * stride + (o % stride)) };
+}
+
 function index(op: string, i: number, n: number): number {
   const j = i < 0 ? i + n : i;
   if (!Number.isInteger(j) || j < 0 || j >= n) {
@@ -267,39 +278,30 @@ function evalNode(t: Tensor, ins: NDArray[]): Float64Array {
     }
     case 'CumSum': {
       // running sum along the axis, in float64
-      const x = ins[0];
-      const ax = a.axis as number;
-      const n = x.shape[ax];
-      const inner = x.shape.slice(ax + 1).reduce((p, d) => p * d, 1);
-      for (let o = 0; o < x.data.length / n; o++) {
-        const base = Math.floor(o / inner) * n * inner + (o % inner);
+      const { n, stride, starts } = lanes(ins[0].shape, a.axis as number);
+      const x = ins[0].data;
+      for (const base of starts) {
         let acc = 0;
-        for (let i = 0; i < n; i++) out[base + i * inner] = acc += x.data[base + i * inner];
+        for (let i = 0; i < n; i++) out[base + i * stride] = acc += x[base + i * stride];
       }
       return out;
     }
     case 'ArgMax': {
-      // the first maximum along the axis (NaN never wins)
-      const x = ins[0];
-      const ax = a.axis as number;
-      const n = x.shape[ax];
-      const inner = x.shape.slice(ax + 1).reduce((p, d) => p * d, 1);
-      for (let o = 0; o < out.length; o++) {
-        const base = Math.floor(o / inner) * n * inner + (o % inner);
+      // the first maximum along the axis (NaN never wins); out[o] belongs to the o-th lane
+      const { n, stride, starts } = lanes(ins[0].shape, a.axis as number);
+      const x = ins[0].data;
+      starts.forEach((base, o) => {
         let best = 0;
-        for (let i = 1; i < n; i++) if (x.data[base + i * inner] > x.data[base + best * inner]) best = i;
+        for (let i = 1; i < n; i++) if (x[base + i * stride] > x[base + best * stride]) best = i;
         out[o] = best;
-      }
+      });
       return out;
     }
     case 'Softmax': case 'LogSoftmax': {
       // max-shifted: exp(x − max) never overflows
-      const axis = a.axis as number;
       const x = ins[0];
-      const n = x.shape[axis];
-      const stride = stridesOf(x.shape)[axis];
-      for (let k = 0; k < x.data.length; k++) {
-        if (Math.floor(k / stride) % n !== 0) continue; // k is the first element of its row
+      const { n, stride, starts } = lanes(x.shape, a.axis as number);
+      for (const k of starts) {
         let m = -Infinity;
         for (let j = 0; j < n; j++) m = Math.max(m, x.data[k + j * stride]);
         let s = 0;
