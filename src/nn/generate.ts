@@ -638,19 +638,17 @@ export class SlotBatch {
   async stepDraw(tokens: readonly number[], u: readonly number[], invTemp: readonly number[]): Promise<{ token: BigInt64Array; logprob: Float32Array; greedy: BigInt64Array; greedyLogprob: Float32Array }> {
     const n = this.live;
     if (u.length !== n || invTemp.length !== n) throw new UserError({ what: `${u.length} uniforms and ${invTemp.length} temperatures for ${n} live rows`, where: 'SlotBatch.stepDraw', expected: 'one of each per live row' });
-    const B = powerOfTwoBucket(Math.max(n, 1), 1, this.maxRows);
-    const uIn = new Float32Array(B);
-    uIn.set(u);
-    const t = new Float32Array(B).fill(1);
-    t.set(invTemp);
-    const out = await this.decode(tokens, 'draw', { u: uIn, inv_temp: t });
+    // rows past the live ones draw with u = 0 at T = 1; their outputs are dropped
+    const padded = (xs: readonly number[], fill: number) => (B: number) => Float32Array.from({ length: B }, (_, r) => (r < n ? xs[r] : fill));
+    const out = await this.decode(tokens, 'draw', { u: padded(u, 0), inv_temp: padded(invTemp, 1) });
     const rows = <T extends Float32Array | BigInt64Array>(x: unknown) => (x as T).subarray(0, n) as T;
     return { token: rows<BigInt64Array>(out.token), logprob: rows<Float32Array>(out.logprob), greedy: rows<BigInt64Array>(out.greedy), greedyLogprob: rows<Float32Array>(out.greedyLogprob) };
   }
 
   private async decode(tokens: readonly number[], kind: 'logits' | 'probs'): Promise<{ logits: Float32Array; probs?: Float32Array }>;
-  private async decode(tokens: readonly number[], kind: 'draw', extra: Record<string, Float32Array>): Promise<Record<string, unknown>>;
-  private async decode(tokens: readonly number[], kind: 'logits' | 'probs' | 'draw', extra: Record<string, Float32Array> = {}): Promise<Record<string, unknown>> {
+  /** extra: feeds beyond the step's own, each sized for the run's batch B (a power of two ≥ the live rows) */
+  private async decode(tokens: readonly number[], kind: 'draw', extra: Record<string, (B: number) => Float32Array>): Promise<Record<string, unknown>>;
+  private async decode(tokens: readonly number[], kind: 'logits' | 'probs' | 'draw', extra: Record<string, (B: number) => Float32Array> = {}): Promise<Record<string, unknown>> {
     const c = this.gen.config;
     const n = this.live;
     if (tokens.length !== n) throw new UserError({ what: `${tokens.length} tokens for ${n} live rows`, where: 'SlotBatch.step(tokens)', expected: 'one token per live row' });
@@ -672,7 +670,7 @@ export class SlotBatch {
       bias.fill(0, row, row + len); // its written cache columns
     }
     const per = this.slab();
-    const feeds = this.gen.weightFeeds(1, { ids, positions, bias, ...extra });
+    const feeds = this.gen.weightFeeds(1, { ids, positions, bias, ...Object.fromEntries(Object.entries(extra).map(([name, f]) => [name, f(B)])) });
     for (let l = 0; l < c.numLayers; l++) {
       feeds[`cache_kT.${l}`] = this.cacheK[l].subarray(0, B * per);
       feeds[`cache_v.${l}`] = this.cacheV[l].subarray(0, B * per);
