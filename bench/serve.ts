@@ -8,7 +8,8 @@
 // batching speed-up = batched tokens/s ÷ sequential tokens/s. Then the reward endpoint: items/s
 // with one item per request (sequential) and 64 items per request.
 // Bounded: each level sends max(C, --min-requests) requests; nothing leaves 127.0.0.1.
-// The two modes alternate at each client count (--repeats rounds; medians) so both see the same load.
+// The two modes alternate at each client count (--repeats rounds; medians) so both see the same load,
+// after one untimed round of each (the prefill graph of a new batch size compiles on first use).
 // Usage: node --import tsx bench/serve.ts [--models stories260k,random15m] [--clients 1,4,16,64]
 //          [--new-tokens 64] [--min-requests 8] [--threads 2] [--repeats 1] [--no-sequential] [--no-reward]
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -139,6 +140,8 @@ async function policyBench(model: string, tokenizer: string | undefined, name: s
   try {
     for (const c of clients) {
       const tps: Record<string, number[]> = Object.fromEntries(modes.map((m) => [m, []]));
+      // one untimed round per mode first: prefill graphs compile on first use of a batch size
+      for (const mode of modes) await load(servers[mode], name, c);
       const load0 = loadavg()[0];
       for (let r = 0; r < repeats; r++) {
         for (const mode of modes) {

@@ -40,6 +40,14 @@ export interface ExportSpec {
    * session holds no copy of the frozen weights. Takes precedence over the two options above.
    */
   feedInitializers?: boolean;
+  /**
+   * Input name → axis → a symbolic size (ONNX dim_param): that input's size along the axis may
+   * differ from run to run. The traced size must leave no other trace in the model — ops read it
+   * from the tensor (broadcasting, reductions, a slice through the end of its axis), never a
+   * reshape target or slice bound — which is the caller's to hold (the decode graph's cache
+   * columns: src/nn/generate.ts, tested there at several sizes).
+   */
+  dynamicAxes?: Readonly<Record<string, Readonly<Record<number, string>>>>;
 }
 
 export interface ExportedModel {
@@ -81,10 +89,10 @@ function int64s(values: readonly number[]): BigInt64Array {
   return BigInt64Array.from(values, (v) => BigInt(v));
 }
 
-function valueInfo(name: string, t: Tensor) {
+function valueInfo(name: string, t: Tensor, dynamic: Readonly<Record<number, string>> = {}) {
   return onnx.ValueInfoProto.create({
     name,
-    type: { tensorType: { elemType: ONNX_DTYPE[t.dtype], shape: { dim: t.shape.map((d) => ({ dimValue: d })) } } },
+    type: { tensorType: { elemType: ONNX_DTYPE[t.dtype], shape: { dim: t.shape.map((d, axis) => (dynamic[axis] !== undefined ? { dimParam: dynamic[axis] } : { dimValue: d })) } } },
   });
 }
 
@@ -293,7 +301,13 @@ export function exportOnnx(graph: Graph, spec: ExportSpec): ExportedModel {
       case 'Expand': emit('Expand', [ins[0], i64(t.shape)], [out]); break;
       case 'Transpose': emit('Transpose', ins, [out], [attr('perm', a.perm as number[])]); break;
       case 'Concat': emit('Concat', ins, [out], [attr('axis', a.axis as number)]); break;
-      case 'Slice': emit('Slice', [ins[0], i64([a.start as number]), i64([a.end as number]), i64([a.axis as number])], [out]); break;
+      case 'Slice': {
+        // a slice through the end of its axis says so (ONNX clamps a larger end to the axis' length),
+        // so it stays right when the axis' size is dynamic
+        const end = (a.end as number) === t.inputs[0].shape[a.axis as number] ? Number.MAX_SAFE_INTEGER : (a.end as number);
+        emit('Slice', [ins[0], i64([a.start as number]), i64([end]), i64([a.axis as number])], [out]);
+        break;
+      }
       case 'Pad': {
         const r = t.rank;
         const pads = new Array<number>(2 * r).fill(0);
@@ -380,7 +394,7 @@ export function exportOnnx(graph: Graph, spec: ExportSpec): ExportedModel {
       name: spec.name ?? 'steer',
       node: nodes,
       initializer: inits,
-      input: [...spec.inputs.map((x) => valueInfo(x.attrs.name as string, x)), ...overridable],
+      input: [...spec.inputs.map((x) => valueInfo(x.attrs.name as string, x, spec.dynamicAxes?.[x.attrs.name as string])), ...overridable],
       output: outEntries.map(([k, t]) => valueInfo(k, t)),
     },
   });

@@ -3,11 +3,12 @@
 // The model is nn/llama.ts's (decoderLayer, rmsNorm, lmLogits) on the fused layout of its weights
 // (fuseLlamaWeights); what is generation's own is the attention over the cache (`attend`). A LoRA
 // generator (opts.lora) reads the HF-layout weights as given instead, plus the adapter in the graph.
-// The cache lives in JS (keys stored transposed [B, KV, hd, M], values [B, KV, M, hd], M = P − 1 +
-// max new tokens) and is fed to every run without a copy; each run returns only the new k/v
-// columns, which are written into the cache here. Attention at a step is
-//   softmax([q·Kᵀ_cache, q·kᵀ_new] + bias) · [V_cache; v_new]
-// with bias MASKED on padding, on cache columns not yet written, and on future new tokens.
+// The cache lives in JS (KvCache: keys stored transposed [B, KV, hd, W], values [B, KV, W, hd], W the
+// columns in use, at most M = P − 1 + max new tokens) and is fed to every run without a copy; each
+// run returns only the new k/v columns, which are written into the cache here. Attention at a step is
+//   softmax([q·kᵀ_new, q·Kᵀ_cache] + bias) · [v_new; V_cache]
+// with bias MASKED on padding, on cache columns not yet written, and on future new tokens. W is a
+// dynamic axis of the decode graphs: a step reads only the columns in use, not all M.
 // Sampling (host, per row, seeded): temperature, top-k, top-p (run.c's sample_topp), greedy
 // (temperature 0 or top-k 1; greedy runs argmax inside the graph); the graph kind `probs` also
 // returns softmax(logits), so plain sampling needs no host exponentials (sampleFromProbs, what
@@ -269,7 +270,7 @@ export class LlamaGenerator {
     const ids = input('ids', [B, S], 'int64');
     const positions = input('positions', [B, S], 'int64');
     const prefill = S > 1;
-    // bias: prefill [B, 1, 1, S, S] (causal + padding); decode [B, 1, 1, M + 1] (cache columns + itself)
+    // bias: prefill [B, 1, 1, S, S] (causal + padding); decode [B, 1, 1, 1 + W] (itself + cache columns)
     const bias = prefill ? input('bias', [B, 1, 1, S, S]) : input('bias', [B, 1, 1, M + 1]);
     const rope = ropeAt(g, c, positions, prefill ? S : M + 1); // cos/sin [B, 1, S, hd]
     const outputs: Record<string, Tensor> = {};
@@ -281,12 +282,14 @@ export class LlamaGenerator {
         const scores = q.matmul(k.unsqueeze(2).transpose([0, 1, 2, 4, 3])).add(bias); // [B, KV, G, S, S]
         return scores.softmax(-1).matmul(v.unsqueeze(2)); // [B, KV, G, S, hd]
       }
-      // decode: attend to the M cache columns and to itself, softmax([q·Kᵀ_cache, q·kᵀ_new] + bias)
+      // decode: attend to itself and the W cache columns, softmax([q·kᵀ_new, q·Kᵀ_cache] + bias); W
+      // is dynamic (traced at M): nothing below depends on it but the inputs' shapes, the slice
+      // through the end and the broadcast bias
       const q4 = q.reshape([B, KV, G, hd]);
       const kT = input(`cache_kT.${l}`, [B, KV, hd, M]);
       const vC = input(`cache_v.${l}`, [B, KV, M, hd]);
-      const probs = concat([q4.matmul(kT), q4.matmul(k.reshape([B, KV, hd, 1]))], -1).add(bias).softmax(-1); // [B, KV, G, M + 1]
-      const att = probs.slice(-1, 0, M).matmul(vC).add(probs.slice(-1, M).matmul(v.reshape([B, KV, 1, hd]))); // [B, KV, G, hd]
+      const probs = concat([q4.matmul(k.reshape([B, KV, hd, 1])), q4.matmul(kT)], -1).add(bias).softmax(-1); // [B, KV, G, 1 + W]
+      const att = probs.slice(-1, 0, 1).matmul(v.reshape([B, KV, 1, hd])).add(probs.slice(-1, 1).matmul(vC)); // [B, KV, G, hd]
       return att.reshape([B, KV, G, 1, hd]);
     };
     let x = params.get(EMBED)!.gather(prefill ? ids : ids.reshape([B])); // [B, S, D] | decode [B, D]
@@ -306,7 +309,8 @@ export class LlamaGenerator {
       outputs.logprob = logits.sub(m).exp().sum(-1).log().neg(); // log p(argmax) = −log Σ exp(logits − max)
     }
     const name = `llama-${kind}-B${B}-S${S}-M${M}${baked ? `-g${this.id}` : ''}${this.lora ? '-lora' : ''}`; // baked: a session of its own (the name is in the cache key), released with this generator alone
-    const exe = await compile(g, { inputs, outputs, threads: this.opts.threads, device: this.opts.device, spinning: this.opts.spinning ?? false, name });
+    const dynamicAxes = prefill ? undefined : Object.fromEntries([['bias', { 3: 'attended' }], ...Array.from({ length: c.numLayers }, (_, l) => [[`cache_kT.${l}`, { 3: 'columns' }], [`cache_v.${l}`, { 2: 'columns' }]]).flat()]);
+    const exe = await compile(g, { inputs, outputs, threads: this.opts.threads, device: this.opts.device, spinning: this.opts.spinning ?? false, name, dynamicAxes });
     return { exe };
   }
 
@@ -357,13 +361,9 @@ export class LlamaGenerator {
     const greedy = isGreedy(s);
     const kind = greedy ? 'greedy' : 'logits';
     const M = P + s.maxNewTokens - 1; // cache columns: the prompt and every fed-back new token
-    const KV = c.numKvHeads;
-    const hd = c.headDim;
     const V = c.vocabSize;
-    const L = c.numLayers;
     const padBefore = prompts.map((p) => P - p.length);
-    const cacheK = Array.from({ length: L }, () => new Float32Array(B * KV * hd * M));
-    const cacheV = Array.from({ length: L }, () => new Float32Array(B * KV * M * hd));
+    const cache = new KvCache(c, B, M);
     const rngs = prompts.map((_, b) => new Rng(s.seed, b));
     const results: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], finishReason: 'length' }));
     const done = new Array<boolean>(B).fill(false);
@@ -371,51 +371,16 @@ export class LlamaGenerator {
     /** One run: S new tokens per row at cache columns col0 … col0+S−1 (S > 1 only for the prefill at 0). */
     const run = async (S: number, col0: number, tokens: number[][]) => {
       const step = await this.step(kind, B, S, M);
-      const prefill = S > 1;
-      const ids = new BigInt64Array(B * S);
-      const positions = new BigInt64Array(B * S);
-      const width = prefill ? S : M + 1;
-      const bias = new Float32Array(B * S * width).fill(MASKED);
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < S; i++) {
-          const col = col0 + i;
-          const real = col >= padBefore[b];
-          ids[b * S + i] = BigInt(tokens[b][i]);
-          positions[b * S + i] = BigInt(real ? col - padBefore[b] : 0);
-          const row = (b * S + i) * width;
-          if (prefill) {
-            for (let j = padBefore[b]; j <= i; j++) bias[row + j] = 0; // real tokens up to itself
-            if (!real) bias[row + i] = 0; // a padding query attends to itself (its output is unused)
-          } else {
-            for (let j = padBefore[b]; j < col0; j++) bias[row + j] = 0; // written cache columns
-            bias[row + M] = 0; // itself
-          }
-        }
+      cache.fit(col0 + S, B);
+      let out: Record<string, unknown>;
+      if (S > 1) out = await step.exe.run(this.weightFeeds(S, prefillFeeds(prompts, B, S)));
+      else {
+        const ids = BigInt64Array.from(tokens, (t) => BigInt(t[0]));
+        const positions = BigInt64Array.from(padBefore, (pad) => BigInt(col0 - pad));
+        const { feeds, dims } = cache.decodeFeeds(B, (b) => (padBefore[b] < col0 ? [padBefore[b], col0] : null)); // its written cache columns
+        out = await step.exe.run(this.weightFeeds(S, { ids, positions, ...feeds }), dims);
       }
-      const feeds: Record<string, Float32Array | BigInt64Array> = this.weightFeeds(S, { ids, positions, bias });
-      if (!prefill) {
-        for (let l = 0; l < L; l++) {
-          feeds[`cache_kT.${l}`] = cacheK[l];
-          feeds[`cache_v.${l}`] = cacheV[l];
-        }
-      }
-      const out = await step.exe.run(feeds);
-      // write the new columns into the cache
-      for (let l = 0; l < L; l++) {
-        const k = out[`k.${l}`] as Float32Array; // [B, KV, S, hd]
-        const v = out[`v.${l}`] as Float32Array;
-        const kT = cacheK[l];
-        const vC = cacheV[l];
-        for (let bh = 0; bh < B * KV; bh++) {
-          for (let i = 0; i < S; i++) {
-            const col = col0 + i;
-            if (col >= M) continue; // the last new token is never attended to
-            const src = (bh * S + i) * hd;
-            vC.set(v.subarray(src, src + hd), (bh * M + col) * hd);
-            for (let d = 0; d < hd; d++) kT[(bh * hd + d) * M + col] = k[src + d];
-          }
-        }
-      }
+      for (let b = 0; b < B; b++) cache.write(out, S, b, 0, S, b, col0);
       return out;
     };
 
@@ -477,22 +442,152 @@ export function powerOfTwoBucket(n: number, min: number, max: number): number {
 }
 
 /**
+ * A prefill run's feeds for prompts left-padded to S tokens: ids and positions [B, S] (a padding
+ * place repeats the prompt's first token at position 0) and bias [B, 1, 1, S, S] (causal over the
+ * real tokens; a padding query attends to itself, its output unused). Rows past prompts.length are
+ * all padding (their outputs are dropped).
+ */
+function prefillFeeds(prompts: readonly (readonly number[])[], B: number, S: number): { ids: BigInt64Array; positions: BigInt64Array; bias: Float32Array } {
+  const ids = new BigInt64Array(B * S);
+  const positions = new BigInt64Array(B * S);
+  const bias = new Float32Array(B * S * S).fill(MASKED);
+  for (let b = 0; b < B; b++) {
+    const p = prompts[Math.min(b, prompts.length - 1)];
+    const pad = b < prompts.length ? S - p.length : S;
+    for (let i = 0; i < S; i++) {
+      const real = i >= pad;
+      ids[b * S + i] = BigInt(real ? p[i - pad] : p[0]);
+      positions[b * S + i] = BigInt(real ? i - pad : 0);
+      const row = (b * S + i) * S;
+      if (real) bias.fill(0, row + pad, row + i + 1); // real tokens up to itself
+      else bias[row + i] = 0;
+    }
+  }
+  return { ids, positions, bias };
+}
+
+/**
+ * The KV cache of a decode batch, on the host: per layer, keys transposed [rows, KV, hd, W] and
+ * values [rows, KV, W, hd], W (width) the cache columns held now, at most M. Decode graphs take W as
+ * a dynamic axis, so a step's attention reads the columns in use, not all M: W grows in steps of 32
+ * (by at least a quarter) as sequences lengthen and halves back when the longest leave, the live
+ * rows re-laid out in place within one allocation of [rows, KV, hd, M] (nothing is reallocated).
+ * Row r's feeds are views of the leading rows (no copy). Shared by generate() and SlotBatch.
+ */
+export class KvCache {
+  private readonly k: Float32Array[];
+  private readonly v: Float32Array[];
+  /** cache columns held per row now */
+  width = 0;
+
+  constructor(
+    private readonly c: LlamaConfig,
+    readonly rows: number,
+    /** columns per row at most */
+    readonly M: number,
+  ) {
+    const per = rows * c.numKvHeads * c.headDim * M;
+    this.k = Array.from({ length: c.numLayers }, () => new Float32Array(per));
+    this.v = Array.from({ length: c.numLayers }, () => new Float32Array(per));
+  }
+
+  /** Make room for `columns` columns (≤ M) in rows 0 … live − 1, keeping what they hold. */
+  fit(columns: number, live: number): void {
+    const need = Math.min(this.M, Math.max(1, columns));
+    const up32 = (n: number) => Math.min(this.M, Math.ceil(n / 32) * 32);
+    let w = this.width;
+    if (need > w) w = up32(Math.max(need, Math.ceil(w * 1.25)));
+    else if (need <= w / 2 && up32(need) < w) w = up32(need);
+    if (w === this.width) return;
+    const KV = this.c.numKvHeads;
+    const hd = this.c.headDim;
+    const keep = Math.min(w, this.width);
+    // chunk i (a row's head's key dimension: `width` columns; a row's head's values: width·hd) moves
+    // from i·width to i·w: growing, the last chunk first (a destination never covers an unread
+    // source); shrinking, the first first
+    const move = (a: Float32Array, chunks: number, size: number) => {
+      for (let j = 0; j < chunks; j++) {
+        const i = w > this.width ? chunks - 1 - j : j;
+        a.copyWithin(i * w * size, i * this.width * size, i * this.width * size + keep * size);
+      }
+    };
+    if (this.width > 0 && live > 0) {
+      for (const a of this.k) move(a, live * KV * hd, 1);
+      for (const a of this.v) move(a, live * KV, hd);
+    }
+    this.width = w;
+  }
+
+  /** Write new k/v columns [B, KV, S, hd] (run outputs k.l, v.l) of batch row b, source columns s0 …, into row r at columns col0 … (columns ≥ M are dropped: the last token is never attended to). */
+  write(out: Record<string, unknown>, S: number, b: number, s0: number, count: number, r: number, col0: number): void {
+    const KV = this.c.numKvHeads;
+    const hd = this.c.headDim;
+    const W = this.width;
+    for (let l = 0; l < this.c.numLayers; l++) {
+      const k = out[`k.${l}`] as Float32Array;
+      const v = out[`v.${l}`] as Float32Array;
+      const kT = this.k[l];
+      const vC = this.v[l];
+      for (let h = 0; h < KV; h++) {
+        const bh = b * KV + h;
+        const rh = r * KV + h;
+        for (let i = 0; i < count; i++) {
+          const col = col0 + i;
+          if (col >= this.M) continue;
+          if (col >= W) throw new Error(`KvCache.write: column ${col} past the width ${W} (fit first)`);
+          const src = (bh * S + s0 + i) * hd;
+          vC.set(v.subarray(src, src + hd), (rh * W + col) * hd);
+          for (let d = 0; d < hd; d++) kT[(rh * hd + d) * W + col] = k[src + d];
+        }
+      }
+    }
+  }
+
+  /** Copy row `from`'s columns into row `to`. */
+  copyRow(from: number, to: number): void {
+    const per = this.c.numKvHeads * this.c.headDim * this.width;
+    for (const a of [...this.k, ...this.v]) a.copyWithin(to * per, from * per, (from + 1) * per);
+  }
+
+  /**
+   * A decode run's cache feeds (rows 0 … B − 1, views), its bias [B, 1 + W] (itself, then the
+   * columns row r attends to: [from, to) of attended(r), null = none) and the run's dims.
+   */
+  decodeFeeds(B: number, attended: (r: number) => readonly [number, number] | null): { feeds: Record<string, Float32Array>; dims: Record<string, number> } {
+    const W = this.width;
+    const per = this.c.numKvHeads * this.c.headDim * W;
+    const bias = new Float32Array(B * (W + 1)).fill(MASKED);
+    for (let r = 0; r < B; r++) {
+      const row = r * (W + 1);
+      bias[row] = 0; // itself
+      const span = attended(r);
+      if (span) bias.fill(0, row + 1 + span[0], row + 1 + span[1]);
+    }
+    const feeds: Record<string, Float32Array> = { bias };
+    for (let l = 0; l < this.c.numLayers; l++) {
+      feeds[`cache_kT.${l}`] = this.k[l].subarray(0, B * per);
+      feeds[`cache_v.${l}`] = this.v[l].subarray(0, B * per);
+    }
+    return { feeds, dims: { columns: W, attended: W + 1 } };
+  }
+}
+
+/**
  * Rows of a running decode batch whose sequences come and go between steps (continuous batching).
- * Every row owns M cache columns (keys [rows, KV, hd, M], values [rows, KV, M, hd], one slab per
- * row); row r's sequence has written columns 0 … length(r) − 1 and its next token sits at position
- * length(r), so rows of any lengths share a step (each row's positions and bias are its own).
+ * Every row may hold M cache columns (KvCache: a step reads the columns in use, the width W of the
+ * longest row); row r's sequence has written columns 0 … length(r) − 1 and its next token sits at
+ * position length(r), so rows of any lengths share a step (each row's positions and bias are its own).
  * The live rows are always 0 … size − 1: remove() moves the last row into the hole, and a step runs
- * the decode graph of the smallest power-of-two batch ≥ size on the leading slabs of the caches
+ * the decode graph of the smallest power-of-two batch ≥ size on the leading rows of the cache
  * (feeds are views: nothing is copied). Rows past size attend to themselves only; their outputs are
- * dropped. Prompts are prefilled one at a time with the prefill graph of a power-of-two length
- * (left-padded, as generate() does) and their columns copied into the row.
+ * dropped. Prompts arriving together are prefilled in one run (addMany) with the prefill graph of a
+ * power-of-two batch and length (left-padded, as generate() does) and their columns copied into rows.
  * The same graphs as generate() (LlamaGenerator.step): one model, no second decode path.
  */
 export class SlotBatch {
   /** columns per row: the longest sequence is M + 1 tokens (the last one is never attended to) */
   readonly M: number;
-  private readonly cacheK: Float32Array[];
-  private readonly cacheV: Float32Array[];
+  private readonly cache: KvCache;
   private readonly lengths: Int32Array;
   private live = 0;
 
@@ -509,9 +604,7 @@ export class SlotBatch {
       throw new UserError({ what: 'invalid context length', where: 'SlotBatch(context)', expected: `an integer in [2, ${c.maxPositionEmbeddings}] (max_position_embeddings)`, received: String(context) });
     }
     this.M = context - 1;
-    const per = c.numKvHeads * c.headDim * this.M;
-    this.cacheK = Array.from({ length: c.numLayers }, () => new Float32Array(maxRows * per));
-    this.cacheV = Array.from({ length: c.numLayers }, () => new Float32Array(maxRows * per));
+    this.cache = new KvCache(c, maxRows, this.M);
     this.lengths = new Int32Array(maxRows);
   }
 
@@ -530,34 +623,11 @@ export class SlotBatch {
     return this.lengths[r] + tokens <= this.M + 1;
   }
 
-  private slab(): number {
-    return this.gen.config.numKvHeads * this.gen.config.headDim * this.M;
-  }
-
-  /** Write new k/v columns [B, KV, S, hd] of batch row b (source columns s0 …) into row r at column col0 … */
-  private writeColumns(out: Record<string, unknown>, B: number, S: number, b: number, s0: number, count: number, r: number, col0: number): void {
-    const c = this.gen.config;
-    const KV = c.numKvHeads;
-    const hd = c.headDim;
-    const M = this.M;
-    for (let l = 0; l < c.numLayers; l++) {
-      const k = out[`k.${l}`] as Float32Array;
-      const v = out[`v.${l}`] as Float32Array;
-      const kT = this.cacheK[l];
-      const vC = this.cacheV[l];
-      for (let h = 0; h < KV; h++) {
-        const bh = b * KV + h;
-        const rh = r * KV + h;
-        for (let i = 0; i < count; i++) {
-          const col = col0 + i;
-          if (col >= M) continue; // the last token is never attended to
-          const src = (bh * S + s0 + i) * hd;
-          vC.set(v.subarray(src, src + hd), (rh * M + col) * hd);
-          for (let d = 0; d < hd; d++) kT[(rh * hd + d) * M + col] = k[src + d];
-        }
-      }
-    }
-    void B;
+  /** the longest live row's length */
+  private longest(): number {
+    let n = 0;
+    for (let r = 0; r < this.live; r++) n = Math.max(n, this.lengths[r]);
+    return n;
   }
 
   /**
@@ -565,29 +635,38 @@ export class SlotBatch {
    * Throws when the batch is full or the prompt does not fit the row.
    */
   async add(prompt: readonly number[]): Promise<{ row: number; logits: Float32Array }> {
+    const { rows, logits } = await this.addMany([prompt]);
+    return { row: rows[0], logits };
+  }
+
+  /**
+   * Prefill several prompts in one run (the prefill graph of the smallest power-of-two batch ≥
+   * their count, left-padded to a power-of-two length), each into a new row; returns the rows and
+   * the logits [prompts, V] of each one's next token. Throws (adding none) when they do not fit.
+   */
+  async addMany(prompts: readonly (readonly number[])[]): Promise<{ rows: number[]; logits: Float32Array }> {
     const c = this.gen.config;
-    if (this.live >= this.maxRows) throw new UserError({ what: 'the decode batch is full', where: 'SlotBatch.add', expected: `at most ${this.maxRows} rows` });
-    const P = prompt.length;
-    if (P < 1 || P > this.M) throw new UserError({ what: `the prompt has ${P} tokens`, where: 'SlotBatch.add(prompt)', expected: `1 … ${this.M} tokens (the context less one)` });
-    for (const t of prompt) if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) throw new UserError({ what: `prompt token ${t} is outside the vocabulary`, where: 'SlotBatch.add(prompt)', expected: `ids in [0, ${c.vocabSize})` });
-    const S = powerOfTwoBucket(P, 8, Math.max(8, this.M + 1));
-    const pad = S - P;
-    const step = await this.gen.step('logits', 1, S, S - 1);
-    const ids = new BigInt64Array(S);
-    const positions = new BigInt64Array(S);
-    const bias = new Float32Array(S * S).fill(MASKED);
-    for (let i = 0; i < S; i++) {
-      const real = i >= pad;
-      ids[i] = BigInt(real ? prompt[i - pad] : prompt[0]);
-      positions[i] = BigInt(real ? i - pad : 0);
-      for (let j = pad; j <= i; j++) bias[i * S + j] = 0; // real tokens up to itself
-      if (!real) bias[i * S + i] = 0; // a padding query attends to itself (its output is unused)
+    const k = prompts.length;
+    if (k === 0) return { rows: [], logits: new Float32Array(0) };
+    if (this.live + k > this.maxRows) throw new UserError({ what: 'the decode batch is full', where: 'SlotBatch.add', expected: `at most ${this.maxRows} rows (${this.live} live, ${k} to add)` });
+    for (const prompt of prompts) {
+      const P = prompt.length;
+      if (P < 1 || P > this.M) throw new UserError({ what: `the prompt has ${P} tokens`, where: 'SlotBatch.add(prompt)', expected: `1 … ${this.M} tokens (the context less one)` });
+      for (const t of prompt) if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) throw new UserError({ what: `prompt token ${t} is outside the vocabulary`, where: 'SlotBatch.add(prompt)', expected: `ids in [0, ${c.vocabSize})` });
     }
-    const out = await step.exe.run(this.gen.weightFeeds(S, { ids, positions, bias }));
-    const r = this.live++;
-    this.writeColumns(out, 1, S, 0, pad, P, r, 0);
-    this.lengths[r] = P;
-    return { row: r, logits: out.logits as Float32Array };
+    const longestPrompt = Math.max(...prompts.map((p) => p.length));
+    const S = powerOfTwoBucket(longestPrompt, 8, Math.max(8, this.M + 1));
+    const B = powerOfTwoBucket(k, 1, this.maxRows);
+    const step = await this.gen.step('logits', B, S, S - 1);
+    const out = await step.exe.run(this.gen.weightFeeds(S, prefillFeeds(prompts, B, S)));
+    this.cache.fit(Math.max(longestPrompt, this.longest()), this.live);
+    const rows = prompts.map((prompt, b) => {
+      const r = this.live++;
+      this.cache.write(out, S, b, S - prompt.length, prompt.length, r, 0);
+      this.lengths[r] = prompt.length;
+      return r;
+    });
+    return { rows, logits: (out.logits as Float32Array).subarray(0, k * c.vocabSize) };
   }
 
   /** A new row holding a copy of row r (same cache and length): n samples of one prompt prefill once. */
@@ -599,8 +678,7 @@ export class SlotBatch {
   }
 
   private copyRow(from: number, to: number): void {
-    const per = this.slab();
-    for (const cache of [...this.cacheK, ...this.cacheV]) cache.copyWithin(to * per, from * per, (from + 1) * per);
+    this.cache.copyRow(from, to);
     this.lengths[to] = this.lengths[from];
   }
 
@@ -653,31 +731,22 @@ export class SlotBatch {
     const n = this.live;
     if (tokens.length !== n) throw new UserError({ what: `${tokens.length} tokens for ${n} live rows`, where: 'SlotBatch.step(tokens)', expected: 'one token per live row' });
     if (n === 0) return kind === 'draw' ? { token: new BigInt64Array(0), logprob: new Float32Array(0), greedy: new BigInt64Array(0), greedyLogprob: new Float32Array(0) } : { logits: new Float32Array(0), probs: new Float32Array(0) };
-    const M = this.M;
     const B = powerOfTwoBucket(n, 1, this.maxRows);
-    const step = await this.gen.step(kind, B, 1, M);
+    const step = await this.gen.step(kind, B, 1, this.M);
     const ids = new BigInt64Array(B);
     const positions = new BigInt64Array(B);
-    const bias = new Float32Array(B * (M + 1)).fill(MASKED);
-    for (let r = 0; r < B; r++) {
-      const row = r * (M + 1);
-      bias[row + M] = 0; // itself
-      if (r >= n) continue;
+    for (let r = 0; r < n; r++) {
       const len = this.lengths[r];
-      if (len > M) throw new UserError({ what: `row ${r} is full (${len} tokens)`, where: 'SlotBatch.step', expected: `at most ${M + 1} tokens per sequence`, fix: 'stop a sequence when fits(row, 1) is false' });
+      if (len > this.M) throw new UserError({ what: `row ${r} is full (${len} tokens)`, where: 'SlotBatch.step', expected: `at most ${this.M + 1} tokens per sequence`, fix: 'stop a sequence when fits(row, 1) is false' });
       ids[r] = BigInt(tokens[r]);
       positions[r] = BigInt(len);
-      bias.fill(0, row, row + len); // its written cache columns
     }
-    const per = this.slab();
-    const feeds = this.gen.weightFeeds(1, { ids, positions, bias, ...Object.fromEntries(Object.entries(extra).map(([name, f]) => [name, f(B)])) });
-    for (let l = 0; l < c.numLayers; l++) {
-      feeds[`cache_kT.${l}`] = this.cacheK[l].subarray(0, B * per);
-      feeds[`cache_v.${l}`] = this.cacheV[l].subarray(0, B * per);
-    }
-    const out = await step.exe.run(feeds);
+    this.cache.fit(this.longest() + 1, n); // the columns written so far and this step's
+    const { feeds: cacheFeeds, dims } = this.cache.decodeFeeds(B, (r) => (r < n ? [0, this.lengths[r]] : null)); // rows past the live ones attend to themselves
+    const feeds = this.gen.weightFeeds(1, { ids, positions, ...cacheFeeds, ...Object.fromEntries(Object.entries(extra).map(([name, f]) => [name, f(B)])) });
+    const out = await step.exe.run(feeds, dims);
     for (let r = 0; r < n; r++) {
-      this.writeColumns(out, B, 1, r, 0, 1, r, this.lengths[r]);
+      this.cache.write(out, 1, r, 0, 1, r, this.lengths[r]);
       this.lengths[r]++;
     }
     if (kind === 'draw') return out;

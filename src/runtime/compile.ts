@@ -67,12 +67,21 @@ export interface CompileOptions {
   externalData?: boolean;
   /** Save the model as optimised by ONNX Runtime to this path (for inspection). */
   optimizedModelPath?: string;
+  /**
+   * Input name → axis → a symbolic size: that input's size along the axis is given at each run
+   * (run(feeds, dims)), e.g. { 'cache_v.0': { 2: 'columns' } }. The graph is traced at one size and
+   * must not depend on it otherwise (see exportOnnx's dynamicAxes).
+   */
+  dynamicAxes?: Readonly<Record<string, Readonly<Record<number, string>>>>;
 }
 
 export interface IOSpec {
   name: string;
+  /** the traced shape; along a dynamic axis, the size of each run comes from run()'s dims */
   shape: readonly number[];
   dtype: DType;
+  /** axis → symbolic size (compile's dynamicAxes) */
+  dynamic?: Readonly<Record<number, string>>;
 }
 
 const sessionCache = new Map<string, Promise<ort.InferenceSession>>();
@@ -135,13 +144,14 @@ export class Executable {
   /**
    * One session.run. Feeds are passed to ONNX Runtime without copying (except int32 → int64
    * widening for int64 inputs given as Int32Array); every output comes back as a new typed array.
+   * dims: the size of each symbolic axis (compile's dynamicAxes) for this run.
    */
-  async run(feeds: Readonly<Record<string, TypedArray>>): Promise<Record<string, TypedArray>> {
+  async run(feeds: Readonly<Record<string, TypedArray>>, dims: Readonly<Record<string, number>> = {}): Promise<Record<string, TypedArray>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of this.fixedFeeds) ortFeeds[name] = new ort.Tensor(dtypeOfArray(t.data), t.data, t.shape as number[]);
     for (const spec of this.inputs) {
-      const v = feeds[spec.name];
-      ortFeeds[spec.name] = new ort.Tensor(spec.dtype, this.check(spec, v), spec.shape as number[]);
+      const shape = spec.dynamic ? this.runShape(spec, dims) : spec.shape;
+      ortFeeds[spec.name] = new ort.Tensor(spec.dtype, this.check(spec, feeds[spec.name], shape), shape as number[]);
     }
     for (const k of Object.keys(feeds)) {
       if (!this.byName.has(k)) {
@@ -154,7 +164,20 @@ export class Executable {
     return out;
   }
 
-  private check(spec: IOSpec, v: TypedArray | undefined): TypedArray {
+  /** spec's shape for this run: each dynamic axis at its size in dims */
+  private runShape(spec: IOSpec, dims: Readonly<Record<string, number>>): number[] {
+    return spec.shape.map((d, axis) => {
+      const sym = spec.dynamic![axis];
+      if (sym === undefined) return d;
+      const n = dims[sym];
+      if (!Number.isInteger(n) || n < 1) {
+        throw new UserError({ what: `no size for the dynamic axis "${sym}"`, where: `${this.name}.run(dims.${sym})`, expected: `a positive integer (axis ${axis} of feed "${spec.name}")`, received: String(n), fix: `pass run(feeds, { ${sym}: size })` });
+      }
+      return n;
+    });
+  }
+
+  private check(spec: IOSpec, v: TypedArray | undefined, shape: readonly number[] = spec.shape): TypedArray {
     const where = `${this.name}.run(feeds.${spec.name})`;
     if (v === undefined) {
       throw new UserError({ what: `missing feed "${spec.name}"`, where, expected: `${spec.dtype}${fmtShape(spec.shape)}`, received: 'nothing', fix: 'feed every input listed at compile time' });
@@ -171,9 +194,9 @@ export class Executable {
         throw new UserError({ what: `feed "${spec.name}" has the wrong element type`, where, expected: `${want} (${spec.dtype})`, received: v.constructor.name, fix: `convert it, e.g. ${want.split(' ')[0]}.from(values)` });
       }
     }
-    const n = sizeOf(spec.shape);
+    const n = sizeOf(shape);
     if (arr.length !== n) {
-      throw new UserError({ what: `feed "${spec.name}" has the wrong length`, where, expected: `${n} elements (shape ${fmtShape(spec.shape)})`, received: `${arr.length} elements`, fix: 'static shapes: trace a new graph for a new shape' });
+      throw new UserError({ what: `feed "${spec.name}" has the wrong length`, where, expected: `${n} elements (shape ${fmtShape(shape)})`, received: `${arr.length} elements`, fix: spec.dynamic ? 'size the feed by its dynamic axes\' sizes in dims' : 'static shapes: trace a new graph for a new shape' });
     }
     return arr;
   }
@@ -239,7 +262,15 @@ function cachedSession(model: Uint8Array | string, digest: string, opts: Omit<Co
 /** Serialise the subgraph computing `outputs` from `inputs` and open (or reuse) an ONNX Runtime session for it. */
 export async function compile(graph: Graph, opts: CompileOptions): Promise<Executable> {
   const name = opts.name ?? 'graph';
-  const spec = { inputs: opts.inputs, outputs: opts.outputs, name, overridableInitializers: opts.overridableInitializers, feedInitializers: opts.feedInitializers };
+  const spec = { inputs: opts.inputs, outputs: opts.outputs, name, overridableInitializers: opts.overridableInitializers, feedInitializers: opts.feedInitializers, dynamicAxes: opts.dynamicAxes };
+  for (const [input, axes] of Object.entries(opts.dynamicAxes ?? {})) {
+    const t = opts.inputs.find((x) => x.attrs.name === input);
+    for (const axis of Object.keys(axes).map(Number)) {
+      if (!t || !Number.isInteger(axis) || axis < 0 || axis >= t.rank) {
+        throw new UserError({ what: `dynamic axis ${axis} of "${input}" is not an axis of a listed input`, where: `compile(dynamicAxes.${input})`, expected: t ? `an axis in [0, ${t.rank})` : `one of the inputs ${opts.inputs.map((x) => x.attrs.name).join(', ')}`, received: String(axis) });
+      }
+    }
+  }
   const hash = createHash('sha256');
   // Frozen weights past EXTERNAL_DATA_BYTES go to a weights file beside the model (protobuf caps a
   // model at 2 GB); ONNX Runtime loads it by path, and the folder is removed once the session holds them.
@@ -280,7 +311,7 @@ export async function compile(graph: Graph, opts: CompileOptions): Promise<Execu
       }
     }
   }
-  const inputs = opts.inputs.map((t) => ({ name: t.attrs.name as string, shape: t.shape, dtype: t.dtype }));
+  const inputs = opts.inputs.map((t) => ({ name: t.attrs.name as string, shape: t.shape, dtype: t.dtype, dynamic: opts.dynamicAxes?.[t.attrs.name as string] }));
   const outputs = Object.entries(opts.outputs).map(([k, t]) => ({ name: k, shape: t.shape, dtype: t.dtype }));
   const fixed = new Map(exported.fedInitializers.map((t) => [t.attrs.name as string, { data: t.attrs.data as TypedArray, shape: t.shape }]));
   return new Executable(session, inputs, outputs, () => exportOnnx(graph, spec).bytes, exported.nodeCount, name, fixed);

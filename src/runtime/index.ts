@@ -2,11 +2,11 @@
  * steer runtime: run traced graphs with ONNX Runtime (onnxruntime-node).
  *
  *   compile(graph, { inputs, outputs, threads?, device?, optimization?, spinning?, profile?,
- *                    sessionConfig?, optimizedModelPath? }) → Promise<Executable>
+ *                    sessionConfig?, optimizedModelPath?, dynamicAxes? }) → Promise<Executable>
  *     Serialises the part of `graph` that computes `outputs` (an ONNX model, opset 20) and opens an
  *     InferenceSession; sessions are cached by (model bytes, threads, device, optimisation).
- *   Executable.run(feeds: Record<inputName, TypedArray>) → Promise<Record<outputName, TypedArray>>
- *     One session.run. Inputs are not copied: feed a step's outputs straight back as the next
+ *   Executable.run(feeds: Record<inputName, TypedArray>, dims?) → Promise<Record<outputName, TypedArray>>
+ *     One session.run (dims: each dynamicAxes symbol's size for this run). Inputs are not copied: feed a step's outputs straight back as the next
  *     step's inputs. Outputs are always new arrays (the Node binding copies them, ~0.55 ms/MB),
  *     so keep what crosses the boundary small: frozen weights belong in the graph as initializers.
  *   Executable.inputs / outputs (name, shape, dtype), .model (ONNX bytes), .nodeCount, release().

@@ -227,21 +227,41 @@ export class DecodeEngine {
     }
   }
 
-  /** Move queued requests into free rows: one prefill per request, n − 1 forks for its other choices. */
+  /**
+   * Move queued requests into free rows: the prompts of all that fit prefilled in one run, then
+   * n − 1 forks of each for its other choices.
+   */
   private async admit(): Promise<void> {
-    while (this.queue.length > 0 && this.batch.size + this.queue[0].job.n <= this.maxBatch) {
+    const admitted: Queued[] = [];
+    let rows = this.batch.size;
+    while (this.queue.length > 0 && rows + this.queue[0].job.n <= this.maxBatch) {
       const q = this.queue.shift()!;
-      const { row, logits } = await this.batch.add(q.prompt);
-      const rows = [row];
-      for (let i = 1; i < q.job.n; i++) rows.push(this.batch.fork(row));
+      admitted.push(q);
+      rows += q.job.n;
+    }
+    if (admitted.length === 0) return;
+    let prefilled: { rows: number[]; logits: Float32Array };
+    try {
+      prefilled = await this.batch.addMany(admitted.map((q) => q.prompt));
+    } catch (e) {
+      // the failed prefill fails its requests only; the running sequences go on
+      console.error(`steer serve: prefill failed: ${(e as Error).stack ?? e}`);
+      for (const q of admitted) this.emit({ type: 'error', id: q.job.id, status: 500, code: 'internal_error', param: null, message: 'the model failed while reading the prompt; see the server log' });
+      return;
+    }
+    const { rows: first, logits } = prefilled;
+    const V = this.policy.config.vocabSize;
+    admitted.forEach((q, i) => {
+      const own = [first[i]];
+      for (let k = 1; k < q.job.n; k++) own.push(this.batch.fork(first[i]));
       this.emit({ type: 'start', id: q.job.id, promptTokens: q.prompt.length });
       const seed = q.job.seed ?? randomInt(2 ** 31);
-      rows.forEach((r, index) => {
+      own.forEach((r, index) => {
         const s: Sequence = { job: q.job, index, prompt: q.prompt, limit: q.limit, rng: new Rng(seed, index), tokens: [], logprobs: [], sentLogprobs: 0, sent: 0, done: false };
         this.rows[r] = s;
-        this.take(s, logits);
+        this.take(s, logits.subarray(i * V, (i + 1) * V));
       });
-    }
+    });
   }
 
   /** Remove finished and cancelled sequences from the batch. */
