@@ -3,7 +3,7 @@
 // The model is nn/llama.ts's (decoderLayer, rmsNorm, lmLogits) on the fused layout of its weights
 // (fuseLlamaWeights); what is generation's own is the attention over the cache (`attend`). A LoRA
 // generator (opts.lora) reads the HF-layout weights as given instead, plus the adapter in the graph.
-// The cache lives in JS (KvCache: keys stored transposed [B, KV, hd, W], values [B, KV, W, hd], W the
+// The cache lives in JS (KvCache: keys and values stored [B, KV, W, hd], W the
 // columns in use, at most M = P − 1 + max new tokens) and is fed to every run without a copy; each
 // run returns only the new k/v columns, which are written into the cache here. Attention at a step is
 //   softmax([q·kᵀ_new, q·Kᵀ_cache] + bias) · [v_new; V_cache]
@@ -286,9 +286,10 @@ export class LlamaGenerator {
       // is dynamic (traced at M): nothing below depends on it but the inputs' shapes, the slice
       // through the end and the broadcast bias
       const q4 = q.reshape([B, KV, G, hd]);
-      const kT = input(`cache_kT.${l}`, [B, KV, hd, M]);
+      const kC = input(`cache_k.${l}`, [B, KV, M, hd]);
       const vC = input(`cache_v.${l}`, [B, KV, M, hd]);
-      const probs = concat([q4.matmul(k.reshape([B, KV, hd, 1])), q4.matmul(kT)], -1).add(bias).softmax(-1); // [B, KV, G, 1 + W]
+      // q·Kᵀ as a MatMul of the transposed cache: ONNX Runtime fuses the two (FusedMatMul, transB), no copy
+      const probs = concat([q4.matmul(k.reshape([B, KV, hd, 1])), q4.matmul(kC.transpose([0, 1, 3, 2]))], -1).add(bias).softmax(-1); // [B, KV, G, 1 + W]
       const att = probs.slice(-1, 0, 1).matmul(v.reshape([B, KV, 1, hd])).add(probs.slice(-1, 1).matmul(vC)); // [B, KV, G, hd]
       return att.reshape([B, KV, G, 1, hd]);
     };
@@ -309,7 +310,7 @@ export class LlamaGenerator {
       outputs.logprob = logits.sub(m).exp().sum(-1).log().neg(); // log p(argmax) = −log Σ exp(logits − max)
     }
     const name = `llama-${kind}-B${B}-S${S}-M${M}${baked ? `-g${this.id}` : ''}${this.lora ? '-lora' : ''}`; // baked: a session of its own (the name is in the cache key), released with this generator alone
-    const dynamicAxes = prefill ? undefined : Object.fromEntries([['bias', { 3: 'attended' }], ...Array.from({ length: c.numLayers }, (_, l) => [[`cache_kT.${l}`, { 3: 'columns' }], [`cache_v.${l}`, { 2: 'columns' }]]).flat()]);
+    const dynamicAxes = prefill ? undefined : Object.fromEntries([['bias', { 3: 'attended' }], ...Array.from({ length: c.numLayers }, (_, l) => [[`cache_k.${l}`, { 2: 'columns' }], [`cache_v.${l}`, { 2: 'columns' }]]).flat()]);
     const exe = await compile(g, { inputs, outputs, threads: this.opts.threads, device: this.opts.device, spinning: this.opts.spinning ?? false, name, dynamicAxes });
     return { exe };
   }
@@ -467,8 +468,8 @@ function prefillFeeds(prompts: readonly (readonly number[])[], B: number, S: num
 }
 
 /**
- * The KV cache of a decode batch, on the host: per layer, keys transposed [rows, KV, hd, W] and
- * values [rows, KV, W, hd], W (width) the cache columns held now, at most M. Decode graphs take W as
+ * The KV cache of a decode batch, on the host: per layer, keys and values [rows, KV, W, hd], W (width)
+ * the cache columns held now, at most M. Decode graphs take W as
  * a dynamic axis, so a step's attention reads the columns in use, not all M: W grows in steps of 32
  * (by at least a quarter) as sequences lengthen and halves back when the longest leave, the live
  * rows re-laid out in place within one allocation of [rows, KV, hd, M] (nothing is reallocated).
@@ -502,9 +503,8 @@ export class KvCache {
     const KV = this.c.numKvHeads;
     const hd = this.c.headDim;
     const keep = Math.min(w, this.width);
-    // chunk i (a row's head's key dimension: `width` columns; a row's head's values: width·hd) moves
-    // from i·width to i·w: growing, the last chunk first (a destination never covers an unread
-    // source); shrinking, the first first
+    // chunk i (a row's head's keys or values: width·hd) moves from i·width·hd to i·w·hd: growing,
+    // the last chunk first (a destination never covers an unread source); shrinking, the first first
     const move = (a: Float32Array, chunks: number, size: number) => {
       for (let j = 0; j < chunks; j++) {
         const i = w > this.width ? chunks - 1 - j : j;
@@ -512,8 +512,7 @@ export class KvCache {
       }
     };
     if (this.width > 0 && live > 0) {
-      for (const a of this.k) move(a, live * KV * hd, 1);
-      for (const a of this.v) move(a, live * KV, hd);
+      for (const a of [...this.k, ...this.v]) move(a, live * KV, hd);
     }
     this.width = w;
   }
@@ -523,21 +522,15 @@ export class KvCache {
     const KV = this.c.numKvHeads;
     const hd = this.c.headDim;
     const W = this.width;
+    const n = Math.min(count, this.M - col0);
+    if (col0 + n > W) throw new Error(`KvCache.write: columns up to ${col0 + n} past the width ${W} (fit first)`);
     for (let l = 0; l < this.c.numLayers; l++) {
-      const k = out[`k.${l}`] as Float32Array;
-      const v = out[`v.${l}`] as Float32Array;
-      const kT = this.k[l];
-      const vC = this.v[l];
-      for (let h = 0; h < KV; h++) {
-        const bh = b * KV + h;
-        const rh = r * KV + h;
-        for (let i = 0; i < count; i++) {
-          const col = col0 + i;
-          if (col >= this.M) continue;
-          if (col >= W) throw new Error(`KvCache.write: column ${col} past the width ${W} (fit first)`);
-          const src = (bh * S + s0 + i) * hd;
-          vC.set(v.subarray(src, src + hd), (rh * W + col) * hd);
-          for (let d = 0; d < hd; d++) kT[(rh * hd + d) * W + col] = k[src + d];
+      for (const [from, to] of [[out[`k.${l}`] as Float32Array, this.k[l]], [out[`v.${l}`] as Float32Array, this.v[l]]] as const) {
+        for (let h = 0; h < KV; h++) {
+          // count columns of hd floats, contiguous on both sides
+          const src = ((b * KV + h) * S + s0) * hd;
+          const dst = ((r * KV + h) * W + col0) * hd;
+          for (let i = 0; i < n * hd; i++) to[dst + i] = from[src + i];
         }
       }
     }
@@ -565,7 +558,7 @@ export class KvCache {
     }
     const feeds: Record<string, Float32Array> = { bias };
     for (let l = 0; l < this.c.numLayers; l++) {
-      feeds[`cache_kT.${l}`] = this.k[l].subarray(0, B * per);
+      feeds[`cache_k.${l}`] = this.k[l].subarray(0, B * per);
       feeds[`cache_v.${l}`] = this.v[l].subarray(0, B * per);
     }
     return { feeds, dims: { columns: W, attended: W + 1 } };

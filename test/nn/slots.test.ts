@@ -51,11 +51,11 @@ test('KvCache: columns keep their values as the width grows and shrinks with row
     assert.deepEqual(dims, { columns: W, attended: W + 1 });
     rowsNow.forEach((orig, r) => {
       for (let l = 0; l < 2; l++) for (let h = 0; h < 2; h++) for (let j = 0; j < lengths[orig]; j++) for (let d = 0; d < 3; d++) {
-        assert.equal(feeds[`cache_kT.${l}`][((r * 2 + h) * 3 + d) * W + j], Math.fround(value(l, orig, h, j, d)), `${what}: k l${l} row ${r} h${h} col ${j} d${d}`);
+        assert.equal(feeds[`cache_k.${l}`][((r * 2 + h) * W + j) * 3 + d], Math.fround(value(l, orig, h, j, d)), `${what}: k l${l} row ${r} h${h} col ${j} d${d}`);
         assert.equal(feeds[`cache_v.${l}`][((r * 2 + h) * W + j) * 3 + d], -Math.fround(value(l, orig, h, j, d)), `${what}: v l${l} row ${r} h${h} col ${j} d${d}`);
       }
     });
-    assert.equal(feeds['cache_kT.0'].length, rowsNow.length * 2 * 3 * W);
+    assert.equal(feeds['cache_k.0'].length, rowsNow.length * 2 * 3 * W);
   };
   append(0, 20);
   append(1, 10);
