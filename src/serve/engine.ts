@@ -15,7 +15,7 @@ import { Rng } from '../util/rng.js';
 import { LlamaGenerator, SlotBatch, probLogprob, sampleFromProbs, sampleWithLogprob } from '../nn/generate.js';
 import type { PolicyModel } from '../policy/model.js';
 import type { Turn } from '../data/helpsteer2.js';
-import { ServedText } from './text.js';
+import { CompletionText, ServedText } from './text.js';
 
 export interface CompletionJob {
   id: string;
@@ -64,6 +64,8 @@ interface Sequence {
   limit: number;
   rng: Rng;
   tokens: number[];
+  /** the completion's text so far, decoded incrementally */
+  text: CompletionText;
   logprobs: TokenLogprob[];
   /** logprobs already sent */
   sentLogprobs: number;
@@ -257,7 +259,7 @@ export class DecodeEngine {
       this.emit({ type: 'start', id: q.job.id, promptTokens: q.prompt.length });
       const seed = q.job.seed ?? randomInt(2 ** 31);
       own.forEach((r, index) => {
-        const s: Sequence = { job: q.job, index, prompt: q.prompt, limit: q.limit, rng: new Rng(seed, index), tokens: [], logprobs: [], sentLogprobs: 0, sent: 0, done: false };
+        const s: Sequence = { job: q.job, index, prompt: q.prompt, limit: q.limit, rng: new Rng(seed, index), tokens: [], text: new CompletionText(this.text, q.prompt), logprobs: [], sentLogprobs: 0, sent: 0, done: false };
         this.rows[r] = s;
         this.take(s, logits.subarray(i * V, (i + 1) * V));
       });
@@ -298,7 +300,7 @@ export class DecodeEngine {
       const top = j.topLogprobs > 0 && logits ? topLogprobs(logits, j.topLogprobs, probs).map((t) => ({ token: this.text.tokenText(prev, t.id), logprob: t.logprob })) : [];
       s.logprobs.push({ token: this.text.tokenText(prev, token), logprob, top });
     }
-    const full = this.text.completion(s.prompt, s.tokens);
+    const full = s.text.of(s.tokens);
     let end = full.length;
     let finish: 'stop' | 'length' | null = stopToken ? 'stop' : s.tokens.length >= s.limit ? 'length' : null;
     const longestStop = Math.max(0, ...j.stop.map((x) => x.length));
