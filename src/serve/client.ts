@@ -29,6 +29,7 @@ export class ModelWorker<Info = unknown> {
           this.failure = String(m.message);
           reject(new UserError({ what: `the ${spec.kind} model could not be served`, where: spec.kind === 'policy' ? spec.model : spec.models.map((x) => x.dir).join(', '), received: String(m.message) }));
         } else if (m.type === 'closed') this.closedResolve?.();
+        else if (m.type === 'events') for (const e of m.events as Record<string, unknown>[]) this.listeners.get(e.id as string)?.(e);
         else if (typeof m.id === 'string') this.listeners.get(m.id)?.(m);
       });
       this.worker.on('error', (e) => {

@@ -9,7 +9,7 @@ import { loadPolicy } from '../policy/model.js';
 import { RewardScorer } from '../reward/score.js';
 import { loadRewardModel } from '../reward/model.js';
 import { powerOfTwoBucket } from '../nn/generate.js';
-import { DecodeEngine, type CompletionJob, type EngineOptions } from './engine.js';
+import { DecodeEngine, type CompletionJob, type EngineEvent, type EngineOptions } from './engine.js';
 import type { Prompt } from '../reward/encode.js';
 
 export type WorkerSpec =
@@ -32,7 +32,15 @@ function fatal(e: unknown): void {
 
 async function servePolicy(s: Extract<WorkerSpec, { kind: 'policy' }>): Promise<void> {
   const policy = loadPolicy(s.model, { tokenizer: s.tokenizer });
-  const engine = new DecodeEngine(policy, (e) => port.postMessage(e), s.engine);
+  // a step's events (one per row) go out as one message, posted once the step's synchronous work is done
+  let pending: EngineEvent[] = [];
+  const flush = () => {
+    port.postMessage({ type: 'events', events: pending });
+    pending = [];
+  };
+  const engine = new DecodeEngine(policy, (e) => {
+    if (pending.push(e) === 1) queueMicrotask(flush);
+  }, s.engine);
   if (s.warmup) await engine.warmup();
   const loop = engine.start();
   port.on('message', (m: { type: string; job?: CompletionJob; id?: string }) => {
