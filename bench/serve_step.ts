@@ -1,18 +1,20 @@
 // Micro-benchmark: one SlotBatch decode step of the random 15M Llama (bench/serve.ts's model) at
-// batch 1, 16 and 64, split into the engine run and the host work around it. Short: 5 steps each.
+// batch 1, 16 and 64, split into the engine run and the host work around it: --steps steps each
+// (default 30) after 5 untimed ones, every row's sequence an 18-token prompt (the chat prompt of
+// bench/serve.ts) growing by one token a step.
 // Three paths: host (step(): logits [B, V] out, sampleWithLogprob's float64 softmax per row),
 // graph (stepProbs(): softmax in the decode graph, sampleFromProbs — what `steer serve` runs for
 // top-p or top_logprobs requests) and draw (stepDraw(): the token drawn in the graph, one uniform
 // per row in — what `steer serve` runs otherwise). --rounds R repeats the three paths R times,
 // alternating, and prints each path's median.
-// Usage: node --import tsx bench/serve_step.ts [--context 256] [--threads 2]
+// Usage: node --import tsx bench/serve_step.ts [--context 256] [--threads 2] [--steps 30] [--batches 1,16,64] [--rounds 1]
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { LlamaGenerator, SlotBatch, sampleFromProbs, sampleWithLogprob } from '../src/nn/generate.js';
 import { random15m } from './models.js';
 import { Rng } from '../src/util/rng.js';
 
-const { values } = parseArgs({ options: { context: { type: 'string', default: '256' }, threads: { type: 'string', default: '2' }, batches: { type: 'string', default: '1,16,64' }, rounds: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { context: { type: 'string', default: '256' }, threads: { type: 'string', default: '2' }, batches: { type: 'string', default: '1,16,64' }, rounds: { type: 'string', default: '1' }, steps: { type: 'string', default: '30' } } });
 const { config: c, weights } = random15m();
 const gen = new LlamaGenerator(c, weights, { threads: Number(values.threads), bakeDecodeWeights: true });
 const o = { temperature: 1, topK: 0, topP: 1 };
@@ -22,14 +24,16 @@ for (const B of values.batches!.split(',').map(Number)) {
 const figures = new Map<string, { run: number[]; host: number[]; cpu: number[] }>(paths.map((p) => [p, { run: [], host: [], cpu: [] }]));
 for (let round = 0; round < Number(values.rounds); round++) for (const path of paths) {
   const batch = new SlotBatch(gen, B, Number(values.context));
-  for (let r = 0; r < B; r++) await batch.add([1, 300, 400, 500, 600]);
+  await batch.addMany(Array.from({ length: B }, (_, r) => Array.from({ length: 18 }, (_, i) => (i === 0 ? 1 : 300 + 37 * i + r))));
   const rng = new Rng(1);
   let tokens = new Array(B).fill(7);
   const draw = async () => (await batch.stepDraw(tokens, tokens.map(() => rng.float()), tokens.map(() => 1))).token;
-  if (path === 'host') await batch.step(tokens);
-  else if (path === 'graph') await batch.stepProbs(tokens); // compile
-  else await draw();
-  const steps = 5;
+  for (let w = 0; w < 5; w++) { // compile, then warm up
+    if (path === 'host') await batch.step(tokens);
+    else if (path === 'graph') await batch.stepProbs(tokens);
+    else await draw();
+  }
+  const steps = Number(values.steps);
   let run = 0;
   let host = 0;
   const cpu0 = process.cpuUsage();
