@@ -632,6 +632,11 @@ export class SlotBatch {
     return { row: rows[0], logits };
   }
 
+  /** The prefill run's shape for `count` prompts whose longest has `longest` tokens: [B, S], both padded to powers of two. */
+  prefillShape(count: number, longest: number): { B: number; S: number } {
+    return { B: powerOfTwoBucket(count, 1, this.maxRows), S: powerOfTwoBucket(longest, 8, Math.max(8, this.M + 1)) };
+  }
+
   /**
    * Prefill several prompts in one run (the prefill graph of the smallest power-of-two batch ≥
    * their count, left-padded to a power-of-two length), each into a new row; returns the rows and
@@ -648,8 +653,7 @@ export class SlotBatch {
       for (const t of prompt) if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) throw new UserError({ what: `prompt token ${t} is outside the vocabulary`, where: 'SlotBatch.add(prompt)', expected: `ids in [0, ${c.vocabSize})` });
     }
     const longestPrompt = Math.max(...prompts.map((p) => p.length));
-    const S = powerOfTwoBucket(longestPrompt, 8, Math.max(8, this.M + 1));
-    const B = powerOfTwoBucket(k, 1, this.maxRows);
+    const { B, S } = this.prefillShape(k, longestPrompt);
     const step = await this.gen.step('logits', B, S, S - 1);
     const out = await step.exe.run(this.gen.weightFeeds(S, prefillFeeds(prompts, B, S)));
     this.cache.fit(Math.max(longestPrompt, this.longest()), this.live);

@@ -105,6 +105,9 @@ export function topLogprobs(logits: Float32Array, k: number, probs?: Float32Arra
   return best.map((id) => ({ id, logprob: logits[id] - logZ }));
 }
 
+/** padded prompt tokens prefilled in one run at most (more prompts wait for the next step) */
+const PREFILL_TOKENS = 4096;
+
 export class DecodeEngine {
   readonly text: ServedText;
   readonly maxBatch: number;
@@ -230,16 +233,23 @@ export class DecodeEngine {
   }
 
   /**
-   * Move queued requests into free rows: the prompts of all that fit prefilled in one run, then
-   * n − 1 forks of each for its other choices.
+   * Move queued requests into free rows: the prompts of those that fit (rows, and PREFILL_TOKENS)
+   * prefilled in one run, then n − 1 forks of each for its other choices.
    */
   private async admit(): Promise<void> {
     const admitted: Queued[] = [];
     let rows = this.batch.size;
+    let longest = 0;
     while (this.queue.length > 0 && rows + this.queue[0].job.n <= this.maxBatch) {
+      // one run prefills at most PREFILL_TOKENS padded tokens (its activations grow with them, its
+      // attention scores with B·S²), and always at least one prompt
+      const next = Math.max(longest, this.queue[0].prompt.length);
+      const { B, S } = this.batch.prefillShape(admitted.length + 1, next);
+      if (admitted.length > 0 && B * S > PREFILL_TOKENS) break;
       const q = this.queue.shift()!;
       admitted.push(q);
       rows += q.job.n;
+      longest = next;
     }
     if (admitted.length === 0) return;
     let prefilled: { rows: number[]; logits: Float32Array };
