@@ -1,3 +1,7 @@
+# Summary of an ONNX Runtime profile (JSON from compile's `profile` option, e.g. bench/checkpoints/step_lab.ts
+# --profile): the runs' wall times, then over the runs after the first SKIP (the warm-up) the kernel
+# time per op type (per run, share, node count) and the top (op, input shapes -> output shapes) groups.
+#   python3 bench/checkpoints/profile_summary.py PROFILE.json [SKIP=1] [TOP=40]
 import json, sys, collections
 ev = json.load(open(sys.argv[1]))
 nodes = [e for e in ev if e.get('cat') == 'Node' and e['name'].endswith('_kernel_time')]
