@@ -42,7 +42,8 @@ if (a.side === 'steer') {
   const base = initLlamaWeights(c, new Rng(0), { std: 0.02 });
   const rssMb = () => Math.round(process.memoryUsage().rss / 2 ** 20);
   const stages: Record<string, number> = { base_mb: rssMb() }; // RSS after building the base, after each step
-  const updater = new PolicyUpdater(c, updateGraph, { maxGradNorm: 1, weightDecay: 0 }, { threads: 2 }, { config: lora, base });
+  // idle threads yield (spinning false), as the peer's OMP_WAIT_POLICY=PASSIVE and lora.ts's RM step
+  const updater = new PolicyUpdater(c, updateGraph, { maxGradNorm: 1, weightDecay: 0 }, { threads: 2, spinning: false }, { config: lora, base });
   const state = TrainState.init(initialParams(c, { config: lora, base }, base, 1));
   const stepMs: number[] = [];
   let compileS = 0;

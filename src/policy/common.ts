@@ -44,7 +44,7 @@ export function startPolicy(stage: string, cfg: TrainerOptions & { maxLength?: n
   const maxLength = cfg.maxLength ?? c.maxPositionEmbeddings;
   if (maxLength > c.maxPositionEmbeddings) bad(`${stage}.maxLength`, `at most the model context (${c.maxPositionEmbeddings})`, maxLength);
   const lora: PolicyLora | null = policyLora(cfg.lora, policy.weights, `${stage}.lora`, cfg.seed);
-  const engine: EngineOptions = { threads: cfg.threads, deterministic: cfg.deterministic ?? false };
+  const engine: EngineOptions = { threads: cfg.threads, deterministic: cfg.deterministic ?? false, spinning: cfg.spinning };
   return { policy, reference: reference ?? policy, c, maxLength, lora, engine };
 }
 

@@ -36,6 +36,8 @@ export interface EngineOptions {
   threads?: number;
   /** Bit-reproducible gradients (slower embedding gradient; see src/graph/grad.ts). */
   deterministic?: boolean;
+  /** Idle engine threads spin (ONNX Runtime's default, true); false yields the cores between kernels (see the runtime's CompileOptions.spinning). */
+  spinning?: boolean;
 }
 
 /** One optimizer step per run of a traced loss, per batch shape, or accumulated over micro-batches (src/train/steps.ts). */
@@ -52,7 +54,7 @@ export class PolicyUpdater {
     /** Train a LoRA adapter on this frozen base instead of every weight. */
     readonly lora: PolicyLora | null = null,
   ) {
-    this.steps = new ShapeSteps(([B, T]) => this.trace(B, T), optimizer, { threads: engine.threads, deterministic: engine.deterministic });
+    this.steps = new ShapeSteps(([B, T]) => this.trace(B, T), optimizer, { threads: engine.threads, deterministic: engine.deterministic, spinning: engine.spinning });
   }
 
   /** The loss graph of a [B, T] micro-batch (with lora_dropout: its mask inputs too). */
@@ -121,7 +123,7 @@ export class PolicyForward {
       const ref = this.reference ? llamaInitializers(g, this.config, this.reference, 'ref/') : (pol?.base ?? null);
       const built = this.build(g, this.config, B, T, pol ? pol.params : new Map(), ref);
       // with LoRA the frozen weights (base, reference) are fed from their one host copy, as in the update graphs
-      return compile(g, { inputs: [...(pol ? pol.inputs : []), ...built.batch], outputs: built.outputs, threads: this.engine.threads, ...(this.lora ? frozenWeightOptions(g) : {}), name: 'policy_forward' });
+      return compile(g, { inputs: [...(pol ? pol.inputs : []), ...built.batch], outputs: built.outputs, threads: this.engine.threads, spinning: this.engine.spinning, ...(this.lora ? frozenWeightOptions(g) : {}), name: 'policy_forward' });
     });
   }
 

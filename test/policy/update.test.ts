@@ -13,7 +13,8 @@ import { policyGradientLoss } from '../../src/policy/losses.js';
 import { weightArrays } from '../../src/policy/model.js';
 import { buildSequenceBatch } from '../../src/policy/sequences.js';
 import { trainSft } from '../../src/policy/sft.js';
-import { PolicyUpdater } from '../../src/policy/update.js';
+import { PolicyForward, PolicyUpdater } from '../../src/policy/update.js';
+import { compiledSessionCount } from '../../src/runtime/index.js';
 import { splitRows } from '../../src/train/steps.js';
 import { assertClose } from '../helpers/close.js';
 import { tinyCharPolicy } from './tiny.js';
@@ -65,3 +66,30 @@ test('SFT with micro-batches trains and checks its option', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the engine\'s spinning setting reaches the update and forward sessions (a session per setting; same numbers)', async () => {
+  const p = tinyCharPolicy(5, 0.3);
+  const c = p.config;
+  const rows = [{ prompt: p.codec.encodePrompt('Spell ox.'), response: p.codec.encodeResponse('o-x') }, { prompt: p.codec.encodePrompt('Spell ab.'), response: p.codec.encodeResponse('a-b') }];
+  const feeds = { ...sequenceFeeds(buildSequenceBatch(rows, { padId: p.codec.padId, T: 24 })), advantages: Float32Array.of(1, -1) };
+  // sessions are cached by their settings: when spinning reaches compile, the two updaters (and the
+  // two forwards) of one graph open two sessions each; were it dropped they would share one
+  const before = compiledSessionCount();
+  const ups = [new PolicyUpdater(c, pgGraph, {}, { threads: 1, deterministic: true, spinning: false }), new PolicyUpdater(c, pgGraph, {}, { threads: 1, deterministic: true })];
+  const fwds = [new PolicyForward(c, logpGraph, null, { threads: 1, spinning: false }), new PolicyForward(c, logpGraph, null, { threads: 1 })];
+  try {
+    const states = ups.map(() => TrainState.init(weightArrays(p.weights)));
+    const r = await Promise.all(ups.map((u, i) => u.step(states[i], 2, 24, feeds, 1e-3)));
+    const f = await Promise.all(fwds.map((fw) => fw.run(weightArrays(p.weights), 2, 24, sequenceFeeds(buildSequenceBatch(rows, { padId: p.codec.padId, T: 24 })))));
+    assert.equal(compiledSessionCount() - before, 4);
+    assert.equal(r[0].loss, r[1].loss);
+    assert.deepEqual(Array.from(f[0].logp as Float32Array), Array.from(f[1].logp as Float32Array));
+  } finally {
+    for (const x of [...ups, ...fwds]) await x.release();
+  }
+});
+
+function logpGraph(g: Graph, c: LlamaConfig, B: number, T: number, p: LlamaParams) {
+  const s = sequenceInputs(g, B, T);
+  return { batch: sequenceInputList(s), outputs: { logp: policyTokenLogProbs(c, p, s) } };
+}
