@@ -369,14 +369,17 @@ export class LlamaGenerator {
     const results: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], finishReason: 'length' }));
     const done = new Array<boolean>(B).fill(false);
 
-    /** One run: S new tokens per row at cache columns col0 … col0+S−1 (S > 1 only for the prefill at 0). */
-    const run = async (S: number, col0: number, tokens: number[][]) => {
+    /**
+     * One run: S new tokens per row at cache columns col0 … col0+S−1 — the prompts' S > 1 at 0 (the
+     * prefill), or `last` (one token per row) at col0.
+     */
+    const run = async (S: number, col0: number, last: readonly number[]) => {
       const step = await this.step(kind, B, S, M);
       cache.fit(col0 + S, B);
       let out: Record<string, unknown>;
       if (S > 1) out = await step.exe.run(this.weightFeeds(S, prefillFeeds(prompts, B, S)));
       else {
-        const ids = BigInt64Array.from(tokens, (t) => BigInt(t[0]));
+        const ids = BigInt64Array.from(last, (t) => BigInt(t));
         const positions = BigInt64Array.from(padBefore, (pad) => BigInt(col0 - pad));
         const { feeds, dims } = cache.decodeFeeds(B, (b) => (padBefore[b] < col0 ? [padBefore[b], col0] : null)); // its written cache columns
         out = await step.exe.run(this.weightFeeds(S, { ids, positions, ...feeds }), dims);
@@ -416,10 +419,10 @@ export class LlamaGenerator {
       return next;
     };
 
-    const padded = prompts.map((p, b) => [...new Array<number>(padBefore[b]).fill(p[0]), ...p]);
-    let next = sampleAll(await run(P, 0, padded));
+    // a one-token longest prompt (P = 1: every prompt is one token) runs as a decode step at column 0
+    let next = sampleAll(await run(P, 0, prompts.map((p) => p[p.length - 1])));
     for (let i = 1; i < s.maxNewTokens && !done.every(Boolean); i++) {
-      next = sampleAll(await run(1, P + i - 1, next.map((t) => [t])));
+      next = sampleAll(await run(1, P + i - 1, next));
     }
     return results;
   }
@@ -472,7 +475,7 @@ function prefillFeeds(prompts: readonly (readonly number[])[], B: number, S: num
  * the cache columns held now, at most M. Decode graphs take W as
  * a dynamic axis, so a step's attention reads the columns in use, not all M: W grows in steps of 32
  * (by at least a quarter) as sequences lengthen and halves back when the longest leave, the live
- * rows re-laid out in place within one allocation of [rows, KV, hd, M] (nothing is reallocated).
+ * rows re-laid out in place within one allocation of [rows, KV, M, hd] (nothing is reallocated).
  * Row r's feeds are views of the leading rows (no copy). Shared by generate() and SlotBatch.
  */
 export class KvCache {

@@ -76,7 +76,7 @@ export class CompletionText {
     const stops = this.text.codec.stopTokens;
     const n = tokens.length > 0 && stops.includes(tokens[tokens.length - 1]) ? tokens.length - 1 : tokens.length;
     if (n < this.k) return this.text.completion(this.prompt, tokens); // not a continuation of what was settled
-    const ctx = [...this.prompt.slice(Math.max(0, this.prompt.length + this.k - ANCHOR)), ...tokens.slice(Math.max(0, this.k - ANCHOR), this.k)].slice(-ANCHOR);
+    const ctx = [...this.prompt.slice(-ANCHOR), ...tokens.slice(Math.max(0, this.k - ANCHOR), this.k)].slice(-ANCHOR); // the ANCHOR tokens before k
     const before = this.text.decode(ctx);
     const both = this.text.decode([...ctx, ...tokens.slice(this.k, n)]);
     if (!both.startsWith(before)) return this.text.completion(this.prompt, tokens);
