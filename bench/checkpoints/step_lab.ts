@@ -22,7 +22,7 @@ import { initLlamaWeights } from '../../src/nn/init.js';
 import { initLora, type LoraConfig } from '../../src/nn/lora.js';
 import { llamaInitializers, padBatch } from '../../src/nn/llama.js';
 import { Rng } from '../../src/util/rng.js';
-import { adamW, frozenWeightOptions, TrainState, TrainStep, type TrainStepSpec } from '../../src/train/optim.js';
+import { adamW, trainSessionOptions, TrainState, TrainStep, type TrainStepSpec } from '../../src/train/optim.js';
 import { adamWFor } from '../../src/train/steps.js';
 import { updateGraph } from '../../src/policy/rollout.js';
 import { loraInputs, withLora } from '../../src/policy/lora.js';
@@ -62,11 +62,11 @@ function setup(): { spec: TrainStepSpec; feeds: Record<string, TypedArray>; init
 }
 
 const VARIANTS: Record<string, (g: Graph) => Partial<CompileOptions>> = {
-  fed: (g) => frozenWeightOptions(g),
-  spin: (g) => ({ ...frozenWeightOptions(g), spinning: true }),
-  nospin: (g) => ({ ...frozenWeightOptions(g), spinning: false }),
+  fed: (g) => trainSessionOptions(g),
+  spin: (g) => ({ ...trainSessionOptions(g), spinning: true }),
+  nospin: (g) => ({ ...trainSessionOptions(g), spinning: false }),
   baked: () => ({ spinning: false }),
-  unfused: (g) => ({ ...frozenWeightOptions(g), spinning: false, sessionConfig: { 'optimization.disable_specified_optimizers': 'MatmulTransposeFusion' } }),
+  unfused: (g) => ({ ...trainSessionOptions(g), spinning: false, sessionConfig: { 'optimization.disable_specified_optimizers': 'MatmulTransposeFusion' } }),
 };
 
 async function compileStep(variant: string, extra: Partial<CompileOptions> = {}) {
