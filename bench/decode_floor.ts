@@ -10,10 +10,15 @@
 //      QuickGelu (α = 1: x·σ(x) = SiLU), Mul, the down MatMul; then the final norm, the LM head and
 //      ArgMax. Weights: the real stories260K file in steer's fused layout (fuseLlamaWeights: q
 //      pre-scaled by 1/√hd, so GQA's scale is 1; rows in rotate-half order, so rotary_interleaved 0);
+//      GQA checks that head_size is a multiple of 16 whenever it gets RoPE tables, and
+//      stories260K's is 8: the heads are padded to 16 (padHeads, exact); a second form keeps hd 8
+//      with RoPE as two com.microsoft RotaryEmbedding nodes per layer (unpaddedHeads);
 //   3. the same step as the body of an ONNX Loop: K tokens per session.run (K = 16, 128), the KV
-//      cache and the token loop-carried, the greedy token fed back inside the graph;
+//      cache and the token loop-carried, the greedy token fed back inside the graph; the cost of a
+//      Loop iteration itself from a Loop over the Add chain of part 1;
 //   4. steer's LlamaGenerator (greedy, baked weights) and llama2.c's run.c (built as
-//      bench/generate.ts does, bench/peers/runc.ts) on the same prompt and token count.
+//      bench/generate.ts does, bench/peers/runc.ts) on the same prompt and token count;
+//   5. (--parts profile) ONNX Runtime's profiler on the lean graphs, 1 thread: kernel time by operator.
 // Every variant's 128 greedy tokens must equal LlamaGenerator's (and run.c's text up to its BOS);
 // the script stops otherwise. Kernels per token = nodes of ONNX Runtime's optimised model (the
 // session's optimizedModelFilePath; a Loop's body nodes per iteration plus the outer ones ÷ K).
@@ -21,7 +26,8 @@
 // passes; the prompt before it is prefilled untimed) ÷ 128; run.c = 1e6 ÷ its "achieved tok/s"
 // (forward passes ÷ time after the first, prompt included). Rounds alternate every variant and
 // run.c; figures are medians of the rounds' medians; the load average is printed.
-// Usage: node --import tsx bench/decode_floor.ts [--repeats 3] [--new-tokens 128] [--parts chain,decode]
+// Usage: node --import tsx bench/decode_floor.ts [--repeats 3] [--new-tokens 128] [--parts chain,decode,profile]
+//   (about a minute; --new-tokens 16 --repeats 1 --parts decode checks the graphs in seconds)
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg, tmpdir } from 'node:os';
@@ -43,7 +49,7 @@ const { values } = parseArgs({
     repeats: { type: 'string', default: '3' },
     'new-tokens': { type: 'string', default: '128' },
     prompt: { type: 'string', default: 'Once upon a time' },
-    parts: { type: 'string', default: 'chain,decode' },
+    parts: { type: 'string', default: 'chain,decode,profile' },
     'chain-runs': { type: 'string', default: '400' },
   },
 });
@@ -271,6 +277,23 @@ async function chainPart(): Promise<void> {
 // ---- 2. the lean decode step ---------------------------------------------------------------------
 
 /**
+ * The weights of a decode step: fused layout, heads of P columns, RoPE tables [maxPos, P/2];
+ * ropeInGqa: GQA rotates q and k (do_rotary), else two com.microsoft RotaryEmbedding nodes do.
+ */
+interface StepWeights {
+  weights: LlamaWeights;
+  P: number;
+  cos: Float32Array;
+  sin: Float32Array;
+  ropeInGqa: boolean;
+}
+
+/** The fused weights as they are (P = hd): RoPE as RotaryEmbedding nodes, GQA without its RoPE. */
+function unpaddedHeads(c: LlamaConfig, fused: LlamaWeights): StepWeights {
+  return { weights: fused, P: c.headDim, ...ropeTables(c, c.maxPositionEmbeddings), ropeInGqa: false };
+}
+
+/**
  * GroupQueryAttention takes RoPE tables only with head_size a multiple of 16 (its input check,
  * onnxruntime 1.30); stories260K's heads have hd = 8. So the step runs attention on heads padded to
  * P = 16: head dim i of q, k and v goes to column i (i < hd/2) or P/2 + i − hd/2 (the rest), zeros
@@ -279,7 +302,7 @@ async function chainPart(): Promise<void> {
  * projection reads only the real columns (zero rows elsewhere): the same attention, twice the width.
  * Returns the padded weights (the q|k|v and o projections replaced), P, and the RoPE tables [maxPos, P/2].
  */
-function padHeads(c: LlamaConfig, fused: LlamaWeights): { weights: LlamaWeights; P: number; cos: Float32Array; sin: Float32Array } {
+function padHeads(c: LlamaConfig, fused: LlamaWeights): StepWeights {
   const hd = c.headDim;
   const P = Math.ceil(hd / 16) * 16;
   const half = hd / 2;
@@ -306,7 +329,7 @@ function padHeads(c: LlamaConfig, fused: LlamaWeights): { weights: LlamaWeights;
     cos.set(rope.cos.subarray(p * half, (p + 1) * half), p * (P / 2));
     sin.set(rope.sin.subarray(p * half, (p + 1) * half), p * (P / 2));
   }
-  return { weights, P, cos, sin };
+  return { weights, P, cos, sin, ropeInGqa: true };
 }
 
 /**
@@ -315,7 +338,7 @@ function padHeads(c: LlamaConfig, fused: LlamaWeights): { weights: LlamaWeights;
  * per layer ([1, KV, C, hd], C ≥ total: GQA reads the first seqlens columns and writes column
  * seqlens). Returns the next token [1, 1] (first argmax of the logits) and the present names.
  */
-function decodeStep(g: OnnxGraph, c: LlamaConfig, padded: ReturnType<typeof padHeads>, token: string, past: { k: string; v: string }[], seqlens: string, total: string, present?: { k: string; v: string }[], nextName?: string): { next: string; present: { k: string; v: string }[] } {
+function decodeStep(g: OnnxGraph, c: LlamaConfig, padded: StepWeights, token: string, past: { k: string; v: string }[], seqlens: string, total: string, present?: { k: string; v: string }[], nextName?: string): { next: string; present: { k: string; v: string }[] } {
   const W = (name: string) => {
     const t = padded.weights.get(name)!;
     return g.init(name, t.data, t.shape);
@@ -323,6 +346,7 @@ function decodeStep(g: OnnxGraph, c: LlamaConfig, padded: ReturnType<typeof padH
   const cos = g.init('rope_cos', padded.cos, [c.maxPositionEmbeddings, padded.P / 2]); // [maxPos, P/2]
   const sin = g.init('rope_sin', padded.sin, [c.maxPositionEmbeddings, padded.P / 2]);
   const eps = float('epsilon', c.rmsNormEps);
+  const position = padded.ropeInGqa ? null : g.node('Cast', [seqlens], 1, [int('to', ELEM.int64)])[0]; // [1] int64: RotaryEmbedding's position offset
   let r = g.node('Gather', [W(EMBED), token])[0]; // [1, 1, D]: the residual stream
   let h = g.node('SimplifiedLayerNormalization', [r, W(layerNames(0).attnNorm)], 1, [eps])[0]; // [1, 1, D]
   const out: { k: string; v: string }[] = [];
@@ -330,7 +354,19 @@ function decodeStep(g: OnnxGraph, c: LlamaConfig, padded: ReturnType<typeof padH
     const n = layerNames(l);
     const f = fusedNames(l);
     const qkv = g.node('MatMul', [h, W(f.qkv)])[0]; // [1, 1, (H + 2KV)·P], q pre-scaled by 1/√hd
-    const [att, pk, pv] = g.node('GroupQueryAttention', [qkv, '', '', past[l].k, past[l].v, seqlens, total, cos, sin], [`att${l}`, present?.[l].k ?? `present_k.${l}`, present?.[l].v ?? `present_v.${l}`], [int('num_heads', c.numHeads), int('kv_num_heads', c.numKvHeads), int('do_rotary', 1), int('rotary_interleaved', 0), float('scale', 1)], 'com.microsoft'); // [1, 1, H·P]; RoPE on q and k at position seqlens
+    const gqaAttrs = [int('num_heads', c.numHeads), int('kv_num_heads', c.numKvHeads), float('scale', 1)];
+    const presentNames = [`att${l}`, present?.[l].k ?? `present_k.${l}`, present?.[l].v ?? `present_v.${l}`];
+    let att: string, pk: string, pv: string;
+    if (padded.ropeInGqa) {
+      // packed q|k|v, RoPE on q and k at position seqlens inside GQA
+      [att, pk, pv] = g.node('GroupQueryAttention', [qkv, '', '', past[l].k, past[l].v, seqlens, total, cos, sin], presentNames, [...gqaAttrs, int('do_rotary', 1), int('rotary_interleaved', 0)], 'com.microsoft'); // [1, 1, H·P]
+    } else {
+      const hd = c.headDim;
+      const sizes = g.init('qkv_sizes', BigInt64Array.from([c.numHeads * hd, c.numKvHeads * hd, c.numKvHeads * hd], BigInt), [3]);
+      const [q, k, v] = g.node('Split', [qkv, sizes], 3, [int('axis', -1)]);
+      const rot = (x: string, heads: number) => g.node('RotaryEmbedding', [x, position!, cos, sin], 1, [int('num_heads', heads), int('interleaved', 0)], 'com.microsoft')[0];
+      [att, pk, pv] = g.node('GroupQueryAttention', [rot(q, c.numHeads), rot(k, c.numKvHeads), v, past[l].k, past[l].v, seqlens, total], presentNames, gqaAttrs, 'com.microsoft'); // [1, 1, H·hd]
+    }
     out.push({ k: pk, v: pv });
     const o = g.node('MatMul', [att, W(f.o)])[0]; // [1, 1, D]
     const [m, , , r1] = g.node('SkipSimplifiedLayerNormalization', [o, r, W(n.mlpNorm)], [`mlp_in${l}`, '', '', `resid_mid${l}`], [eps], 'com.microsoft'); // m = rmsNorm(r + o), r1 = r + o
@@ -348,8 +384,14 @@ function decodeStep(g: OnnxGraph, c: LlamaConfig, padded: ReturnType<typeof padH
 
 const pastNames = (L: number) => Array.from({ length: L }, (_, l) => ({ k: `past_k.${l}`, v: `past_v.${l}` }));
 
-/** The one-token decode graph: inputs token, seqlens, total, past_k/v.l [1, KV, 'cap', hd]; outputs next, present_k/v.l. */
-function stepModel(c: LlamaConfig, w: ReturnType<typeof padHeads>): Uint8Array {
+/**
+ * The one-token decode graph: inputs token, seqlens, total, past_k/v.l [1, KV, 'cap', hd]; outputs
+ * next and, with newColumns false, present_k/v.l (the whole cache: bound to the past buffers, GQA
+ * appends in place); with newColumns true only the new column of each, new_k/v.l [1, KV, 1, P] =
+ * present[:, :, seqlens] (the present stays inside the run: GQA copies the past into it), for a
+ * cache kept on the host as steer's KvCache keeps it (input col_end int32 [1] = seqlens + 1).
+ */
+function stepModel(c: LlamaConfig, w: StepWeights, newColumns = false): Uint8Array {
   const g = new OnnxGraph('s');
   const token = g.input('token', 'int64', [1, 1]);
   const seqlens = g.input('seqlens', 'int32', [1]);
@@ -358,8 +400,17 @@ function stepModel(c: LlamaConfig, w: ReturnType<typeof padHeads>): Uint8Array {
   for (const p of past) for (const name of [p.k, p.v]) g.input(name, 'float32', [1, c.numKvHeads, 'cap', w.P]);
   const { next, present } = decodeStep(g, c, w, token, past, seqlens, total, undefined, 'next');
   g.output(next, 'int64', [1, 1]);
-  for (const p of present) for (const name of [p.k, p.v]) g.output(name, 'float32', [1, c.numKvHeads, 'cap_out', w.P]);
-  return modelBytes(g.proto('decode-step'));
+  if (newColumns) {
+    const end = g.input('col_end', 'int32', [1]);
+    const axis = g.init('axis2', Int32Array.of(2), [1]);
+    for (const [l, p] of present.entries()) {
+      for (const [from, to] of [[p.k, `new_k.${l}`], [p.v, `new_v.${l}`]]) {
+        g.node('Slice', [from, seqlens, end, axis], [to]);
+        g.output(to, 'float32', [1, c.numKvHeads, 1, w.P]);
+      }
+    }
+  } else for (const p of present) for (const name of [p.k, p.v]) g.output(name, 'float32', [1, c.numKvHeads, 'cap_out', w.P]);
+  return modelBytes(g.proto(newColumns ? 'decode-step-columns' : 'decode-step'));
 }
 
 /**
@@ -367,7 +418,7 @@ function stepModel(c: LlamaConfig, w: ReturnType<typeof padHeads>): Uint8Array {
  * [1, KV, 'cols', hd] holding exactly seqlens columns; outputs the K tokens [K, 1, 1], the cache
  * after them (cols + K columns) and the last token. The cache grows by a column per iteration.
  */
-function loopModel(c: LlamaConfig, w: ReturnType<typeof padHeads>, K: number): Uint8Array {
+function loopModel(c: LlamaConfig, w: StepWeights, K: number): Uint8Array {
   const body = new OnnxGraph('b');
   body.input('iter', 'int64', []);
   body.input('cond_in', 'bool', []);
@@ -453,6 +504,43 @@ async function decodeSteps(s: ort.InferenceSession, c: LlamaConfig, P: number, p
   return { tokens, us: ((performance.now() - t0) * 1000) / n };
 }
 
+/**
+ * Greedy decoding with the one-token graph of stepModel(…, true): the cache on the host ([1, KV, M, P]
+ * per layer, fed without a copy), each run returning only the new columns, written in here.
+ */
+async function decodeStepsHostCache(s: ort.InferenceSession, c: LlamaConfig, P: number, prompt: readonly number[], n: number): Promise<{ tokens: number[]; us: number }> {
+  const M = prompt.length + n;
+  const cache: Cache = Array.from({ length: c.numLayers }, () => ({ k: new Float32Array(c.numKvHeads * M * P), v: new Float32Array(c.numKvHeads * M * P) }));
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const [l, { k, v }] of cache.entries()) {
+    feeds[`past_k.${l}`] = new ort.Tensor('float32', k, [1, c.numKvHeads, M, P]);
+    feeds[`past_v.${l}`] = new ort.Tensor('float32', v, [1, c.numKvHeads, M, P]);
+  }
+  const step = async (token: number, t: number): Promise<number> => {
+    feeds.token = i64(token);
+    feeds.seqlens = i32(t, [1]);
+    feeds.total = i32(t + 1, []);
+    feeds.col_end = i32(t + 1, [1]);
+    const out = await s.run(feeds);
+    for (const [l, kv] of cache.entries()) {
+      for (const [name, a] of [[`new_k.${l}`, kv.k], [`new_v.${l}`, kv.v]] as const) {
+        const col = out[name].data as Float32Array; // [1, KV, 1, P]
+        for (let h = 0; h < c.numKvHeads; h++) a.set(col.subarray(h * P, (h + 1) * P), (h * M + t) * P);
+      }
+    }
+    return Number((out.next.data as BigInt64Array)[0]);
+  };
+  for (let t = 0; t < prompt.length - 1; t++) await step(prompt[t], t);
+  const tokens: number[] = [];
+  let token = prompt[prompt.length - 1];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    token = await step(token, prompt.length - 1 + i);
+    tokens.push(token);
+  }
+  return { tokens, us: ((performance.now() - t0) * 1000) / n };
+}
+
 /** The cache of `cols` columns out of in-place buffers of width M, as exact [1, KV, cols, hd] tensors. */
 function exactCache(c: LlamaConfig, hd: number, cache: Cache, M: number, cols: number): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
@@ -521,13 +609,14 @@ async function profileVariant(label: string, bytes: Uint8Array, decode: (s: ort.
   }
   const tokens = gens * n;
   console.log(`\n${label}: ONNX Runtime profile, 1 thread, ${gens} generations of ${n} tokens (${runs} session runs; profiling adds its own cost)`);
-  console.log('| operator | kernels per token | µs per token |');
-  console.log('|---|---|---|');
-  for (const [op, o] of [...byOp].sort((a, b) => b[1].us - a[1].us)) console.log(`| ${op} | ${(o.count / tokens).toFixed(2)} | ${(o.us / tokens).toFixed(1)} |`);
-  console.log(`| all kernels | ${([...byOp.values()].reduce((a, o) => a + o.count, 0) / tokens).toFixed(2)} | ${(kernels / tokens).toFixed(1)} |`);
-  console.log(`| session.run outside kernels | — | ${((runUs - kernels) / tokens).toFixed(1)} |`);
-  console.log(`| host outside session.run (binding, feeds, JS) | — | ${((wallUs - runUs) / tokens).toFixed(1)} |`);
-  console.log(`| wall | — | ${(wallUs / tokens).toFixed(1)} |`);
+  console.log('| operator | kernels per token | µs per token (profiled) | share of kernel time |');
+  console.log('|---|---|---|---|');
+  const pct = (us: number) => `${((100 * us) / kernels).toFixed(0)} %`;
+  for (const [op, o] of [...byOp].sort((a, b) => b[1].us - a[1].us)) console.log(`| ${op} | ${(o.count / tokens).toFixed(2)} | ${(o.us / tokens).toFixed(1)} | ${pct(o.us)} |`);
+  console.log(`| all kernels | ${([...byOp.values()].reduce((a, o) => a + o.count, 0) / tokens).toFixed(2)} | ${(kernels / tokens).toFixed(1)} | 100 % |`);
+  console.log(`| session.run outside kernels | — | ${((runUs - kernels) / tokens).toFixed(1)} | — |`);
+  console.log(`| host outside session.run (binding, feeds, JS) | — | ${((wallUs - runUs) / tokens).toFixed(1)} | — |`);
+  console.log(`| wall (profiled) | — | ${(wallUs / tokens).toFixed(1)} | — |`);
 }
 
 // ---- 2–4. decode variants against run.c ----------------------------------------------------------
@@ -536,7 +625,8 @@ async function decodePart(): Promise<void> {
   const model = join(shared, 'data', 'stories260k', 'stories260K.bin');
   const tokenizer = join(shared, 'data', 'stories260k', 'tok512.bin');
   const { config: c, weights } = loadModel(model);
-  const padded = padHeads(c, fuseLlamaWeights(c, weights));
+  const fused = fuseLlamaWeights(c, weights);
+  const padded = padHeads(c, fused);
   const tok = Llama2cTokenizer.read(tokenizer, c.vocabSize);
   const prompt = tok.encode(values.prompt!);
   const runc = buildRunC(work, shared);
@@ -567,8 +657,12 @@ async function decodePart(): Promise<void> {
       },
     });
   }
+  const columnsBytes = stepModel(c, padded, true);
+  const columnsKernels = (await kernelCounts(columnsBytes)).outer;
   for (const th of [1, 2]) {
     const step = await ort.InferenceSession.create(stepBytes, sessionOptions(th, false));
+    const columns = await ort.InferenceSession.create(columnsBytes, sessionOptions(th, false));
+    variants.push({ name: `lean one-token graph, cache on the host, new columns out (${th} thread${th > 1 ? 's' : ''})`, kernels: String(columnsKernels), run: () => decodeStepsHostCache(columns, c, padded.P, prompt, newTokens) });
     variants.push({ name: `lean one-token graph, cache in place (${th} thread${th > 1 ? 's' : ''})`, kernels: String(stepKernels), run: () => decodeSteps(step, c, padded.P, prompt, newTokens) });
     for (const K of Ks) {
       const loop = await ort.InferenceSession.create(loopBytes.get(K)!, sessionOptions(th, false));
@@ -576,6 +670,18 @@ async function decodePart(): Promise<void> {
       variants.push({ name: `lean step in an ONNX Loop, K = ${K} tokens per run (${th} thread${th > 1 ? 's' : ''})`, kernels: `${k.body} + ${k.outer}/${K}`, run: () => decodeLoop(step, loop, K, c, padded.P, prompt, newTokens) });
     }
   }
+
+  // the same step without padded heads: RoPE as two RotaryEmbedding nodes per layer (1 thread; plainStep, cache in place, prefills the Loop's prompt)
+  const plain = unpaddedHeads(c, fused);
+  const plainStepBytes = stepModel(c, plain);
+  const plainLoopBytes = loopModel(c, plain, newTokens);
+  const plainStep = await ort.InferenceSession.create(plainStepBytes, sessionOptions(1, false));
+  const plainLoop = await ort.InferenceSession.create(plainLoopBytes, sessionOptions(1, false));
+  const pk = await kernelCounts(plainLoopBytes);
+  const plainColumnsBytes = stepModel(c, plain, true);
+  const plainColumns = await ort.InferenceSession.create(plainColumnsBytes, sessionOptions(1, false));
+  variants.push({ name: 'lean one-token graph, RoPE as RotaryEmbedding nodes, hd 8, cache on the host (1 thread)', kernels: String((await kernelCounts(plainColumnsBytes)).outer), run: () => decodeStepsHostCache(plainColumns, c, plain.P, prompt, newTokens) });
+  variants.push({ name: `the same in an ONNX Loop, K = ${newTokens} (1 thread)`, kernels: `${pk.body} + ${pk.outer}/${newTokens}`, run: () => decodeLoop(plainStep, plainLoop, newTokens, c, plain.P, prompt, newTokens) });
 
   // every variant's tokens against the reference, and run.c's text, before timing
   const rc0 = runC(runc, model, tokenizer, values.prompt!, prompt.length + newTokens - 1);
@@ -592,7 +698,7 @@ async function decodePart(): Promise<void> {
   if (!runcSame) throw new Error(`run.c's text differs:\n${rc0.text}\nvs\n${tok.decode([...prompt, ...untilBos(reference)])}`);
 
   // rounds: every variant (the median of 3 generations), then run.c
-  const perRound = 3;
+  const perRound = 5;
   const us: number[][] = variants.map(() => []);
   const runcUs: number[] = [];
   const loads = [load()];
