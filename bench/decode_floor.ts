@@ -416,7 +416,10 @@ function stepModel(c: LlamaConfig, w: StepWeights, newColumns = false): Uint8Arr
 /**
  * K decode steps in one ONNX Loop: inputs token [1, 1], seqlens [1], total [] (as the step's), past
  * [1, KV, 'cols', hd] holding exactly seqlens columns; outputs the K tokens [K, 1, 1], the cache
- * after them (cols + K columns) and the last token. The cache grows by a column per iteration.
+ * after them (cols + K columns) and the last token. The cache grows by a column per iteration
+ * (GQA copies the past into each iteration's present: a Loop's outputs are new buffers, so its
+ * shared-buffer mode never applies). The condition passes straight through and the token is both
+ * carried and scanned: no Identity nodes in the body.
  */
 function loopModel(c: LlamaConfig, w: StepWeights, K: number): Uint8Array {
   const body = new OnnxGraph('b');
@@ -428,18 +431,16 @@ function loopModel(c: LlamaConfig, w: StepWeights, K: number): Uint8Array {
   const past = Array.from({ length: c.numLayers }, (_, l) => ({ k: `bk_in.${l}`, v: `bv_in.${l}` }));
   for (const p of past) for (const name of [p.k, p.v]) body.input(name, 'float32', [1, c.numKvHeads, 'cols', w.P]);
   const presentNames = Array.from({ length: c.numLayers }, (_, l) => ({ k: `bk_out.${l}`, v: `bv_out.${l}` }));
-  const { next } = decodeStep(body, c, w, token, past, seqlens, total, presentNames, 'token_out');
+  decodeStep(body, c, w, token, past, seqlens, total, presentNames, 'token_out');
   const one = body.init('one_i32', Int32Array.of(1), []);
   body.node('Add', [seqlens, one], ['seqlens_out']);
   body.node('Add', [total, one], ['total_out']);
-  body.node('Identity', ['cond_in'], ['cond_out']);
-  body.node('Identity', [next], ['token_scan']);
-  body.output('cond_out', 'bool', []);
+  body.output('cond_in', 'bool', []);
   body.output('token_out', 'int64', [1, 1]);
   body.output('seqlens_out', 'int32', [1]);
   body.output('total_out', 'int32', []);
   for (const p of presentNames) for (const name of [p.k, p.v]) body.output(name, 'float32', [1, c.numKvHeads, 'cols1', w.P]);
-  body.output('token_scan', 'int64', [1, 1]);
+  body.output('token_out', 'int64', [1, 1]);
 
   const g = new OnnxGraph('o');
   g.input('token', 'int64', [1, 1]);
