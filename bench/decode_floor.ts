@@ -24,7 +24,8 @@
 // session's optimizedModelFilePath; a Loop's body nodes per iteration plus the outer ones ÷ K).
 // µs/token = wall time of the decode phase (the prompt's last token and 127 fed back: 128 forward
 // passes; the prompt before it is prefilled untimed) ÷ 128; run.c = 1e6 ÷ its "achieved tok/s"
-// (forward passes ÷ time after the first, prompt included). Rounds alternate every variant and
+// (forward passes ÷ time after the first, prompt included), which it times in whole milliseconds
+// (≈ 6–7 ms here): a round takes the mean over 10 runs of run.c. Rounds alternate every variant and
 // run.c; figures are medians of the rounds' medians; the load average is printed.
 // Usage: node --import tsx bench/decode_floor.ts [--repeats 3] [--new-tokens 128] [--parts chain,decode,profile]
 //   (about a minute; --new-tokens 16 --repeats 1 --parts decode checks the graphs in seconds)
@@ -709,11 +710,13 @@ async function decodePart(): Promise<void> {
       for (let k = 0; k < perRound; k++) xs.push((await v.run()).us);
       us[i].push(median(xs));
     }
-    runcUs.push(1e6 / runC(runc, model, tokenizer, values.prompt!, prompt.length + newTokens - 1).tokensPerS);
+    // run.c times itself in whole milliseconds (≈ 6–7 ms for 128 tokens here): the mean of 10 runs' µs/token averages the rounding out
+    const runcRuns = Array.from({ length: 10 }, () => 1e6 / runC(runc, model, tokenizer, values.prompt!, prompt.length + newTokens - 1).tokensPerS);
+    runcUs.push(runcRuns.reduce((a, b) => a + b, 0) / runcRuns.length);
     loads.push(load());
   }
   const runcMed = median(runcUs);
-  console.log(`\nmedians of ${repeats} alternating rounds (each variant: the median of ${perRound} generations; load average ${loads.join(' → ')})`);
+  console.log(`\nmedians of ${repeats} alternating rounds (each variant: the median of ${perRound} generations; run.c: the mean of 10 runs; load average ${loads.join(' → ')})`);
   console.log('| variant | kernels per token | µs/token | tok/s | ÷ run.c tok/s |');
   console.log('|---|---|---|---|---|');
   for (const [i, v] of variants.entries()) {
