@@ -25,7 +25,9 @@
 // µs/token = wall time of the decode phase (the prompt's last token and 127 fed back: 128 forward
 // passes; the prompt before it is prefilled untimed) ÷ 128; run.c = 1e6 ÷ its "achieved tok/s"
 // (forward passes ÷ time after the first, prompt included), which it times in whole milliseconds
-// (≈ 6–7 ms here): a round takes the mean over 10 runs of run.c. Rounds alternate every variant and
+// (≈ 6–7 ms here): a round takes the mean over 10 runs of run.c. CPU µs/token beside (less at
+// the mercy of the load): process.cpuUsage over the decode phase (all threads); run.c's from
+// `perf stat` task-clock, the whole run less the prompt alone ÷ the forward passes between. Rounds alternate every variant and
 // run.c; figures are medians of the rounds' medians; the load average is printed.
 // Usage: node --import tsx bench/decode_floor.ts [--repeats 3] [--new-tokens 128] [--parts chain,decode,profile]
 //   (about a minute; --new-tokens 16 --repeats 1 --parts decode checks the graphs in seconds)
@@ -43,7 +45,7 @@ import { FUSED_HEAD, fuseLlamaWeights, fusedNames } from '../src/nn/llama.js';
 import { ropeTables } from '../src/nn/rope.js';
 import { EMBED, FINAL_NORM, layerNames, type LlamaWeights } from '../src/nn/weights.js';
 import { Llama2cTokenizer } from '../src/text/llama2c.js';
-import { buildRunC, median, runC } from './peers/runc.js';
+import { buildRunC, median, runC, runCCpuMs } from './peers/runc.js';
 
 const { values } = parseArgs({
   options: {
@@ -461,6 +463,13 @@ function loopModel(c: LlamaConfig, w: StepWeights, K: number): Uint8Array {
 // ---- drivers ---------------------------------------------------------------------------------------
 
 type Cache = { k: Float32Array; v: Float32Array }[];
+/** A greedy decode: its tokens, wall µs and CPU µs (all threads) per token of the timed phase. */
+type Decoded = { tokens: number[]; us: number; cpuUs: number };
+/** Wall and CPU µs per token since (t0, c0). */
+const perToken = (t0: number, c0: NodeJS.CpuUsage, n: number) => {
+  const cpu = process.cpuUsage(c0);
+  return { us: ((performance.now() - t0) * 1000) / n, cpuUs: (cpu.user + cpu.system) / n };
+};
 const i64 = (t: number) => new ort.Tensor('int64', BigInt64Array.of(BigInt(t)), [1, 1]);
 const i32 = (n: number, dims: number[]) => new ort.Tensor('int32', Int32Array.of(n), dims);
 
@@ -493,24 +502,25 @@ function inPlaceCache(c: LlamaConfig, P: number, M: number) {
 }
 
 /** Greedy decoding with the one-token graph: the prompt (all but its last token untimed; withPrompt false leaves its cache columns zero, so a profile holds the decode steps alone), then `n` timed steps. */
-async function decodeSteps(s: ort.InferenceSession, c: LlamaConfig, P: number, prompt: readonly number[], n: number, withPrompt = true): Promise<{ tokens: number[]; us: number }> {
+async function decodeSteps(s: ort.InferenceSession, c: LlamaConfig, P: number, prompt: readonly number[], n: number, withPrompt = true): Promise<Decoded> {
   const run = inPlaceCache(c, P, prompt.length + n);
   if (withPrompt) for (let t = 0; t < prompt.length - 1; t++) await run.step(s, prompt[t], t);
   const tokens: number[] = [];
   let token = prompt[prompt.length - 1];
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     token = await run.step(s, token, prompt.length - 1 + i);
     tokens.push(token);
   }
-  return { tokens, us: ((performance.now() - t0) * 1000) / n };
+  return { tokens, ...perToken(t0, c0, n) };
 }
 
 /**
  * Greedy decoding with the one-token graph of stepModel(…, true): the cache on the host ([1, KV, M, P]
  * per layer, fed without a copy), each run returning only the new columns, written in here.
  */
-async function decodeStepsHostCache(s: ort.InferenceSession, c: LlamaConfig, P: number, prompt: readonly number[], n: number): Promise<{ tokens: number[]; us: number }> {
+async function decodeStepsHostCache(s: ort.InferenceSession, c: LlamaConfig, P: number, prompt: readonly number[], n: number): Promise<Decoded> {
   const M = prompt.length + n;
   const cache: Cache = Array.from({ length: c.numLayers }, () => ({ k: new Float32Array(c.numKvHeads * M * P), v: new Float32Array(c.numKvHeads * M * P) }));
   const feeds: Record<string, ort.Tensor> = {};
@@ -536,11 +546,12 @@ async function decodeStepsHostCache(s: ort.InferenceSession, c: LlamaConfig, P: 
   const tokens: number[] = [];
   let token = prompt[prompt.length - 1];
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     token = await step(token, prompt.length - 1 + i);
     tokens.push(token);
   }
-  return { tokens, us: ((performance.now() - t0) * 1000) / n };
+  return { tokens, ...perToken(t0, c0, n) };
 }
 
 /** The cache of `cols` columns out of in-place buffers of width M, as exact [1, KV, cols, hd] tensors. */
@@ -557,13 +568,14 @@ function exactCache(c: LlamaConfig, hd: number, cache: Cache, M: number, cols: n
 }
 
 /** Greedy decoding with the Loop graph: the prompt through the one-token graph (untimed), then n/K timed runs of K tokens. */
-async function decodeLoop(step: ort.InferenceSession, loop: ort.InferenceSession, K: number, c: LlamaConfig, hd: number, prompt: readonly number[], n: number): Promise<{ tokens: number[]; us: number }> {
+async function decodeLoop(step: ort.InferenceSession, loop: ort.InferenceSession, K: number, c: LlamaConfig, hd: number, prompt: readonly number[], n: number): Promise<Decoded> {
   const P = prompt.length;
   const run = inPlaceCache(c, hd, P);
   for (let t = 0; t < P - 1; t++) await run.step(step, prompt[t], t);
   let feeds: Record<string, ort.Tensor> = { ...exactCache(c, hd, run.cache, P, P - 1), token: i64(prompt[P - 1]), seqlens: i32(P - 1, [1]), total: i32(P, []) };
   const tokens: number[] = [];
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (let done = 0; done < n; done += K) {
     const out = await loop.run(feeds);
     tokens.push(...Array.from(out.tokens.data as BigInt64Array, Number));
@@ -574,7 +586,7 @@ async function decodeLoop(step: ort.InferenceSession, loop: ort.InferenceSession
     }
     feeds = next;
   }
-  return { tokens: tokens.slice(0, n), us: ((performance.now() - t0) * 1000) / n };
+  return { tokens: tokens.slice(0, n), ...perToken(t0, c0, n) };
 }
 
 /**
@@ -645,7 +657,7 @@ async function decodePart(): Promise<void> {
   const loopBytes = new Map(Ks.map((K) => [K, loopModel(c, padded, K)]));
   const loopKernels = new Map(await Promise.all(Ks.map(async (K) => [K, await kernelCounts(loopBytes.get(K)!)] as const)));
 
-  type Variant = { name: string; kernels: string; run: () => Promise<{ tokens: number[]; us: number }> };
+  type Variant = { name: string; kernels: string; run: () => Promise<Decoded> };
   const variants: Variant[] = [];
   for (const th of [1, 2]) {
     const gen = gens.get(th)!;
@@ -654,8 +666,9 @@ async function decodePart(): Promise<void> {
       kernels: String(steerKernels),
       run: async () => {
         const t0 = performance.now();
+        const c0 = process.cpuUsage();
         const g = await gen.generate([prompt], { maxNewTokens: newTokens, temperature: 0, stopTokens: [] });
-        return { tokens: g[0].tokens, us: ((performance.now() - t0) * 1000) / newTokens }; // prefill run included
+        return { tokens: g[0].tokens, ...perToken(t0, c0, newTokens) }; // prefill run included
       },
     });
   }
@@ -702,28 +715,38 @@ async function decodePart(): Promise<void> {
   // rounds: every variant (the median of 3 generations), then run.c
   const perRound = 5;
   const us: number[][] = variants.map(() => []);
+  const cpuUs: number[][] = variants.map(() => []);
   const runcUs: number[] = [];
+  const runcCpuUs: number[] = [];
   const loads = [load()];
+  const steps = prompt.length + newTokens - 1;
   for (let r = 0; r < repeats; r++) {
     for (const [i, v] of variants.entries()) {
-      const xs: number[] = [];
-      for (let k = 0; k < perRound; k++) xs.push((await v.run()).us);
-      us[i].push(median(xs));
+      const xs: Decoded[] = [];
+      for (let k = 0; k < perRound; k++) xs.push(await v.run());
+      us[i].push(median(xs.map((x) => x.us)));
+      cpuUs[i].push(median(xs.map((x) => x.cpuUs)));
     }
     // run.c times itself in whole milliseconds (≈ 6–7 ms for 128 tokens here): the mean of 10 runs' µs/token averages the rounding out
-    const runcRuns = Array.from({ length: 10 }, () => 1e6 / runC(runc, model, tokenizer, values.prompt!, prompt.length + newTokens - 1).tokensPerS);
+    const runcRuns = Array.from({ length: 10 }, () => 1e6 / runC(runc, model, tokenizer, values.prompt!, steps).tokensPerS);
     runcUs.push(runcRuns.reduce((a, b) => a + b, 0) / runcRuns.length);
+    // its CPU per forward pass: task-clock of the whole run less that of the prompt alone, ÷ the passes between (medians of 5)
+    const full = Array.from({ length: 5 }, () => runCCpuMs(runc, model, tokenizer, values.prompt!, steps));
+    const promptOnly = Array.from({ length: 5 }, () => runCCpuMs(runc, model, tokenizer, values.prompt!, prompt.length));
+    if (full.every((x) => x !== null) && promptOnly.every((x) => x !== null)) runcCpuUs.push(((median(full as number[]) - median(promptOnly as number[])) * 1000) / (steps - prompt.length));
     loads.push(load());
   }
   const runcMed = median(runcUs);
-  console.log(`\nmedians of ${repeats} alternating rounds (each variant: the median of ${perRound} generations; run.c: the mean of 10 runs; load average ${loads.join(' → ')})`);
-  console.log('| variant | kernels per token | µs/token | tok/s | ÷ run.c tok/s |');
-  console.log('|---|---|---|---|---|');
+  const runcCpu = runcCpuUs.length ? median(runcCpuUs) : NaN;
+  console.log(`\nmedians of ${repeats} alternating rounds (each variant: the median of ${perRound} generations; run.c: the mean of 10 runs, CPU from perf stat; load average ${loads.join(' → ')})`);
+  console.log('| variant | kernels per token | µs/token | tok/s | ÷ run.c tok/s | CPU µs/token | ÷ run.c by CPU |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const [i, v] of variants.entries()) {
     const m = median(us[i]);
-    console.log(`| ${v.name} | ${v.kernels} | ${m.toFixed(0)} [${us[i].map((x) => x.toFixed(0)).join(', ')}] | ${(1e6 / m).toFixed(0)} | ${(runcMed / m).toFixed(2)}× |`);
+    const cm = median(cpuUs[i]);
+    console.log(`| ${v.name} | ${v.kernels} | ${m.toFixed(0)} [${us[i].map((x) => x.toFixed(0)).join(', ')}] | ${(1e6 / m).toFixed(0)} | ${(runcMed / m).toFixed(2)}× | ${cm.toFixed(0)} | ${(runcCpu / cm).toFixed(2)}× |`);
   }
-  console.log(`| run.c -Ofast -march=native (1 thread) | — | ${runcMed.toFixed(0)} [${runcUs.map((x) => x.toFixed(0)).join(', ')}] | ${(1e6 / runcMed).toFixed(0)} | 1.00× |`);
+  console.log(`| run.c -Ofast -march=native (1 thread) | — | ${runcMed.toFixed(0)} [${runcUs.map((x) => x.toFixed(0)).join(', ')}] | ${(1e6 / runcMed).toFixed(0)} | 1.00× | ${runcCpu.toFixed(0)} [${runcCpuUs.map((x) => x.toFixed(0)).join(', ')}] | 1.00× |`);
   for (const g of gens.values()) await g.release();
 
   if (parts.has('profile')) {

@@ -25,3 +25,14 @@ export function runC(exe: string, model: string, tokenizer: string, prompt: stri
   if (r.status !== 0 || !m) throw new Error(`run.c failed:\n${r.stderr}`);
   return { text: r.stdout, tokensPerS: Number(m[1]) };
 }
+
+/**
+ * CPU milliseconds (perf stat's task-clock) of one run.c run like runC's, or null without perf.
+ * The difference between two step counts, divided by the steps between them, is run.c's CPU per
+ * forward pass without its start-up (reading the model) and unaffected by its whole-millisecond timer.
+ */
+export function runCCpuMs(exe: string, model: string, tokenizer: string, prompt: string, steps: number): number | null {
+  const r = spawnSync('perf', ['stat', '-x,', '-e', 'task-clock', exe, model, '-z', tokenizer, '-t', '0', '-n', String(steps), '-i', prompt], { encoding: 'utf8' });
+  const line = r.status === 0 ? r.stderr.split('\n').find((l) => l.includes('task-clock')) : undefined;
+  return line ? Number(line.split(',')[0]) : null;
+}
