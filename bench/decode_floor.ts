@@ -739,14 +739,16 @@ async function decodePart(): Promise<void> {
   const runcMed = median(runcUs);
   const runcCpu = runcCpuUs.length ? median(runcCpuUs) : NaN;
   console.log(`\nmedians of ${repeats} alternating rounds (each variant: the median of ${perRound} generations; run.c: the mean of 10 runs, CPU from perf stat; load average ${loads.join(' → ')})`);
-  console.log('| variant | kernels per token | µs/token | tok/s | ÷ run.c tok/s | CPU µs/token | ÷ run.c by CPU |');
-  console.log('|---|---|---|---|---|---|---|');
+  // paired: each round's ratio against that round's run.c (both saw the same load)
+  console.log('| variant | kernels per token | µs/token | tok/s | ÷ run.c tok/s | paired by round: median [min, max] | CPU µs/token | ÷ run.c by CPU |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const [i, v] of variants.entries()) {
     const m = median(us[i]);
     const cm = median(cpuUs[i]);
-    console.log(`| ${v.name} | ${v.kernels} | ${m.toFixed(0)} [${us[i].map((x) => x.toFixed(0)).join(', ')}] | ${(1e6 / m).toFixed(0)} | ${(runcMed / m).toFixed(2)}× | ${cm.toFixed(0)} | ${(runcCpu / cm).toFixed(2)}× |`);
+    const paired = us[i].map((x, r) => runcUs[r] / x);
+    console.log(`| ${v.name} | ${v.kernels} | ${m.toFixed(0)} [${us[i].map((x) => x.toFixed(0)).join(', ')}] | ${(1e6 / m).toFixed(0)} | ${(runcMed / m).toFixed(2)}× | ${median(paired).toFixed(2)}× [${Math.min(...paired).toFixed(2)}, ${Math.max(...paired).toFixed(2)}] | ${cm.toFixed(0)} | ${(runcCpu / cm).toFixed(2)}× |`);
   }
-  console.log(`| run.c -Ofast -march=native (1 thread) | — | ${runcMed.toFixed(0)} [${runcUs.map((x) => x.toFixed(0)).join(', ')}] | ${(1e6 / runcMed).toFixed(0)} | 1.00× | ${runcCpu.toFixed(0)} [${runcCpuUs.map((x) => x.toFixed(0)).join(', ')}] | 1.00× |`);
+  console.log(`| run.c -Ofast -march=native (1 thread) | — | ${runcMed.toFixed(0)} [${runcUs.map((x) => x.toFixed(0)).join(', ')}] | ${(1e6 / runcMed).toFixed(0)} | 1.00× | — | ${runcCpu.toFixed(0)} [${runcCpuUs.map((x) => x.toFixed(0)).join(', ')}] | 1.00× |`);
   for (const g of gens.values()) await g.release();
 
   if (parts.has('profile')) {
