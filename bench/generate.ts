@@ -31,6 +31,7 @@ import { parameterCount } from '../src/nn/config.js';
 import { Llama2cTokenizer } from '../src/text/llama2c.js';
 import { Rng } from '../src/util/rng.js';
 import { random15m, syntheticTokenizer } from './models.js';
+import { buildRunC, median, runC } from './peers/runc.js';
 
 const { values } = parseArgs({
   options: {
@@ -56,26 +57,6 @@ const venvPython = join(root, '.venv', 'bin', 'python');
 const shared = join(root, '..', 'shared');
 const work = mkdtempSync(join(tmpdir(), 'steer-bench-gen-'));
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-function buildRunC(): string {
-  const exe = join(work, 'runfast');
-  const r = spawnSync('gcc', ['-Ofast', '-march=native', '-o', exe, join(shared, 'bench', 'llama2c', 'run.c'), '-lm'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`building run.c failed (gcc):\n${r.stderr}`);
-  return exe;
-}
-
-/** run.c greedy on `prompt` for `steps` positions (prompt included): its text and tokens/s. */
-function runC(exe: string, model: string, tokenizer: string, prompt: string, steps: number): { text: string; tokensPerS: number } {
-  const r = spawnSync('nice', ['-n', '5', exe, model, '-z', tokenizer, '-t', '0', '-n', String(steps), '-i', prompt], { encoding: 'utf8' });
-  const m = /achieved tok\/s: ([0-9.]+)/.exec(r.stderr);
-  if (r.status !== 0 || !m) throw new Error(`run.c failed:\n${r.stderr}`);
-  return { text: r.stdout, tokensPerS: Number(m[1]) };
-}
-
 /** One timed PyTorch run (after its own warm-up): tokens/s and the tokens. */
 function torchPeer(model: string, promptsFile: string): { tokensPerS: number; cpuSeconds: number; tokens: number[][]; torch: string } {
   const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: String(threads) };
@@ -98,7 +79,7 @@ const models: Record<string, () => { model: string; tokenizer: string }> = {
   },
 };
 
-const runc = values['no-peer'] || !batches.includes(1) ? '' : buildRunC();
+const runc = values['no-peer'] || !batches.includes(1) ? '' : buildRunC(work, shared);
 try {
   for (const name of values.models!.split(',')) {
     const files = models[name]();
