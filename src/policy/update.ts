@@ -5,7 +5,7 @@
 //   PolicyForward  forward-only outputs of the current weights (evaluation, rollout log-probs),
 //                  optionally with a frozen reference model baked in as initializers
 // With LoRA (src/policy/lora.ts) the base is in the graph as initializers ("base/…") fed from the
-// one host copy on every run (trainSessionOptions: no session holds a copy), the adapter is the only
+// one host copy on every run (frozenWeightOptions: no session holds a copy), the adapter is the only
 // trainable state, and a forward graph's reference defaults to that same base read without the adapter.
 // Trainers describe a graph with a builder; this file traces it on the policy's weights (or the
 // adapter); compiling, the shape cache and accumulation are src/train/steps.ts.
@@ -17,7 +17,7 @@ import type { LlamaWeights } from '../nn/weights.js';
 import { loraDropoutFeeds, loraInputs, withLora, type PolicyLora, type PolicyParams } from './lora.js';
 import type { LoraDropout } from '../nn/lora.js';
 import { ShapeCache } from '../runtime/cache.js';
-import { trainSessionOptions, type StepResult, type TrainState, type TrainStepSpec } from '../train/optim.js';
+import { frozenWeightOptions, type StepResult, type TrainState, type TrainStepSpec } from '../train/optim.js';
 import { ShapeSteps, type StepOptimizer } from '../train/steps.js';
 
 export interface BuiltGraph {
@@ -123,7 +123,7 @@ export class PolicyForward {
       const ref = this.reference ? llamaInitializers(g, this.config, this.reference, 'ref/') : (pol?.base ?? null);
       const built = this.build(g, this.config, B, T, pol ? pol.params : new Map(), ref);
       // with LoRA the frozen weights (base, reference) are fed from their one host copy, as in the update graphs
-      return compile(g, { inputs: [...(pol ? pol.inputs : []), ...built.batch], outputs: built.outputs, threads: this.engine.threads, spinning: this.engine.spinning, ...(this.lora ? trainSessionOptions(g) : {}), name: 'policy_forward' });
+      return compile(g, { inputs: [...(pol ? pol.inputs : []), ...built.batch], outputs: built.outputs, threads: this.engine.threads, spinning: this.engine.spinning, ...(this.lora ? frozenWeightOptions(g) : {}), name: 'policy_forward' });
     });
   }
 

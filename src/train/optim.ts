@@ -245,15 +245,24 @@ export class TrainStep {
 }
 
 /**
- * Session settings for a training graph: no memory pattern — ONNX Runtime's pattern plans one block
- * for a run's activations and keeps it beside the arena's own blocks, holding the activations twice
- * (bench:gpt, the reference GPT step: peak RSS 861 → 648 MB with the same CPU time per step) — and,
- * for a graph with frozen weights (LoRA's base, a reward model's trunk), the weights fed on every run
- * from steer's one host copy (compile's feedInitializers), so no session holds a copy of them —
- * neither the transposed copy ONNX Runtime folds for x·Wᵀ beside g·W nor the plain one.
+ * Session settings for a graph with frozen weights (LoRA's base, a reward model's trunk): the
+ * weights fed on every run from steer's one host copy (compile's feedInitializers), so no session
+ * holds a copy of them — neither the transposed copy ONNX Runtime folds for x·Wᵀ beside g·W nor
+ * the plain one — and no memory pattern (which would hold the activations twice). Graphs without
+ * initializers keep ONNX Runtime's defaults.
+ */
+export function frozenWeightOptions(g: Graph): { feedInitializers?: boolean; memoryPattern?: boolean } {
+  return g.nodes.some((t) => t.op === 'Initializer') ? { feedInitializers: true, memoryPattern: false } : {};
+}
+
+/**
+ * Session settings for a training graph: frozenWeightOptions, and no memory pattern whether or not
+ * the graph has frozen weights — ONNX Runtime's pattern plans one block for a run's activations and
+ * keeps it beside the arena's own blocks, holding the activations twice (bench:gpt, the reference
+ * GPT step: peak RSS 861 → 648 MB with the same CPU time per step).
  */
 export function trainSessionOptions(g: Graph): { feedInitializers?: boolean; memoryPattern: false } {
-  return g.nodes.some((t) => t.op === 'Initializer') ? { feedInitializers: true, memoryPattern: false } : { memoryPattern: false };
+  return { ...frozenWeightOptions(g), memoryPattern: false };
 }
 
 /** Differentiate spec.loss, fuse AdamW and compile the whole step. */
@@ -419,7 +428,7 @@ export async function compileAccumulation(spec: TrainStepSpec, opt: AdamWOptions
   const params = spec.params.map((p, i) => ag.input(names[i], p.shape, p.dtype));
   const accs = spec.params.map((p, i) => ag.input(OPT.acc(names[i]), p.shape, p.dtype));
   const upd = adamW(params, accs, opt, true);
-  const applyExe = await compile(ag, { inputs: [...params, ...accs, ...upd.inputs], outputs: upd.outputs, threads: run.threads, device: run.device, spinning: run.spinning, memoryPattern: false, name: 'adamw_apply' });
+  const applyExe = await compile(ag, { inputs: [...params, ...accs, ...upd.inputs], outputs: upd.outputs, threads: run.threads, device: run.device, spinning: run.spinning, ...trainSessionOptions(ag), name: 'adamw_apply' });
   return new Accumulation(gradExe, applyExe, names, spec.params.map((p) => p.shape), spec.params[0].dtype, Object.keys(spec.extraOutputs ?? {}));
 }
 
