@@ -45,7 +45,7 @@ import { FUSED_HEAD, fuseLlamaWeights, fusedNames } from '../src/nn/llama.js';
 import { ropeTables } from '../src/nn/rope.js';
 import { EMBED, FINAL_NORM, layerNames, type LlamaWeights } from '../src/nn/weights.js';
 import { Llama2cTokenizer } from '../src/text/llama2c.js';
-import { buildRunC, median, runC, runCCpuMs } from './peers/runc.js';
+import { buildRunC, median, pooledTokensPerS, runC, runCCpuMs } from './peers/runc.js';
 
 const { values } = parseArgs({
   options: {
@@ -727,9 +727,8 @@ async function decodePart(): Promise<void> {
       us[i].push(median(xs.map((x) => x.us)));
       cpuUs[i].push(median(xs.map((x) => x.cpuUs)));
     }
-    // run.c times itself in whole milliseconds (≈ 6–7 ms for 128 tokens here): the mean of 10 runs' µs/token averages the rounding out
-    const runcRuns = Array.from({ length: 10 }, () => 1e6 / runC(runc, model, tokenizer, values.prompt!, steps).tokensPerS);
-    runcUs.push(runcRuns.reduce((a, b) => a + b, 0) / runcRuns.length);
+    // run.c times itself in whole milliseconds (≈ 6–7 ms for 128 tokens here): the mean of 10 runs' µs/token (pooledTokensPerS)
+    runcUs.push(1e6 / pooledTokensPerS(Array.from({ length: 10 }, () => runC(runc, model, tokenizer, values.prompt!, steps).tokensPerS)));
     // its CPU per forward pass: task-clock of the whole run less that of the prompt alone, ÷ the passes between (medians of 5)
     const full = Array.from({ length: 5 }, () => runCCpuMs(runc, model, tokenizer, values.prompt!, steps));
     const promptOnly = Array.from({ length: 5 }, () => runCCpuMs(runc, model, tokenizer, values.prompt!, prompt.length));

@@ -32,7 +32,7 @@ import { parameterCount } from '../src/nn/config.js';
 import { Llama2cTokenizer } from '../src/text/llama2c.js';
 import { Rng } from '../src/util/rng.js';
 import { random15m, syntheticTokenizer } from './models.js';
-import { buildRunC, median, runC } from './peers/runc.js';
+import { buildRunC, median, pooledTokensPerS, runC } from './peers/runc.js';
 
 const { values } = parseArgs({
   options: {
@@ -119,11 +119,9 @@ try {
         if (B === 1) {
           const steps = text.length + newTokens - 1;
           const rc = runC(runc, files.model, files.tokenizer, values.prompt!, steps);
-          // run.c times itself in whole milliseconds: a run shorter than 100 ms (stories260K: ≈ 7 ms)
-          // is repeated 10 times and the round's figure is their total tokens ÷ total time
+          // a run shorter than 100 ms (stories260K: ≈ 7 ms) is repeated 10 times, pooled (pooledTokensPerS)
           const more = steps / rc.tokensPerS < 0.1 ? Array.from({ length: 9 }, () => runC(runc, files.model, files.tokenizer, values.prompt!, steps).tokensPerS) : [];
-          const runs = [rc.tokensPerS, ...more];
-          peer.push(runs.length / runs.reduce((acc, tps) => acc + 1 / tps, 0));
+          peer.push(pooledTokensPerS([rc.tokensPerS, ...more]));
           peerName = 'run.c -Ofast -march=native (1 thread)';
           same &&= rc.text.trim() === tok.decode([...text, ...first[0].tokens]).trim();
         } else {

@@ -18,13 +18,22 @@ export function buildRunC(dir: string, shared: string): string {
   return exe;
 }
 
-/** run.c greedy on `prompt` for `steps` positions (prompt included): its text and tokens/s. */
+/** run.c greedy on `prompt` for `steps` positions (prompt included): its text and tokens/s (Infinity when it timed 0 ms). */
 export function runC(exe: string, model: string, tokenizer: string, prompt: string, steps: number): { text: string; tokensPerS: number } {
   const r = spawnSync('nice', ['-n', '5', exe, model, '-z', tokenizer, '-t', '0', '-n', String(steps), '-i', prompt], { encoding: 'utf8' });
-  const m = /achieved tok\/s: ([0-9.]+)/.exec(r.stderr);
+  // a run under a millisecond after its first pass prints "inf" (its timer is whole milliseconds): Infinity,
+  // which pooledTokensPerS counts as no time
+  const m = /achieved tok\/s: ([0-9.]+|inf)/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`run.c failed:\n${r.stderr}`);
-  return { text: r.stdout, tokensPerS: Number(m[1]) };
+  return { text: r.stdout, tokensPerS: m[1] === 'inf' ? Infinity : Number(m[1]) };
 }
+
+/**
+ * Several run.c runs' tokens/s pooled: their tokens ÷ their time (the harmonic mean; 1e6 ÷ it is
+ * the mean µs per token). run.c times itself in whole milliseconds, so a short run (stories260K's
+ * ≈ 7 ms) reads ±15 % alone and the mean of 10 averages the rounding out.
+ */
+export const pooledTokensPerS = (runs: readonly number[]): number => runs.length / runs.reduce((acc, tps) => acc + 1 / tps, 0);
 
 /**
  * CPU milliseconds (perf stat's task-clock) of one run.c run like runC's, or null without perf.
